@@ -1,0 +1,33 @@
+/**
+ * The storage contract behind oidc-provider's adapter interface, one level lower: it stores what it
+ * is given under the key it is given. Hashing bearer values, choosing a backend per model and mapping
+ * errors to OAuth responses happen above it (server/oidc/adapter.ts), so every backend is small and
+ * one shared test suite (test/adapters/contract.ts) holds each to the same behaviour.
+ */
+export type Payload = Record<string, unknown>;
+
+export interface ArtifactStore {
+  readonly name: string;
+  /** Creates or replaces. expiresIn is seconds; undefined means no expiry. */
+  upsert(model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void>;
+  /** The stored payload, with `consumed` (epoch seconds) once consumed; undefined if absent or expired. */
+  find(model: string, id: string): Promise<Payload | undefined>;
+  findByUid(model: string, uid: string): Promise<Payload | undefined>;
+  findByUserCode(model: string, userCode: string): Promise<Payload | undefined>;
+  /**
+   * Marks the artifact consumed, atomically: of two concurrent calls exactly one succeeds, and the
+   * other (or any call on an absent artifact) throws AlreadyConsumedError.
+   */
+  consume(model: string, id: string): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Removes every artifact of this model that belongs to the grant. */
+  revokeByGrantId(model: string, grantId: string): Promise<void>;
+}
+
+/** The fields of a payload the stores index on. */
+export function indexFields(payload: Payload): { grantId?: string; uid?: string; userCode?: string } {
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  return { grantId: str(payload.grantId), uid: str(payload.uid), userCode: str(payload.userCode) };
+}
+
+export const epochNow = () => Math.floor(Date.now() / 1000);

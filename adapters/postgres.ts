@@ -1,0 +1,83 @@
+import type { Queryable } from '../server/db/database.js';
+import { AlreadyConsumedError } from './errors.js';
+import { type ArtifactStore, type Payload, epochNow, indexFields } from './contract.js';
+
+interface Row {
+  payload: Payload;
+  consumed: number | null;
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > now())';
+const SELECT = `SELECT payload, extract(epoch FROM consumed_at)::bigint AS consumed FROM oidc_artifacts`;
+
+function toPayload(row: Row | undefined): Payload | undefined {
+  if (!row) return undefined;
+  return row.consumed ? { ...row.payload, consumed: Number(row.consumed) } : row.payload;
+}
+
+/** Artifacts in the oidc_artifacts table: grants and refresh tokens, and everything in embedded mode. */
+export class PostgresArtifactStore implements ArtifactStore {
+  readonly name = 'postgres';
+  constructor(private readonly db: Queryable) {}
+
+  async upsert(model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
+    const { grantId, uid } = indexFields(payload);
+    await this.db.query(
+      `INSERT INTO oidc_artifacts (model, id, payload, grant_id, uid, expires_at)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::int IS NULL THEN NULL ELSE now() + make_interval(secs => $6::int) END)
+       ON CONFLICT (model, id) DO UPDATE
+         SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+             expires_at = EXCLUDED.expires_at`,
+      [model, id, JSON.stringify(payload), grantId ?? null, uid ?? null, expiresIn ?? null],
+    );
+  }
+
+  async find(model: string, id: string): Promise<Payload | undefined> {
+    const { rows } = await this.db.query<Row>(`${SELECT} WHERE model = $1 AND id = $2 AND ${LIVE}`, [model, id]);
+    return toPayload(rows[0]);
+  }
+
+  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    const { rows } = await this.db.query<Row>(`${SELECT} WHERE model = $1 AND uid = $2 AND ${LIVE} LIMIT 1`, [model, uid]);
+    return toPayload(rows[0]);
+  }
+
+  async findByUserCode(model: string, userCode: string): Promise<Payload | undefined> {
+    // Only the device flow uses this, and it is not enabled, so no index backs it.
+    const { rows } = await this.db.query<Row>(
+      `${SELECT} WHERE model = $1 AND payload->>'userCode' = $2 AND ${LIVE} LIMIT 1`,
+      [model, userCode],
+    );
+    return toPayload(rows[0]);
+  }
+
+  async consume(model: string, id: string): Promise<void> {
+    // One UPDATE guarded by "consumed_at IS NULL": Postgres row locking lets exactly one of two
+    // concurrent callers match the row.
+    const { rowCount } = await this.db.query(
+      `UPDATE oidc_artifacts SET consumed_at = to_timestamp($3)
+       WHERE model = $1 AND id = $2 AND consumed_at IS NULL AND ${LIVE}`,
+      [model, id, epochNow()],
+    );
+    if (rowCount === 1) return;
+    const { rows } = await this.db.query<{ grant_id: string | null }>(
+      'SELECT grant_id FROM oidc_artifacts WHERE model = $1 AND id = $2',
+      [model, id],
+    );
+    throw new AlreadyConsumedError(model, rows[0]?.grant_id ?? undefined);
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND id = $2', [model, id]);
+  }
+
+  async revokeByGrantId(model: string, grantId: string): Promise<void> {
+    await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND grant_id = $2', [model, grantId]);
+  }
+
+  /** Deletes rows past their expiry; run now and then, since Postgres has no TTL of its own. */
+  async sweepExpired(): Promise<number> {
+    const { rowCount } = await this.db.query('DELETE FROM oidc_artifacts WHERE expires_at < now()');
+    return rowCount;
+  }
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import { projectPath } from './paths.js';
+import { errorBoundary } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+import { interactionRoutes } from './interactions/routes.js';
+import type { Runtime } from './runtime.js';
+
+/** The stylesheet of the interaction pages, read once. */
+const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
+
+/**
+ * The Koa application of one node: our routes first (health, assets, login and consent pages), then
+ * oidc-provider for the OAuth endpoints and discovery. Tests call this without listening on a port.
+ */
+export function buildApp(runtime: Runtime): Koa {
+  const { provider, logger, db, config } = runtime;
+  const app = new Koa();
+  app.proxy = config.trustProxy;
+  // Errors are logged by the error boundary with the request id; Koa's own printer would repeat them.
+  app.silent = true;
+
+  app.use(requestLog(logger));
+  app.use(errorBoundary(logger));
+
+  app.use(async function stylesheet(ctx, next) {
+    if (ctx.path !== '/assets/gatehouse.css') return next();
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = STYLESHEET;
+  });
+
+  const health = healthRoutes(runtime);
+  app.use(health.routes());
+
+  const interactions = interactionRoutes({ provider, db, logger, cookieSecrets: config.cookieSecrets });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+
+  app.use(mount(provider));
+  return app;
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment once, validated, and frozen. Every other module gets
+ * it as an argument, so nothing reads process.env after start.
+ */
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly issuer: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly dataDir: string;
+  readonly seedFile: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** First signs cookies, all verify: append the new secret first to rotate. */
+  readonly cookieSecrets: readonly string[];
+  readonly keyEncryptionSecret: string;
+  readonly trustProxy: boolean;
+  /** Secrets that were generated for development rather than configured. */
+  readonly generatedSecrets: readonly string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => !new URL(v).search && !new URL(v).hash, 'must not have a query or fragment')
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SEED_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  COOKIE_SECRETS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1))
+    .optional(),
+  KEY_ENCRYPTION_SECRET: z.string().min(32, 'needs at least 32 characters').optional(),
+  TRUST_PROXY: boolish.default(true),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Empty strings count as unset, so `FOO= npm start` behaves like leaving FOO out. */
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+/**
+ * Development secrets live in DATA_DIR so that restarts keep sessions and encrypted keys readable.
+ * They are never used with NODE_ENV=production.
+ */
+function developmentSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, 'dev-secrets.json');
+  mkdirSync(dataDir, { recursive: true });
+  const saved: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (!saved[name]) {
+    saved[name] = randomBytes(32).toString('base64url');
+    writeFileSync(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
+  }
+  return saved[name];
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = schema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const dataDir = resolve(e.DATA_DIR);
+
+  const missing = [
+    ...(e.COOKIE_SECRETS ? [] : ['COOKIE_SECRETS']),
+    ...(e.KEY_ENCRYPTION_SECRET ? [] : ['KEY_ENCRYPTION_SECRET']),
+  ];
+  if (production && missing.length) {
+    throw new ConfigError(`Invalid configuration:\n${missing.map((n) => `  ${n}: required when NODE_ENV=production`).join('\n')}`);
+  }
+  if (production && !e.ISSUER) {
+    throw new ConfigError('Invalid configuration:\n  ISSUER: required when NODE_ENV=production');
+  }
+
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  return Object.freeze({
+    production,
+    port: e.PORT,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir,
+    seedFile: e.SEED_FILE ? resolve(e.SEED_FILE) : undefined,
+    logLevel: e.LOG_LEVEL,
+    cookieSecrets: Object.freeze(e.COOKIE_SECRETS ?? [developmentSecret(dataDir, 'COOKIE_SECRETS')]),
+    keyEncryptionSecret: e.KEY_ENCRYPTION_SECRET ?? developmentSecret(dataDir, 'KEY_ENCRYPTION_SECRET'),
+    trustProxy: e.TRUST_PROXY,
+    generatedSecrets: Object.freeze(missing),
+  });
+}

@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+/**
+ * Embedded Postgres (PGlite) in DATA_DIR/pg. One process owns it; PGlite serialises queries, and a
+ * transaction holds it exclusively, so advisory locks reduce to running the function.
+ */
+export async function createEmbeddedDatabase(dataDir: string): Promise<Database> {
+  const dir = join(dataDir, 'pg');
+  mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const r = await q.query<R>(text, params as unknown[]);
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+    },
+  });
+  const root = wrap(pglite);
+
+  return {
+    kind: 'embedded',
+    query: root.query,
+    exec: root.exec,
+    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    withAdvisoryLock: (_key, fn) => fn(root),
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+}

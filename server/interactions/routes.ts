@@ -1,0 +1,131 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { Database } from '../db/database.js';
+import { verifyNothing, verifyPassword } from '../crypto/passwords.js';
+import { BadRequestError, readForm } from '../http/form.js';
+import { sendHtml } from '../http/pages.js';
+import type { Logger } from '../logger.js';
+import { rememberConsent } from '../oidc/grants.js';
+import { findUserByEmail, findUserById } from '../store/users.js';
+import { consentPage } from '../../views/consent.js';
+import { errorPage, errorViewFor } from '../../views/error.js';
+import { loginPage } from '../../views/login.js';
+import { csrfTokens } from './csrf.js';
+import { permissionsFor } from './permissions.js';
+
+export interface InteractionDeps {
+  provider: Provider;
+  db: Database;
+  logger: Logger;
+  cookieSecrets: readonly string[];
+}
+
+/** The same words for an unknown email and a wrong password, so neither reveals an account. */
+const BAD_LOGIN = 'The email or password is incorrect.';
+
+/** Login, consent and cancel: the pages oidc-provider sends people to (interactions.url). */
+export function interactionRoutes({ provider, db, logger, cookieSecrets }: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction' });
+  const csrf = csrfTokens(cookieSecrets);
+
+  async function details(ctx: Context) {
+    try {
+      return await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound) {
+        // Expired, already finished, or opened without its cookie: a page that says so.
+        sendHtml(ctx, errorPage(errorViewFor({ error: 'session_not_found' })), 400);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  async function clientName(clientId: unknown) {
+    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    return client?.clientName ?? (typeof clientId === 'string' ? clientId : 'the application');
+  }
+
+  /** Hands the result to oidc-provider and sends the browser back to the authorization endpoint. */
+  async function finish(ctx: Context, result: Parameters<Provider['interactionResult']>[2], merge: boolean) {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.status = 303;
+    ctx.redirect(to);
+  }
+
+  async function checkedForm(ctx: Context, uid: string) {
+    const form = await readForm(ctx);
+    if (!csrf.verify(uid, form.get('csrf'))) throw new BadRequestError('the form has expired; go back and try again');
+    return form;
+  }
+
+  router.get('/:uid', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const { uid, prompt, params, session } = interaction;
+    const name = await clientName(params.client_id);
+    if (prompt.name === 'login') {
+      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name }));
+      return;
+    }
+    if (prompt.name === 'consent') {
+      const user = session?.accountId ? await findUserById(db, session.accountId) : undefined;
+      const d = prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const permissions = await permissionsFor(db, d.missingOIDCScope ?? [], d.missingResourceScopes ?? {});
+      sendHtml(ctx, consentPage({ uid, csrf: csrf.issue(uid), clientName: name, userEmail: user?.email ?? '', permissions }));
+      return;
+    }
+    throw new BadRequestError(`unsupported interaction: ${prompt.name}`);
+  });
+
+  router.post('/:uid/login', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const { uid, prompt, params } = interaction;
+    const form = await checkedForm(ctx, uid);
+    if (prompt.name !== 'login') throw new BadRequestError('this sign-in step is already complete');
+    const login = (form.get('login') ?? '').trim();
+    const password = form.get('password') ?? '';
+    const user = login && login.length <= 320 ? await findUserByEmail(db, login) : undefined;
+    const ok = user && user.active ? await verifyPassword(user.passwordHash, password) : await verifyNothing(password);
+    if (!ok || !user) {
+      logger.info({ reqId: ctx.state.requestId, event: 'login.failed', client: params.client_id }, 'login failed');
+      const name = await clientName(params.client_id);
+      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
+      return;
+    }
+    logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
+    await finish(ctx, { login: { accountId: user.id, amr: ['pwd'] } }, false);
+  });
+
+  router.post('/:uid/confirm', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    const { uid, prompt, params, session } = interaction;
+    await checkedForm(ctx, uid);
+    if (prompt.name !== 'consent' || !session?.accountId) throw new BadRequestError('nothing to consent to');
+    const { Grant } = provider;
+    const grant = interaction.grantId
+      ? ((await Grant.find(interaction.grantId)) ?? new Grant({ accountId: session.accountId, clientId: params.client_id as string }))
+      : new Grant({ accountId: session.accountId, clientId: params.client_id as string });
+    const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (d.missingOIDCScope?.length) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims?.length) grant.addOIDCClaims(d.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+    const grantId = await grant.save();
+    await rememberConsent(db, grant);
+    await finish(ctx, { consent: { grantId } }, true);
+  });
+
+  router.post('/:uid/abort', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction) return;
+    await checkedForm(ctx, interaction.uid);
+    // RFC 6749 §4.1.2.1: the application learns the user said no.
+    await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
+  });
+
+  return router;
+}

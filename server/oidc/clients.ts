@@ -1,0 +1,89 @@
+import type { Adapter, Provider } from 'oidc-provider';
+import type { Queryable } from '../db/database.js';
+import { digest, digestsEqual, randomToken } from '../crypto/tokens.js';
+import { type ClientRecord, findClient } from '../store/clients.js';
+import { isOidcScope } from './scopes.js';
+
+/**
+ * Client metadata properties we add to what oidc-provider knows (RFC 7591 §2 allows extensions).
+ * api_scopes: the API scopes this client may be granted. Its `scope` metadata only holds OIDC scopes,
+ * because oidc-provider checks that against a static list and API scopes live in the database.
+ */
+export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets'];
+
+/**
+ * oidc-provider requires a client_secret on confidential clients. Ours are compared against the
+ * stored digests (compareClientSecret below), so the value it holds is a per-process random
+ * placeholder that no caller can know or use. HMAC-based methods are disabled in the provider
+ * configuration, so nothing derives keys from it.
+ */
+const PLACEHOLDER_SECRET = randomToken(32);
+
+export function toProviderMetadata(record: ClientRecord): Record<string, unknown> {
+  const { scope, ...rest } = record.metadata;
+  const scopes = (scope ?? '').split(' ').filter(Boolean);
+  const usesCode = rest.grant_types.includes('authorization_code');
+  return {
+    ...rest,
+    client_id: record.clientId,
+    response_types: usesCode ? ['code'] : [],
+    gatehouse_api_scopes: scopes.filter((s) => !isOidcScope(s)).join(' '),
+    ...(rest.token_endpoint_auth_method === 'none'
+      ? {}
+      : {
+          client_secret: PLACEHOLDER_SECRET,
+          gatehouse_secrets: record.secrets.map((s) => ({ id: s.id, hash: s.hash, exp: s.expiresAt })),
+        }),
+  };
+}
+
+/** The Client model's adapter: read-only, from the clients table. */
+export function createClientAdapter(db: Queryable): (name: string) => Adapter {
+  return () => ({
+    async find(clientId: string) {
+      const record = await findClient(db, clientId);
+      return record && (toProviderMetadata(record) as never);
+    },
+    async upsert() {
+      throw new Error('clients are managed through the management API, not dynamic registration');
+    },
+    async destroy() {
+      throw new Error('clients are managed through the management API, not dynamic registration');
+    },
+    async consume() {},
+    async findByUid() {
+      return undefined;
+    },
+    async findByUserCode() {
+      return undefined;
+    },
+    async revokeByGrantId() {},
+  });
+}
+
+interface SecretEntry {
+  id: string;
+  hash: string;
+  exp: number | null;
+}
+
+/**
+ * Replaces oidc-provider's plain-text secret comparison with a check against SHA-256 digests. Every
+ * live digest is compared (no early exit) so the time taken does not say which one matched.
+ */
+export function installSecretComparison(provider: Provider, onMatch?: (clientId: string, secretId: string) => void) {
+  const proto = provider.Client.prototype as unknown as {
+    compareClientSecret(this: { clientId: string; gatehouse_secrets?: SecretEntry[] }, actual: string): Promise<boolean>;
+  };
+  proto.compareClientSecret = async function compareClientSecret(actual) {
+    const presented = digest(actual);
+    const now = Math.floor(Date.now() / 1000);
+    let matched: SecretEntry | undefined;
+    for (const entry of this.gatehouse_secrets ?? []) {
+      const live = entry.exp === null || entry.exp > now;
+      if (digestsEqual(entry.hash, presented) && live) matched = entry;
+    }
+    if (matched) onMatch?.(this.clientId, matched.id);
+    return matched !== undefined;
+  };
+}

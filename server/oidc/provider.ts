@@ -1,0 +1,110 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { logoutPages, renderErrorPage } from './logout.js';
+import { accountFinder } from './accounts.js';
+import { type ArtifactRouting, createAdapterClass } from './adapter.js';
+import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
+import { existingGrantLoader } from './grants.js';
+import { resourceIndicators } from './resources.js';
+import { CLAIMS, OIDC_SCOPES } from './scopes.js';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Database;
+  routing: ArtifactRouting;
+  jwks: { keys: object[] };
+  logger: Logger;
+}
+
+/** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
+const SIGNING_ALGS = ['RS256', 'PS256', 'ES256'];
+
+export const OAUTH_ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  jwks: '/oauth/jwks',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  userinfo: '/oauth/userinfo',
+  end_session: '/oauth/logout',
+  pushed_authorization_request: '/oauth/par',
+} as const;
+
+/** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
+const MAX_ACCESS_TOKEN_TTL = 3600;
+
+export function createProvider({ config, db, routing, jwks, logger }: ProviderDeps): Provider {
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+    Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(routing, createClientAdapter(db)),
+    clients: [],
+    findAccount: accountFinder(db),
+    claims: CLAIMS,
+    scopes: [...OIDC_SCOPES],
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: SIGNING_ALGS as never,
+      userinfoSigningAlgValues: SIGNING_ALGS as never,
+      introspectionSigningAlgValues: SIGNING_ALGS as never,
+      authorizationSigningAlgValues: SIGNING_ALGS as never,
+      requestObjectSigningAlgValues: SIGNING_ALGS as never,
+      clientAuthSigningAlgValues: SIGNING_ALGS as never,
+    },
+    responseTypes: ['code'],
+    routes: OAUTH_ROUTES,
+    jwks: jwks as Configuration['jwks'],
+    cookies: {
+      keys: [...config.cookieSecrets],
+      names: { session: 'gh_session', interaction: 'gh_interaction', resume: 'gh_resume' },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, ...logoutPages() },
+      resourceIndicators: resourceIndicators(db) as never,
+    },
+    // RFC 9700 §2.2.2: rotate every refresh token on use; a rotated one presented again revokes the grant.
+    rotateRefreshToken: true,
+    loadExistingGrant: existingGrantLoader(db),
+    ttl: {
+      AccessToken: accessTokenTtl as never,
+      ClientCredentials: accessTokenTtl as never,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 30 * 60,
+      Session: 14 * 24 * 3600,
+      Grant: 30 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
+    renderError: async (ctx, out) => {
+      renderErrorPage(ctx, out as { error: string; error_description?: string });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  installSecretComparison(provider);
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    logger.error({ err, route: ctx.oidc?.route, reqId: ctx.state?.requestId }, 'oidc-provider server_error');
+  });
+  return provider;
+}

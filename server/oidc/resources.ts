@@ -1,0 +1,110 @@
+import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
+import type { Queryable } from '../db/database.js';
+import { findApiByIdentifier, findApisByScopes, type Api } from '../store/apis.js';
+import { isOidcScope, splitScope } from './scopes.js';
+
+/** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */
+export function clientApiScopes(client: Client): Set<string> {
+  return new Set(splitScope((client as unknown as { gatehouse_api_scopes?: string }).gatehouse_api_scopes));
+}
+
+const isClientCredentials = (ctx: KoaContextWithOIDC) =>
+  ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
+
+/** Requests whose scope parameter we check strictly here; elsewhere the grant already bounds it. */
+const strict = (ctx: KoaContextWithOIDC) => ctx.oidc.route === 'authorization' || isClientCredentials(ctx);
+
+const requestedApiScopes = (ctx: KoaContextWithOIDC) => splitScope(ctx.oidc.params?.scope).filter((s) => !isOidcScope(s));
+
+const requestedResources = (ctx: KoaContextWithOIDC): string[] => {
+  const r = ctx.oidc.params?.resource;
+  return Array.isArray(r) ? r : typeof r === 'string' ? [r] : [];
+};
+
+/** Identity scopes describe a user; a client acting for itself has none to ask for. */
+function refuseIdentityScopes(ctx: KoaContextWithOIDC) {
+  const identity = splitScope(ctx.oidc.params?.scope).find(isOidcScope);
+  if (identity) throw new errors.InvalidScope('identity scopes cannot be requested with client credentials', identity);
+}
+
+/**
+ * RFC 8707 resource indicators backed by the apis table. Access tokens are always RFC 9068 JWTs
+ * whose audience is the API identifier; their scope is what the API defines and the client may have.
+ */
+export function resourceIndicators(db: Queryable) {
+  async function apisOwning(scopes: string[]): Promise<Api[]> {
+    const apis = await findApisByScopes(db, scopes);
+    const defined = new Set(apis.flatMap((a) => a.scopes.map((s) => s.name)));
+    const unknown = scopes.find((s) => !defined.has(s));
+    // RFC 6749 §3.3 / §5.2: an unknown scope is refused with invalid_scope, never silently dropped.
+    if (unknown) throw new errors.InvalidScope('requested scope is not defined by any API', unknown);
+    return apis;
+  }
+
+  return {
+    enabled: true,
+
+    async defaultResource(ctx: KoaContextWithOIDC, client: Client, oneOf?: string[]) {
+      // At the token endpoint with several granted resources the client must choose one.
+      if (oneOf) return oneOf;
+      let scopes = requestedApiScopes(ctx);
+      if (isClientCredentials(ctx)) {
+        refuseIdentityScopes(ctx);
+        if (!scopes.length) scopes = [...clientApiScopes(client)];
+        // Every client-credentials token is a JWT for one API; without one there is nothing to issue.
+        if (!scopes.length) throw new errors.InvalidScope('the client is granted no API scopes', undefined as never);
+      }
+      if (!scopes.length) return undefined;
+      const identifiers = (await apisOwning(scopes)).map((a) => a.identifier);
+      if (isClientCredentials(ctx) && identifiers.length > 1) {
+        throw new errors.InvalidTarget('the requested scopes belong to several APIs; name one with the resource parameter');
+      }
+      return identifiers.length === 1 ? identifiers[0] : identifiers;
+    },
+
+    async getResourceServerInfo(ctx: KoaContextWithOIDC, identifier: string, client: Client): Promise<ResourceServer> {
+      const api = await findApiByIdentifier(db, identifier);
+      if (!api) throw new errors.InvalidTarget('resource indicator is not a registered API');
+      const allowed = clientApiScopes(client);
+      const defined = api.scopes.map((s) => s.name);
+      const grantable = defined.filter((s) => allowed.has(s));
+
+      if (strict(ctx)) {
+        if (isClientCredentials(ctx)) refuseIdentityScopes(ctx);
+        const requested = requestedApiScopes(ctx);
+        if (isClientCredentials(ctx) && !requested.length) {
+          // RFC 6749 §3.3: with no scope parameter we use a pre-defined default, which is every
+          // scope of this API the client was granted.
+          if (!grantable.length) throw new errors.InvalidScope('the client is granted no scope of this API', identifier);
+          ctx.oidc.params!.scope = grantable.join(' ');
+        }
+        const ours = new Set(defined);
+        const denied = requested.find((s) => ours.has(s) && !allowed.has(s));
+        if (denied) throw new errors.InvalidScope('requested scope is not allowed for this client', denied);
+        const others = requested.filter((s) => !ours.has(s));
+        if (others.length) {
+          const owners = await apisOwning(others);
+          const named = new Set(requestedResources(ctx));
+          const stray = owners.find((a) => !named.has(a.identifier));
+          if (stray || isClientCredentials(ctx)) {
+            throw new errors.InvalidScope('requested scope does not belong to the requested resource', others[0]);
+          }
+        }
+      }
+
+      return {
+        scope: grantable.join(' '),
+        audience: api.identifier,
+        accessTokenTTL: api.accessTokenTtl,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: api.signingAlg as 'RS256' } },
+      };
+    },
+
+    // An app that asked for one API's scopes gets a JWT for that API from the token endpoint without
+    // repeating the resource parameter (RFC 8707 §2.2 lets the server choose the default).
+    async useGrantedResource() {
+      return true;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Queryable } from '../db/database.js';
+
+export interface Consent {
+  oidcScope: string;
+  oidcClaims: string[];
+  resources: Record<string, string>;
+}
+
+export async function findConsent(db: Queryable, accountId: string, clientId: string): Promise<Consent | undefined> {
+  const { rows } = await db.query<{ oidc_scope: string; oidc_claims: string[]; resources: Record<string, string> }>(
+    'SELECT oidc_scope, oidc_claims, resources FROM consents WHERE account_id = $1 AND client_id = $2',
+    [accountId, clientId],
+  );
+  const r = rows[0];
+  return r && { oidcScope: r.oidc_scope, oidcClaims: r.oidc_claims, resources: r.resources };
+}
+
+/** Records what the user has consented to for this client (the union of everything granted). */
+export async function saveConsent(db: Queryable, accountId: string, clientId: string, consent: Consent): Promise<void> {
+  await db.query(
+    `INSERT INTO consents (account_id, client_id, oidc_scope, oidc_claims, resources) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (account_id, client_id) DO UPDATE SET oidc_scope = EXCLUDED.oidc_scope,
+       oidc_claims = EXCLUDED.oidc_claims, resources = EXCLUDED.resources, updated_at = now()`,
+    [accountId, clientId, consent.oidcScope, JSON.stringify(consent.oidcClaims), JSON.stringify(consent.resources)],
+  );
+}
