@@ -19,6 +19,9 @@ export function buildApp(runtime: Runtime): Koa {
   const { provider, logger, db, config } = runtime;
   const app = new Koa();
   app.proxy = config.trustProxy;
+  // oidc-provider runs inside this app (koa-mount), so its cookies are signed with this app's keys:
+  // the first signs, all verify, which is how COOKIE_SECRETS rotate.
+  app.keys = [...config.cookieSecrets];
   // Errors are logged by the error boundary with the request id; Koa's own printer would repeat them.
   app.silent = true;
 
