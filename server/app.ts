@@ -7,6 +7,7 @@ import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Runtime } from './runtime.js';
+import { managementRouter } from './management/router.js';
 
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
@@ -42,6 +43,17 @@ export function buildApp(runtime: Runtime): Koa {
   const interactions = interactionRoutes({ provider, db, logger, cookieSecrets: config.cookieSecrets });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+
+  const management = managementRouter({
+    db,
+    issuer: config.issuer,
+    keys: runtime.keys,
+    routing: runtime.routing,
+    logger,
+    reloadKeys: async () => runtime.keys.load(),
+  });
+  app.use(management.routes());
+  app.use(management.allowedMethods());
 
   app.use(mount(provider));
   return app;

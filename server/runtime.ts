@@ -12,7 +12,8 @@ import { RedisArtifactStore } from '../adapters/redis.js';
 import type { ArtifactRouting } from './oidc/adapter.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, readSeedFile } from './seed.js';
-import { loadSigningKeys, providerJwks } from './store/signing-keys.js';
+import { KeyRing } from './oidc/keyring.js';
+import { ensureManagementApi } from './management/scopes.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -21,6 +22,7 @@ export interface Runtime {
   db: Database;
   redis: Redis | undefined;
   routing: ArtifactRouting;
+  keys: KeyRing;
   provider: Provider;
   close(): Promise<void>;
 }
@@ -75,8 +77,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
   }
 
-  const keys = await loadSigningKeys(db, createSealer(config.keyEncryptionSecret));
-  const provider = createProvider({ config, db, routing, jwks: providerJwks(keys), logger });
+  await ensureManagementApi(db, config.issuer);
+  const keys = new KeyRing(db, createSealer(config.keyEncryptionSecret));
+  await keys.load();
+  const provider = createProvider({ config, db, routing, jwks: keys.providerJwks(), logger });
 
   // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
   const sweep = setInterval(() => {
@@ -90,6 +94,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     db,
     redis,
     routing,
+    keys,
     provider,
     async close() {
       clearInterval(sweep);

@@ -4,6 +4,8 @@ import { errorPage, errorViewFor } from '../../views/error.js';
 import type { Logger } from '../logger.js';
 
 interface HttpishError {
+  headers?: Record<string, string>;
+  extra?: Record<string, unknown>;
   status?: number;
   expose?: boolean;
   error?: string;
@@ -25,8 +27,9 @@ export function errorBoundary(logger: Logger): Middleware {
       const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
       const exposed = status < 500 || (status === 503 && err.expose === true);
       const body = exposed
-        ? { error: err.error ?? codeFor(status), error_description: err.error_description ?? err.message ?? 'request failed' }
+        ? { error: err.error ?? codeFor(status), error_description: err.error_description ?? err.message ?? 'request failed', ...err.extra }
         : { error: 'server_error', error_description: 'an unexpected error occurred' };
+      if (exposed && err.headers) for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       if (!exposed) logger.error({ err: caught, reqId: ctx.state.requestId, path: ctx.path }, 'unhandled error');
       else if (status === 503) logger.warn({ reqId: ctx.state.requestId, path: ctx.path, error: body.error_description }, 'dependency unavailable');
       if (status === 503) ctx.set('Retry-After', '5');

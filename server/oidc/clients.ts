@@ -2,6 +2,7 @@ import type { Adapter, Provider } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { digest, digestsEqual, randomToken } from '../crypto/tokens.js';
 import { type ClientRecord, findClient } from '../store/clients.js';
+import { ipAllowed } from '../net/ip-allowlist.js';
 import { isOidcScope } from './scopes.js';
 
 /**
@@ -9,7 +10,7 @@ import { isOidcScope } from './scopes.js';
  * api_scopes: the API scopes this client may be granted. Its `scope` metadata only holds OIDC scopes,
  * because oidc-provider checks that against a static list and API scopes live in the database.
  */
-export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets'];
+export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets', 'gatehouse_ip_allowlist'];
 
 /**
  * oidc-provider requires a client_secret on confidential clients. Ours are compared against the
@@ -34,15 +35,22 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
           client_secret: PLACEHOLDER_SECRET,
           gatehouse_secrets: record.secrets.map((s) => ({ id: s.id, hash: s.hash, exp: s.expiresAt })),
         }),
+    gatehouse_ip_allowlist: record.ipAllowlist,
   };
 }
 
-/** The Client model's adapter: read-only, from the clients table. */
+/**
+ * The Client model's adapter: read-only, from the clients table, read on every request so that a
+ * suspension, expiry, deletion or scope change applies at the next token request on every node. A
+ * suspended or expired client is reported as unknown: oidc-provider answers invalid_client.
+ */
 export function createClientAdapter(db: Queryable): (name: string) => Adapter {
   return () => ({
     async find(clientId: string) {
       const record = await findClient(db, clientId);
-      return record && (toProviderMetadata(record) as never);
+      if (!record || !record.enabled) return undefined;
+      if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return undefined;
+      return toProviderMetadata(record) as never;
     },
     async upsert() {
       throw new Error('clients are managed through the management API, not dynamic registration');
@@ -67,15 +75,32 @@ interface SecretEntry {
   exp: number | null;
 }
 
+export interface SecretCheckHooks {
+  /** The request's client address (oidc-provider's ALS context), for the IP allowlist. */
+  requestIp(): string | undefined;
+  onMatch?(clientId: string, secretId: string): void;
+  onIpRefused?(clientId: string, ip: string): void;
+}
+
 /**
  * Replaces oidc-provider's plain-text secret comparison with a check against SHA-256 digests. Every
- * live digest is compared (no early exit) so the time taken does not say which one matched.
+ * live digest is compared (no early exit) so the time taken does not say which one matched. A
+ * request from outside the client's IP allowlist fails the same way (invalid_client).
  */
-export function installSecretComparison(provider: Provider, onMatch?: (clientId: string, secretId: string) => void) {
+export function installSecretComparison(provider: Provider, hooks: SecretCheckHooks) {
   const proto = provider.Client.prototype as unknown as {
-    compareClientSecret(this: { clientId: string; gatehouse_secrets?: SecretEntry[] }, actual: string): Promise<boolean>;
+    compareClientSecret(
+      this: { clientId: string; gatehouse_secrets?: SecretEntry[]; gatehouse_ip_allowlist?: string[] },
+      actual: string,
+    ): Promise<boolean>;
   };
   proto.compareClientSecret = async function compareClientSecret(actual) {
+    const allowlist = this.gatehouse_ip_allowlist ?? [];
+    const ip = hooks.requestIp();
+    if (allowlist.length && !(ip && ipAllowed(allowlist, ip))) {
+      hooks.onIpRefused?.(this.clientId, ip ?? 'unknown');
+      return false;
+    }
     const presented = digest(actual);
     const now = Math.floor(Date.now() / 1000);
     let matched: SecretEntry | undefined;
@@ -83,7 +108,7 @@ export function installSecretComparison(provider: Provider, onMatch?: (clientId:
       const live = entry.exp === null || entry.exp > now;
       if (digestsEqual(entry.hash, presented) && live) matched = entry;
     }
-    if (matched) onMatch?.(this.clientId, matched.id);
+    if (matched) hooks.onMatch?.(this.clientId, matched.id);
     return matched !== undefined;
   };
 }

@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { logoutPages, renderErrorPage } from './logout.js';
+import { recordAudit } from '../management/audit.js';
+import { secretUsage } from './secret-usage.js';
 import { accountFinder } from './accounts.js';
 import { type ArtifactRouting, createAdapterClass } from './adapter.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
@@ -36,6 +38,7 @@ export const OAUTH_ROUTES = {
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
 export function createProvider({ config, db, routing, jwks, logger }: ProviderDeps): Provider {
+  const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
 
@@ -102,7 +105,18 @@ export function createProvider({ config, db, routing, jwks, logger }: ProviderDe
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
-  installSecretComparison(provider);
+  installSecretComparison(provider, {
+    requestIp: () => Provider.ctx?.ip,
+    onMatch: (clientId, secretId) => usage.record(clientId, secretId),
+    onIpRefused: (clientId, ip) => {
+      recordAudit(db, {
+        type: 'client.token_refused',
+        actor: { type: 'client', id: clientId, ip },
+        target: { type: 'client', id: clientId },
+        data: { reason: 'ip_not_allowed' },
+      }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
+    },
+  });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, route: ctx.oidc?.route, reqId: ctx.state?.requestId }, 'oidc-provider server_error');
   });

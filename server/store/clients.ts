@@ -25,6 +25,12 @@ export interface ClientRecord {
   metadata: ClientMetadata;
   /** Secrets that are still valid. */
   secrets: SecretDigest[];
+  environment: 'live' | 'test';
+  enabled: boolean;
+  expiresAt: Date | null;
+  ipAllowlist: string[];
+  lastUsedAt: Date | null;
+  createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,12 +40,19 @@ interface Row {
   client_id: string;
   metadata: ClientMetadata;
   secrets: { id: string; hash: string; expires_at: number | null }[];
+  environment: 'live' | 'test';
+  enabled: boolean;
+  expires_at: Date | null;
+  ip_allowlist: string[];
+  last_used_at: Date | null;
+  created_by: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const SELECT = `
-  SELECT c.id, c.client_id, c.metadata, c.created_at, c.updated_at,
+  SELECT c.id, c.client_id, c.metadata, c.created_at, c.updated_at, c.environment, c.enabled, c.expires_at,
+    c.ip_allowlist, c.last_used_at, c.created_by,
     COALESCE(json_agg(json_build_object('id', s.id, 'hash', s.secret_hash,
                'expires_at', floor(extract(epoch FROM s.expires_at))::bigint))
              FILTER (WHERE s.id IS NOT NULL AND (s.expires_at IS NULL OR s.expires_at > now())), '[]') AS secrets
@@ -50,6 +63,12 @@ const toRecord = (r: Row): ClientRecord => ({
   clientId: r.client_id,
   metadata: r.metadata,
   secrets: r.secrets.map((s) => ({ id: s.id, hash: s.hash, expiresAt: s.expires_at === null ? null : Number(s.expires_at) })),
+  environment: r.environment,
+  enabled: r.enabled,
+  expiresAt: r.expires_at ? new Date(r.expires_at) : null,
+  ipAllowlist: r.ip_allowlist,
+  lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : null,
+  createdBy: r.created_by,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -85,4 +104,13 @@ export async function deleteClientSecrets(db: Queryable, clientId: string, excep
     clientId,
     exceptHash ?? null,
   ]);
+}
+
+/** Throttled "last used" for a client and the secret it authenticated with. */
+export async function touchClientSecret(db: Queryable, clientId: string, secretId: string): Promise<void> {
+  await db.query(
+    `WITH s AS (UPDATE client_secrets SET last_used_at = now() WHERE id = $2 RETURNING client_id)
+     UPDATE clients SET last_used_at = now() WHERE client_id = $1`,
+    [clientId, secretId],
+  );
 }

@@ -1,0 +1,38 @@
+/**
+ * The Management API's one error type. The error boundary (server/http/errors.ts) turns it into
+ * `{ "error", "error_description" }` with its status; 401 and 403 also carry the RFC 6750 §3
+ * WWW-Authenticate challenge.
+ */
+export class ApiError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly error_description: string,
+    readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(error_description);
+  }
+}
+
+export const invalidToken = (description = 'the access token is missing, malformed, expired or revoked') =>
+  new ApiError(401, 'invalid_token', description, {
+    'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+  });
+
+/** RFC 6750 §3.1: the token is fine but lacks the scope; say which one is needed. */
+export const insufficientScope = (scope: string) =>
+  new ApiError(
+    403,
+    'insufficient_scope',
+    `this request needs the "${scope}" permission`,
+    { 'WWW-Authenticate': `Bearer realm="gatehouse", error="insufficient_scope", scope="${scope}"` },
+    { scope },
+  );
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+export const conflict = (description: string) => new ApiError(409, 'conflict', description);
+export const invalidRequest = (description: string, field?: string) =>
+  new ApiError(400, 'invalid_request', description, {}, field ? { field } : {});
+export const forbidden = (description: string) => new ApiError(403, 'forbidden', description);
