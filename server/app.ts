@@ -20,6 +20,9 @@ export function buildApp(runtime: Runtime): Koa {
   const { provider, logger, db, config } = runtime;
   const app = new Koa();
   app.proxy = config.trustProxy;
+  // Behind one proxy, the client address is the last X-Forwarded-For entry (the one our proxy added);
+  // entries to its left are whatever the caller sent and cannot be trusted.
+  app.maxIpsCount = 1;
   // oidc-provider runs inside this app (koa-mount), so its cookies are signed with this app's keys:
   // the first signs, all verify, which is how COOKIE_SECRETS rotate.
   app.keys = [...config.cookieSecrets];

@@ -55,7 +55,9 @@ const schema = z.object({
     .pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1))
     .optional(),
   KEY_ENCRYPTION_SECRET: z.string().min(32, 'needs at least 32 characters').optional(),
-  TRUST_PROXY: boolish.default(true),
+  // Off unless set: trusting X-Forwarded-For without a proxy in front would let any caller claim any
+  // address and walk past IP allowlists.
+  TRUST_PROXY: boolish.default(false),
 });
 
 type Env = Record<string, string | undefined>;
