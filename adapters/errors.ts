@@ -1,6 +1,7 @@
 /**
- * Storage-level errors. They carry no HTTP meaning here; the server maps StorageUnavailableError to
- * 503 and AlreadyConsumedError to invalid_grant in one place each.
+ * Storage-level errors. StorageUnavailableError (503) and UnstorableValueError (400) carry the status
+ * they answer with, since they can surface from deep inside oidc-provider; AlreadyConsumedError is
+ * turned into invalid_grant by the adapter (server/oidc/adapter.ts).
  */
 
 /**
@@ -21,6 +22,32 @@ export class StorageUnavailableError extends Error {
     super('temporarily_unavailable', options);
     this.error_description = `the authorization server cannot reach its ${backend === 'redis' ? 'cache' : 'database'}; retry shortly`;
   }
+}
+
+/**
+ * A request value reached a query that Postgres cannot hold: text with a NUL byte (SQLSTATE 22021),
+ * or a JSON payload with "\u0000" in it (22P05). Such input only comes from a caller (a %00 in a
+ * client_id, a state, a login) and no stored row can contain it, so the answer is 400
+ * invalid_request (RFC 6749 §5.2), never a 500. Like StorageUnavailableError it carries the fields
+ * Koa and oidc-provider read off an error.
+ */
+export class UnstorableValueError extends Error {
+  override name = 'UnstorableValueError';
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+  readonly error = 'invalid_request';
+  readonly error_description = 'the request contains a character that is not allowed (such as a NUL byte)';
+  constructor(options?: { cause?: unknown }) {
+    super('invalid_request', options);
+  }
+}
+
+/** SQLSTATE 22021 character_not_in_repertoire, 22P05 untranslatable_character. */
+const UNSTORABLE_CODES = new Set(['22021', '22P05']);
+
+export function isUnstorableValue(err: unknown): boolean {
+  return err instanceof Error && UNSTORABLE_CODES.has((err as { code?: unknown }).code as string);
 }
 
 /** A consume() lost the race: another request consumed the same artifact first. */
@@ -45,6 +72,7 @@ const CONNECTION_MESSAGES = [
   /client has encountered a connection error/i,
   /cannot use a pool after calling end/i,
   /max retries per request/i,
+  /command timed out/i, // ioredis commandTimeout (server/runtime.ts)
   /query read timeout/i,
   /socket closed unexpectedly/i,
 ];

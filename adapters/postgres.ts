@@ -20,6 +20,7 @@ export class PostgresArtifactStore implements ArtifactStore {
   readonly name = 'postgres';
   constructor(private readonly db: Queryable) {}
 
+  /** Replaces the whole artifact, its consumed mark included (as Redis does), not just the payload. */
   async upsert(model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
     const { grantId, uid } = indexFields(payload);
     await this.db.query(
@@ -27,7 +28,7 @@ export class PostgresArtifactStore implements ArtifactStore {
        VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::int IS NULL THEN NULL ELSE now() + make_interval(secs => $6::int) END)
        ON CONFLICT (model, id) DO UPDATE
          SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
-             expires_at = EXCLUDED.expires_at`,
+             expires_at = EXCLUDED.expires_at, consumed_at = NULL`,
       [model, id, JSON.stringify(payload), grantId ?? null, uid ?? null, expiresIn ?? null],
     );
   }
@@ -60,8 +61,10 @@ export class PostgresArtifactStore implements ArtifactStore {
       [model, id, epochNow()],
     );
     if (rowCount === 1) return;
+    // Only a live row names its grant: an expired one is absent, as it is in Redis, and the caller
+    // revokes the grant of whatever grantId it is given.
     const { rows } = await this.db.query<{ grant_id: string | null }>(
-      'SELECT grant_id FROM oidc_artifacts WHERE model = $1 AND id = $2',
+      `SELECT grant_id FROM oidc_artifacts WHERE model = $1 AND id = $2 AND ${LIVE}`,
       [model, id],
     );
     throw new AlreadyConsumedError(model, rows[0]?.grant_id ?? undefined);

@@ -11,6 +11,46 @@ if redis.call('exists', KEYS[1]) == 0 then return -1 end
 return redis.call('hsetnx', KEYS[1], 'consumed', ARGV[1])
 `;
 
+/**
+ * Adds an artifact to its grant's index set and keeps the set alive as long as its longest-lived
+ * member: a member without expiry makes the set persistent, and a later member with a TTL must not
+ * give it one (EXPIRE NX cannot tell "no TTL yet" from "persistent on purpose", so this is a script).
+ * KEYS[1] the set; ARGV[1] the artifact id; ARGV[2] its TTL in seconds, 0 for none.
+ */
+const INDEX_GRANT = `
+local existed = redis.call('exists', KEYS[1])
+local ttl = redis.call('ttl', KEYS[1])
+redis.call('sadd', KEYS[1], ARGV[1])
+local seconds = tonumber(ARGV[2])
+if seconds == 0 then
+  redis.call('persist', KEYS[1])
+elseif existed == 0 or (ttl >= 0 and ttl < seconds) then
+  redis.call('expire', KEYS[1], seconds)
+end
+return 1
+`;
+
+/**
+ * Deletes the members of a grant index that still belong to the grant. A member replaced since it was
+ * indexed (upsert with another grantId) is left alone, as it is in Postgres. Decoding in the script
+ * keeps the check and the delete atomic. It touches keys it computes (one Redis, not a cluster, as
+ * the multi-key commands of this store already assume).
+ * KEYS[1] the set; ARGV[1] the key prefix of the model's artifacts; ARGV[2] the grant id.
+ */
+const REVOKE_GRANT = `
+local ids = redis.call('smembers', KEYS[1])
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. id
+  local raw = redis.call('hget', key, 'payload')
+  if raw then
+    local ok, payload = pcall(cjson.decode, raw)
+    if ok and type(payload) == 'table' and payload['grantId'] == ARGV[2] then redis.call('del', key) end
+  end
+end
+redis.call('del', KEYS[1])
+return #ids
+`;
+
 /** Short-lived artifacts in Redis hashes ({payload, consumed}) that expire with the artifact. */
 export class RedisArtifactStore implements ArtifactStore {
   readonly name = 'redis';
@@ -47,13 +87,7 @@ export class RedisArtifactStore implements ArtifactStore {
     const multi = this.redis.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
     const expire = (k: string) => (expiresIn ? multi.expire(k, expiresIn) : multi.persist(k));
     expire(key);
-    if (grantId) {
-      const gk = this.grantKey(model, grantId);
-      multi.sadd(gk, id);
-      // The index lives as long as its longest-lived member; GT only ever extends it.
-      if (expiresIn) multi.expire(gk, expiresIn, 'GT').expire(gk, expiresIn, 'NX');
-      else multi.persist(gk);
-    }
+    if (grantId) multi.eval(INDEX_GRANT, 1, this.grantKey(model, grantId), id, String(expiresIn ?? 0));
     if (uid) {
       multi.set(this.uidKey(model, uid), id);
       expire(this.uidKey(model, uid));
@@ -62,7 +96,10 @@ export class RedisArtifactStore implements ArtifactStore {
       multi.set(this.userCodeKey(model, userCode), id);
       expire(this.userCodeKey(model, userCode));
     }
-    await this.call(() => multi.exec());
+    const results = await this.call(() => multi.exec());
+    // EXEC succeeds even when a queued command failed; each reply carries its own error.
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
@@ -72,17 +109,22 @@ export class RedisArtifactStore implements ArtifactStore {
     return data.consumed ? { ...payload, consumed: Number(data.consumed) } : payload;
   }
 
-  private async findVia(indexKey: string, model: string) {
+  /**
+   * Follows an index key to the artifact. Index keys are not removed when the artifact is replaced
+   * or destroyed, so the artifact must still carry the value the index was looked up by.
+   */
+  private async findVia(indexKey: string, model: string, field: 'uid' | 'userCode', value: string) {
     const id = await this.call(() => this.redis.get(indexKey));
-    return id ? this.find(model, id) : undefined;
+    const payload = id ? await this.find(model, id) : undefined;
+    return payload && indexFields(payload)[field] === value ? payload : undefined;
   }
 
   findByUid(model: string, uid: string) {
-    return this.findVia(this.uidKey(model, uid), model);
+    return this.findVia(this.uidKey(model, uid), model, 'uid', uid);
   }
 
   findByUserCode(model: string, userCode: string) {
-    return this.findVia(this.userCodeKey(model, userCode), model);
+    return this.findVia(this.userCodeKey(model, userCode), model, 'userCode', userCode);
   }
 
   async consume(model: string, id: string): Promise<void> {
@@ -99,9 +141,6 @@ export class RedisArtifactStore implements ArtifactStore {
   }
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
-    const gk = this.grantKey(model, grantId);
-    const ids = await this.call(() => this.redis.smembers(gk));
-    const keys = ids.map((id) => this.key(model, id));
-    await this.call(() => this.redis.del(gk, ...keys));
+    await this.call(() => this.redis.eval(REVOKE_GRANT, 1, this.grantKey(model, grantId), this.key(model, ''), grantId));
   }
 }

@@ -17,7 +17,7 @@ const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
  * oidc-provider for the OAuth endpoints and discovery. Tests call this without listening on a port.
  */
 export function buildApp(runtime: Runtime): Koa {
-  const { provider, logger, db, config } = runtime;
+  const { logger, db, config } = runtime;
   const app = new Koa();
   app.proxy = config.trustProxy;
   // Behind one proxy, the client address is the last X-Forwarded-For entry (the one our proxy added);
@@ -43,7 +43,7 @@ export function buildApp(runtime: Runtime): Koa {
   const health = healthRoutes(runtime);
   app.use(health.routes());
 
-  const interactions = interactionRoutes({ provider, db, logger, cookieSecrets: config.cookieSecrets });
+  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
@@ -53,11 +53,21 @@ export function buildApp(runtime: Runtime): Koa {
     keys: runtime.keys,
     routing: runtime.routing,
     logger,
-    reloadKeys: async () => runtime.keys.load(),
+    reloadKeys: async () => {
+      await runtime.keyMaintenance.reload();
+    },
+    rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
   });
   app.use(management.routes());
   app.use(management.allowedMethods());
 
-  app.use(mount(provider));
+  // The provider instance is replaced when the signing keys change (server/oidc/key-rotation.ts):
+  // each request goes to the current one. Mounting composes its middleware once per instance.
+  let mounted: { provider: Runtime['provider']; middleware: Koa.Middleware } | undefined;
+  app.use(function oidcProvider(ctx, next) {
+    const provider = runtime.provider;
+    if (mounted?.provider !== provider) mounted = { provider, middleware: mount(provider) };
+    return mounted.middleware(ctx, next);
+  });
   return app;
 }

@@ -20,6 +20,10 @@ export interface Config {
   readonly cookieSecrets: readonly string[];
   readonly keyEncryptionSecret: string;
   readonly trustProxy: boolean;
+  /** Seconds a new signing key is published in the JWKS before it starts signing. */
+  readonly keyActivationDelay: number;
+  /** Days after which a signing key is replaced automatically; 0 turns automatic rotation off. */
+  readonly keyRotationDays: number;
   /** Secrets that were generated for development rather than configured. */
   readonly generatedSecrets: readonly string[];
 }
@@ -58,6 +62,20 @@ const schema = z.object({
   // Off unless set: trusting X-Forwarded-For without a proxy in front would let any caller claim any
   // address and walk past IP allowlists.
   TRUST_PROXY: boolish.default(false),
+  // A new key must reach every verifier's cached JWKS before it signs. Nodes reload keys every
+  // minute, and resource servers commonly cache a JWKS for minutes, hence 10 minutes by default.
+  KEY_ACTIVATION_DELAY: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must not be negative')
+    .max(7 * 24 * 3600, 'at most 7 days (604800 seconds)')
+    .default(600),
+  KEY_ROTATION_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(0, 'must not be negative (0 turns automatic rotation off)')
+    .max(3650, 'at most 3650 days')
+    .default(90),
 });
 
 type Env = Record<string, string | undefined>;
@@ -117,6 +135,8 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecrets: Object.freeze(e.COOKIE_SECRETS ?? [developmentSecret(dataDir, 'COOKIE_SECRETS')]),
     keyEncryptionSecret: e.KEY_ENCRYPTION_SECRET ?? developmentSecret(dataDir, 'KEY_ENCRYPTION_SECRET'),
     trustProxy: e.TRUST_PROXY,
+    keyActivationDelay: e.KEY_ACTIVATION_DELAY,
+    keyRotationDays: e.KEY_ROTATION_DAYS,
     generatedSecrets: Object.freeze(missing),
   });
 }

@@ -44,6 +44,9 @@ async function main() {
     clearTimeout(force);
     await runtime.close();
     logger.info('stopped');
+    // pino writes to stdout asynchronously: flush, or the last lines can be lost or land out of
+    // order when the process exits.
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,6 +1,19 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { digest } from './crypto/tokens.js';
 
 export type Logger = PinoLogger;
+
+/** Paths that carry an interaction id: the login/consent pages and oidc-provider's resume endpoint. */
+const INTERACTION_PATH = /^(\/interaction\/|\/oauth\/authorize\/)([^/]+)/;
+
+/**
+ * A request path as it may be logged. The interaction id in it is also the value of the interaction
+ * and resume cookies, so it is replaced by a short digest that still ties one interaction's lines
+ * together without being usable (it is the start of the interaction's storage key).
+ */
+export function loggablePath(path: string): string {
+  return path.replace(INTERACTION_PATH, (_, prefix: string, uid: string) => `${prefix}~${digest(uid).slice(0, 10)}`);
+}
 
 /**
  * Structured JSON logs. Redaction is a second line of defence: handlers never log bodies or query
@@ -11,6 +24,10 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'gatehouse' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every `path` field (request lines, error lines) goes through loggablePath.
+    formatters: {
+      log: (object) => (typeof object.path === 'string' ? { ...object, path: loggablePath(object.path) } : object),
+    },
     redact: {
       paths: [
         'req.headers.authorization',

@@ -13,6 +13,7 @@ import type { ArtifactRouting } from './oidc/adapter.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, readSeedFile } from './seed.js';
 import { KeyRing } from './oidc/keyring.js';
+import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './management/scopes.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
@@ -23,7 +24,13 @@ export interface Runtime {
   redis: Redis | undefined;
   routing: ArtifactRouting;
   keys: KeyRing;
-  provider: Provider;
+  /** Signing-key reloads and rotation; holds the provider instance. */
+  keyMaintenance: KeyMaintenance;
+  /**
+   * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
+   * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
+   */
+  readonly provider: Provider;
   close(): Promise<void>;
 }
 
@@ -34,6 +41,9 @@ export function connectRedis(url: string, logger: Logger): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 3000,
+    // A Redis that stops answering on an open connection (a partition, a stuck server) is otherwise
+    // only noticed by TCP keepalive, minutes later; fail each command after 2 s instead (a 503).
+    commandTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 250, 2000),
   });
   let down = false;
@@ -78,9 +88,19 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   }
 
   await ensureManagementApi(db, config.issuer);
-  const keys = new KeyRing(db, createSealer(config.keyEncryptionSecret));
-  await keys.load();
-  const provider = createProvider({ config, db, routing, jwks: keys.providerJwks(), logger });
+  const sealer = createSealer(config.keyEncryptionSecret);
+  const keys = new KeyRing(db, sealer);
+  const keyMaintenance = new KeyMaintenance({
+    db,
+    sealer,
+    keys,
+    logger,
+    activationDelay: config.keyActivationDelay,
+    rotationDays: config.keyRotationDays,
+    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, logger }),
+  });
+  await keyMaintenance.reload();
+  keyMaintenance.start();
 
   // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
   const sweep = setInterval(() => {
@@ -95,9 +115,13 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     redis,
     routing,
     keys,
-    provider,
+    keyMaintenance,
+    get provider() {
+      return keyMaintenance.current;
+    },
     async close() {
       clearInterval(sweep);
+      await keyMaintenance.stop();
       if (redis) await redis.quit().catch(() => redis.disconnect());
       await db.close();
     },

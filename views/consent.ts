@@ -29,7 +29,7 @@ ${v.permissions.map(
   (p) => html`  <li><span class="permission">${p.text}</span>${p.api ? html` <span class="api">${p.api}</span>` : ''} <code>${p.scope}</code></li>
 `,
 )}</ul>
-<p class="note">You can change your mind later by signing out of ${v.clientName} and revoking its access.</p>
+<p class="note">If you allow, Gatehouse remembers it, so ${v.clientName} need not ask again for the same access.</p>
 <div class="actions">
   <form method="post" action="/interaction/${v.uid}/abort">
     <input type="hidden" name="csrf" value="${v.csrf}">

@@ -28,11 +28,15 @@ const MESSAGES: Record<string, ErrorView> = {
   },
   invalid_request: {
     title: 'Something is wrong with this request',
-    message: 'The application sent an incomplete or malformed sign-in request. Go back and try again.',
+    message: 'The application sent an incomplete or malformed request. Go back and try again.',
   },
   session_not_found: {
     title: 'This sign-in has expired',
     message: 'The sign-in page was open too long or was already used. Go back to the application and start again.',
+  },
+  form_expired: {
+    title: 'This form has expired',
+    message: 'The page was changed or left open too long, so we could not accept it. Go back, reload the page and try again.',
   },
   temporarily_unavailable: {
     title: 'Temporarily unavailable',

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { UnstorableValueError, isUnstorableValue } from '../../adapters/errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 
 /**
@@ -17,8 +18,14 @@ export async function createEmbeddedDatabase(dataDir: string): Promise<Database>
       await q.exec(sql);
     },
     async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const r = await q.query<R>(text, params as unknown[]);
-      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+      try {
+        const r = await q.query<R>(text, params as unknown[]);
+        return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+      } catch (err) {
+        // The same answer as the pg pool gives (server/db/postgres.ts): a NUL from a request is a 400.
+        if (isUnstorableValue(err)) throw new UnstorableValueError({ cause: err });
+        throw err;
+      }
     },
   });
   const root = wrap(pglite);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { StorageUnavailableError, isConnectionError } from '../../adapters/errors.js';
+import { StorageUnavailableError, UnstorableValueError, isConnectionError, isUnstorableValue } from '../../adapters/errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 
 // bigint (int8) and numeric come back as strings by default; our counters fit in a JS number.
@@ -7,6 +7,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 function translate(err: unknown): never {
   if (isConnectionError(err)) throw new StorageUnavailableError('postgres', { cause: err });
+  if (isUnstorableValue(err)) throw new UnstorableValueError({ cause: err });
   throw err;
 }
 
@@ -53,12 +54,20 @@ export function createPostgresDatabase(url: string, options: PostgresOptions = {
       return translate(err);
     }
     let broken: Error | undefined;
+    // pg-pool listens for 'error' only on idle clients. A checked-out client whose connection drops
+    // between two queries (mid-transaction) emits 'error' with no listener, which would crash the
+    // process; note it instead, so the next query fails (503) and the client is not reused.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (err) {
-      if (isConnectionError(err)) broken = err as Error;
+      if (isConnectionError(err)) broken ??= err as Error;
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

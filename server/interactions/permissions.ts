@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
-import { findApiByIdentifier } from '../store/apis.js';
+import { findApiByIdentifier, findApisByScopes } from '../store/apis.js';
+import { isOidcScope, splitScope } from '../oidc/scopes.js';
 import type { Permission } from '../../views/consent.js';
 
 const IDENTITY: Record<string, string> = {
@@ -39,4 +40,32 @@ export async function permissionsFor(
     }
   }
   return out;
+}
+
+interface ConsentDetails {
+  missingOIDCScope?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+}
+
+/**
+ * The scopes the consent page asks about: those the grant is missing. When nothing is missing the
+ * page is shown because the application sent prompt=consent (OIDC Core §3.1.2.1), which asks the
+ * user to confirm again; then it lists everything requested, not an empty list.
+ */
+export async function scopesToConfirm(
+  db: Queryable,
+  details: ConsentDetails,
+  requestedScope: unknown,
+): Promise<{ oidcScopes: string[]; resourceScopes: Record<string, string[]> }> {
+  const oidcScopes = details.missingOIDCScope ?? [];
+  const resourceScopes = details.missingResourceScopes ?? {};
+  if (oidcScopes.length || Object.keys(resourceScopes).length) return { oidcScopes, resourceScopes };
+  const requested = splitScope(requestedScope);
+  const apiScopes = requested.filter((s) => !isOidcScope(s));
+  const byResource: Record<string, string[]> = {};
+  for (const api of await findApisByScopes(db, apiScopes)) {
+    const own = new Set(api.scopes.map((s) => s.name));
+    byResource[api.identifier] = apiScopes.filter((s) => own.has(s));
+  }
+  return { oidcScopes: requested.filter(isOidcScope), resourceScopes: byResource };
 }

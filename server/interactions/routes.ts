@@ -13,10 +13,11 @@ import { consentPage } from '../../views/consent.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import { csrfTokens } from './csrf.js';
-import { permissionsFor } from './permissions.js';
+import { permissionsFor, scopesToConfirm } from './permissions.js';
 
 export interface InteractionDeps {
-  provider: Provider;
+  /** The current provider: the instance is replaced when signing keys change, so ask per request. */
+  provider: () => Provider;
   db: Database;
   logger: Logger;
   cookieSecrets: readonly string[];
@@ -32,7 +33,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
 
   async function details(ctx: Context) {
     try {
-      return await provider.interactionDetails(ctx.req, ctx.res);
+      return await provider().interactionDetails(ctx.req, ctx.res);
     } catch (err) {
       if (err instanceof errors.SessionNotFound) {
         // Expired, already finished, or opened without its cookie: a page that says so.
@@ -44,20 +45,28 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
   }
 
   async function clientName(clientId: unknown) {
-    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    const client = typeof clientId === 'string' ? await provider().Client.find(clientId) : undefined;
     return client?.clientName ?? (typeof clientId === 'string' ? clientId : 'the application');
   }
 
   /** Hands the result to oidc-provider and sends the browser back to the authorization endpoint. */
   async function finish(ctx: Context, result: Parameters<Provider['interactionResult']>[2], merge: boolean) {
-    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    const to = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.status = 303;
     ctx.redirect(to);
   }
 
+  /**
+   * The posted form if its CSRF token belongs to this interaction; otherwise answers with a page
+   * that tells the person what to do (a generic "malformed request" would blame the application).
+   */
   async function checkedForm(ctx: Context, uid: string) {
     const form = await readForm(ctx);
-    if (!csrf.verify(uid, form.get('csrf'))) throw new BadRequestError('the form has expired; go back and try again');
+    if (!csrf.verify(uid, form.get('csrf'))) {
+      logger.info({ reqId: ctx.state.requestId, event: 'interaction.csrf_failed' }, 'interaction form with a bad csrf token');
+      sendHtml(ctx, errorPage(errorViewFor({ error: 'form_expired' })), 400);
+      return undefined;
+    }
     return form;
   }
 
@@ -73,7 +82,8 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     if (prompt.name === 'consent') {
       const user = session?.accountId ? await findUserById(db, session.accountId) : undefined;
       const d = prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const permissions = await permissionsFor(db, d.missingOIDCScope ?? [], d.missingResourceScopes ?? {});
+      const { oidcScopes, resourceScopes } = await scopesToConfirm(db, d, params.scope);
+      const permissions = await permissionsFor(db, oidcScopes, resourceScopes);
       sendHtml(ctx, consentPage({ uid, csrf: csrf.issue(uid), clientName: name, userEmail: user?.email ?? '', permissions }));
       return;
     }
@@ -85,6 +95,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     if (!interaction) return;
     const { uid, prompt, params } = interaction;
     const form = await checkedForm(ctx, uid);
+    if (!form) return;
     if (prompt.name !== 'login') throw new BadRequestError('this sign-in step is already complete');
     const login = (form.get('login') ?? '').trim();
     const password = form.get('password') ?? '';
@@ -104,9 +115,9 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     const interaction = await details(ctx);
     if (!interaction) return;
     const { uid, prompt, params, session } = interaction;
-    await checkedForm(ctx, uid);
+    if (!(await checkedForm(ctx, uid))) return;
     if (prompt.name !== 'consent' || !session?.accountId) throw new BadRequestError('nothing to consent to');
-    const { Grant } = provider;
+    const { Grant } = provider();
     const grant = interaction.grantId
       ? ((await Grant.find(interaction.grantId)) ?? new Grant({ accountId: session.accountId, clientId: params.client_id as string }))
       : new Grant({ accountId: session.accountId, clientId: params.client_id as string });
@@ -122,7 +133,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
   router.post('/:uid/abort', async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction) return;
-    await checkedForm(ctx, interaction.uid);
+    if (!(await checkedForm(ctx, interaction.uid))) return;
     // RFC 6749 §4.1.2.1: the application learns the user said no.
     await finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' }, false);
   });

@@ -3,6 +3,8 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { ArtifactRouting } from '../oidc/adapter.js';
 import type { KeyRing } from '../oidc/keyring.js';
+import type { RotationResult } from '../oidc/key-rotation.js';
+import type { Actor } from './audit.js';
 import { authenticate } from './authenticate.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { apiRoutes } from './routes/apis.js';
@@ -21,6 +23,8 @@ export interface ManagementDeps {
   logger: Logger;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
   reloadKeys(): Promise<void>;
+  /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */
+  rotateKeys(options: { activateIn?: number; actor: Actor }): Promise<RotationResult>;
 }
 
 /** A resource group of the Management API registers its routes on the shared /api/v1 router. */

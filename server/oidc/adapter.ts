@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ArtifactStore, Payload } from '../../adapters/contract.js';
-import { AlreadyConsumedError } from '../../adapters/errors.js';
+import { AlreadyConsumedError, UnstorableValueError } from '../../adapters/errors.js';
 import { digest } from '../crypto/tokens.js';
 
 /** Kept in Postgres whatever else is configured: they outlive a Redis restart. */
@@ -13,6 +13,40 @@ const DURABLE = new Set(['Grant', 'RefreshToken']);
  * nothing that can be presented. Grant ids are references, not credentials.
  */
 const PLAIN_ID = new Set(['Grant', 'ReplayDetection']);
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v));
+  return false;
+}
+
+/**
+ * What is stored of a bearer model's payload: not its jti (the id itself), and no other copy of a
+ * bearer value, because oidc-provider repeats two inside an Interaction. Its returnTo is the resume
+ * URL, which ends in the interaction's own id (the interaction cookie's value); only the part before
+ * is kept, and find() appends the id it was given. Its session.cookie is the browser session's id
+ * (the session cookie's value), which oidc-provider writes there but never reads; it is dropped.
+ */
+function atRest(id: string, payload: AdapterPayload): Payload {
+  const { jti: _jti, returnTo, ...stored } = payload as Payload;
+  if (typeof returnTo === 'string') {
+    if (returnTo.endsWith(`/${id}`)) stored.returnToBase = returnTo.slice(0, -id.length);
+    else stored.returnTo = returnTo;
+  }
+  const session = stored.session as Record<string, unknown> | undefined;
+  if (session && typeof session === 'object' && 'cookie' in session) {
+    const { cookie: _cookie, ...rest } = session;
+    stored.session = rest;
+  }
+  return stored;
+}
+
+function fromRest(id: string, payload: Payload): AdapterPayload {
+  const { returnToBase, ...restored } = payload;
+  if (typeof returnToBase === 'string') restored.returnTo = `${returnToBase}${id}`;
+  return { ...restored, jti: id } as AdapterPayload;
+}
 
 /** What the stores need to turn a lost consume() race into reuse detection. */
 export interface ArtifactRouting {
@@ -56,14 +90,16 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
       if (this.delegate) return this.delegate.upsert(id, payload, expiresIn);
-      const stored: Payload = { ...payload };
-      if (this.hashed) delete stored.jti;
+      const stored: Payload = this.hashed ? atRest(id, payload) : { ...payload };
+      // Postgres cannot hold a NUL; refuse it in every store alike, so a %00 in state or nonce fails
+      // (400) where the flow starts rather than at the token endpoint when a refresh token is saved.
+      if (containsNul(stored)) throw new UnstorableValueError();
       await this.store.upsert(this.model, this.key(id), stored, expiresIn || undefined);
     }
 
     private restore(id: string, payload: Payload | undefined): AdapterPayload | undefined {
       if (!payload) return undefined;
-      return (this.hashed ? { ...payload, jti: id } : payload) as AdapterPayload;
+      return this.hashed ? fromRest(id, payload) : (payload as AdapterPayload);
     }
 
     async find(id: string) {

@@ -4,30 +4,33 @@ import { findConsent, saveConsent } from '../store/consents.js';
 
 /**
  * Finds the grant an authorization request can use without asking the user again: the one just
- * consented to, the one in this browser session, or a new one built from the consent this user gave
- * this client before (remembered across sessions, unlike oidc-provider's default).
+ * consented to, or the one in this browser session, or a new one; in each case holding at least
+ * what this user has consented to for this client before (remembered across sessions, unlike
+ * oidc-provider's default). A session grant is topped up too: consent given in another browser
+ * after this session began counts here as well.
  */
 export function existingGrantLoader(db: Queryable) {
   return async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
     const { Grant } = ctx.oidc.provider;
     const clientId = ctx.oidc.client!.clientId;
-    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
-    if (grantId) {
-      const grant = await Grant.find(grantId);
-      if (grant) return grant;
-    }
     const accountId = ctx.oidc.session!.accountId;
-    if (!accountId) return undefined;
-    const consent = await findConsent(db, accountId, clientId);
-    if (!consent) return undefined;
-    const grant = new Grant({ accountId, clientId });
+    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+    const found = grantId ? await Grant.find(grantId) : undefined;
+    const consent = accountId ? await findConsent(db, accountId, clientId) : undefined;
+    if (!consent) return found;
+    // oidc-provider refuses a grant of another account (load_grant.js); such a grant gets no top-up.
+    if (found && found.accountId !== accountId) return found;
+    const grant = found ?? new Grant({ accountId, clientId });
+    const before = snapshot(grant);
     if (consent.oidcScope) grant.addOIDCScope(consent.oidcScope);
     if (consent.oidcClaims.length) grant.addOIDCClaims(consent.oidcClaims);
-    for (const [resource, scope] of Object.entries(consent.resources)) grant.addResourceScope(resource, scope);
-    await grant.save();
+    for (const [resource, scope] of Object.entries(consent.resources)) if (scope) grant.addResourceScope(resource, scope);
+    if (!found || snapshot(grant) !== before) await grant.save();
     return grant;
   };
 }
+
+const snapshot = (grant: Grant) => JSON.stringify([grant.openid ?? null, grant.resources ?? null]);
 
 const union = (...scopes: (string | undefined)[]) =>
   [...new Set(scopes.flatMap((s) => (s ?? '').split(' ')).filter(Boolean))].join(' ');

@@ -1,7 +1,13 @@
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
-import { loadSigningKeys, providerJwks, type StoredKey } from '../store/signing-keys.js';
+import {
+  PUBLISHED_AFTER_RETIREMENT_SECONDS,
+  isPublished,
+  loadSigningKeys,
+  providerJwks,
+  type StoredKey,
+} from '../store/signing-keys.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
@@ -24,7 +30,7 @@ export class KeyRing {
 
   async load(): Promise<void> {
     this.keys = await loadSigningKeys(this.db, this.sealer);
-    this.keySet = createLocalJWKSet({ keys: this.keys.map((k) => publicPart(k.privateJwk)) });
+    this.keySet = createLocalJWKSet({ keys: providerJwks(this.keys).keys.map(publicPart) });
   }
 
   /** Key ids, newest first: lets a caller tell whether a reload changed anything. */
@@ -32,8 +38,31 @@ export class KeyRing {
     return this.keys.map((k) => k.kid);
   }
 
-  providerJwks(): { keys: JWK[] } {
-    return providerJwks(this.keys);
+  providerJwks(now = new Date()): { keys: JWK[] } {
+    return providerJwks(this.keys, now);
+  }
+
+  /**
+   * What the provider would be built with at `now`, as a string: published kids in signing order.
+   * A provider built with another fingerprint is out of date.
+   */
+  fingerprint(now = new Date()): string {
+    return providerJwks(this.keys, now).keys.map((k) => k.kid).join(' ');
+  }
+
+  /** The next moment the fingerprint changes by itself (a key activates, retires or is unpublished). */
+  nextChange(now = new Date()): Date | undefined {
+    const moments = this.keys.flatMap((k) => [
+      k.activatesAt,
+      ...(k.retiredAt ? [k.retiredAt, new Date(k.retiredAt.getTime() + PUBLISHED_AFTER_RETIREMENT_SECONDS * 1000)] : []),
+    ]);
+    const future = moments.filter((m) => m > now).sort((a, b) => a.getTime() - b.getTime());
+    return future[0];
+  }
+
+  /** The keys this node knows, published ones only. */
+  published(now = new Date()): readonly StoredKey[] {
+    return this.keys.filter((k) => isPublished(k, now));
   }
 
   verifier(): JWTVerifyGetKey {

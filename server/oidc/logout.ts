@@ -17,7 +17,18 @@ export function logoutPages() {
   };
 }
 
-/** oidc-provider's renderError: a readable page for browser flows, never a stack trace. */
+/**
+ * oidc-provider's renderError: a readable page for browser flows, never a stack trace. The
+ * authorization endpoint calls it for every caller it cannot redirect back, so a caller that does
+ * not ask for HTML (curl, a script, a monitor) gets the RFC 6749 §5.2 JSON body instead.
+ */
 export function renderErrorPage(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
-  sendHtml(ctx, errorPage(errorViewFor(out)), ctx.status >= 400 ? ctx.status : 400);
+  const status = ctx.status >= 400 ? ctx.status : 400;
+  if (ctx.accepts('json', 'html') === 'html') {
+    sendHtml(ctx, errorPage(errorViewFor(out)), status);
+    return;
+  }
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = out;
 }

@@ -6,6 +6,7 @@ import { logoutPages, renderErrorPage } from './logout.js';
 import { recordAudit } from '../management/audit.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder } from './accounts.js';
+import { endpointGuard } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass } from './adapter.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
 import { existingGrantLoader } from './grants.js';
@@ -105,6 +106,7 @@ export function createProvider({ config, db, routing, jwks, logger }: ProviderDe
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  provider.use(endpointGuard(OAUTH_ROUTES));
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),

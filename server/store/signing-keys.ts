@@ -7,18 +7,27 @@ export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /** PS256 shares the RSA key; one key per key type is enough. */
-const KEY_FOR_ALG: Record<SigningAlg, 'RSA' | 'EC'> = { RS256: 'RSA', PS256: 'RSA', ES256: 'EC' };
+export const KEY_FOR_ALG: Record<SigningAlg, 'RSA' | 'EC'> = { RS256: 'RSA', PS256: 'RSA', ES256: 'EC' };
 const GENERATE: Record<'RSA' | 'EC', () => ReturnType<typeof generateKeyPair>> = {
   RSA: () => generateKeyPair('RS256', { modulusLength: 2048, extractable: true }),
   EC: () => generateKeyPair('ES256', { extractable: true }),
 };
 
-const KEYS_LOCK = 0x6b657973; // "keys"
+/** Held while keys are created (first start, rotation), so concurrent nodes agree on one set. */
+export const KEYS_LOCK = 0x6b657973; // "keys"
+
+/**
+ * How long a retired key stays published: the longest-lived token it can have signed (access
+ * tokens are capped at 3600 s, ID tokens live 3600 s), plus a margin for a node whose clock runs
+ * behind or which has not reloaded its keys yet and so signed a little past retired_at.
+ */
+export const PUBLISHED_AFTER_RETIREMENT_SECONDS = 3600 + 5 * 60;
 
 export interface StoredKey {
   kid: string;
   kty: string;
   privateJwk: JWK;
+  createdAt: Date;
   activatesAt: Date;
   retiredAt: Date | null;
 }
@@ -27,19 +36,40 @@ interface Row {
   kid: string;
   alg: string;
   private_jwk_sealed: string;
+  created_at: Date;
   activates_at: Date;
   retired_at: Date | null;
 }
 
-async function insertKey(q: Queryable, sealer: Sealer, kty: 'RSA' | 'EC') {
+export interface GeneratedKey {
+  kid: string;
+  kty: 'RSA' | 'EC';
+  publicJwk: JWK;
+  /** The private JWK, sealed under KEY_ENCRYPTION_SECRET and bound to the kid. */
+  sealed: string;
+}
+
+/** A fresh key pair; the kid is its RFC 7638 thumbprint. Slow for RSA: call it outside locks. */
+export async function generateSigningKey(sealer: Sealer, kty: 'RSA' | 'EC'): Promise<GeneratedKey> {
   const { privateKey, publicKey } = await GENERATE[kty]();
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const privateJwk = { ...(await exportJWK(privateKey)), kid };
-  await q.query(
-    `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_sealed) VALUES ($1, $2, $3, $4)`,
-    [kid, kty, JSON.stringify({ ...publicJwk, kid }), sealer.seal(JSON.stringify(privateJwk), kid)],
+  return { kid, kty, publicJwk: { ...publicJwk, kid }, sealed: sealer.seal(JSON.stringify(privateJwk), kid) };
+}
+
+/** Stores a generated key that starts signing activateInSeconds from now (database time). */
+export async function storeSigningKey(q: Queryable, key: GeneratedKey, activateInSeconds = 0): Promise<Date> {
+  const { rows } = await q.query<{ activates_at: Date }>(
+    `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_sealed, activates_at)
+     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING activates_at`,
+    [key.kid, key.kty, JSON.stringify(key.publicJwk), key.sealed, activateInSeconds],
   );
+  return new Date(rows[0].activates_at);
+}
+
+async function insertKey(q: Queryable, sealer: Sealer, kty: 'RSA' | 'EC') {
+  await storeSigningKey(q, await generateSigningKey(sealer, kty));
 }
 
 /**
@@ -54,27 +84,40 @@ export async function loadSigningKeys(db: Database, sealer: Sealer): Promise<Sto
       if (!have.has(kty)) await insertKey(q, sealer, kty);
     }
   });
+  // Keys whose publication window has passed are of no use to anyone: not even loaded.
   const { rows } = await db.query<Row>(
-    'SELECT kid, alg, private_jwk_sealed, activates_at, retired_at FROM signing_keys ORDER BY activates_at DESC, created_at DESC',
+    `SELECT kid, alg, private_jwk_sealed, created_at, activates_at, retired_at FROM signing_keys
+     WHERE retired_at IS NULL OR retired_at + make_interval(secs => $1) > now()
+     ORDER BY activates_at DESC, created_at DESC`,
+    [PUBLISHED_AFTER_RETIREMENT_SECONDS],
   );
   return rows.map((r) => ({
     kid: r.kid,
     kty: r.alg,
     privateJwk: JSON.parse(sealer.open(r.private_jwk_sealed, r.kid)) as JWK,
+    createdAt: new Date(r.created_at),
     activatesAt: new Date(r.activates_at),
     retiredAt: r.retired_at ? new Date(r.retired_at) : null,
   }));
 }
 
+/** A key signs from activates_at until retired_at. */
+export const isSigning = (k: StoredKey, now: Date) => k.activatesAt <= now && (!k.retiredAt || k.retiredAt > now);
+
+/** A key is published from its creation until every token it can have signed has expired. */
+export const isPublished = (k: StoredKey, now: Date) =>
+  !k.retiredAt || k.retiredAt.getTime() + PUBLISHED_AFTER_RETIREMENT_SECONDS * 1000 > now.getTime();
+
 /**
- * The JWKS oidc-provider is built with: for each key type the newest active key first (it signs),
- * then the others (published for verification only).
+ * The JWKS oidc-provider is built with: for each key type the newest signing key first (oidc-provider
+ * signs with the first key that fits the algorithm), then the other published keys, pending and
+ * retiring ones, for verification only.
  */
 export function providerJwks(keys: StoredKey[], now = new Date()): { keys: JWK[] } {
-  const active = (k: StoredKey) => !k.retiredAt && k.activatesAt <= now;
+  const published = keys.filter((k) => isPublished(k, now));
   const signing = new Map<string, StoredKey>();
-  for (const k of keys) if (active(k) && !signing.has(k.kty)) signing.set(k.kty, k);
+  for (const k of published) if (isSigning(k, now) && !signing.has(k.kty)) signing.set(k.kty, k);
   const first = [...signing.values()];
-  const rest = keys.filter((k) => !first.includes(k));
+  const rest = published.filter((k) => !first.includes(k));
   return { keys: [...first, ...rest].map((k) => k.privateJwk) };
 }

@@ -18,7 +18,9 @@ import { applySeed, seedSchema, type Seed } from '../../server/seed.js';
 export const usingRealServices = Boolean(process.env.DATABASE_URL);
 
 export interface TestServer {
+  /** Where this node listens. Equal to issuer unless env.ISSUER named one (several nodes, one issuer). */
   url: string;
+  issuer: string;
   runtime: Runtime;
   databaseUrl: string | undefined;
   dataDir: string;
@@ -79,7 +81,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
   const app = buildApp(runtime);
   probe.server.on('request', app.callback());
-  const url = issuer;
+  const url = `http://127.0.0.1:${probe.port}`;
 
   let stopped = false;
   const stop = async () => {
@@ -93,6 +95,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   };
   return {
     url,
+    issuer,
     runtime,
     databaseUrl,
     dataDir,

@@ -1,0 +1,222 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import type { ArtifactStore, Payload } from '../../adapters/contract.js';
+import { AlreadyConsumedError } from '../../adapters/errors.js';
+
+/**
+ * One behaviour for every ArtifactStore (adapters/contract.ts): each backend's test file calls this
+ * with a factory, so Postgres, PGlite and Redis are held to exactly the same assertions.
+ *
+ * makeStore runs once per suite (in a before hook); the backend file owns setup and teardown of what
+ * it connects to. Ids are random per test so that tests never see each other's artifacts.
+ */
+export interface StoreHandle {
+  store: ArtifactStore;
+  /** Releases whatever makeStore set up (connections, databases, keys). */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const uid = () => randomUUID();
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Waits for a rejection and hands back the error, failing the test if the promise resolved. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  expect.fail('expected the promise to reject');
+}
+
+export function artifactStoreContract(name: string, makeStore: () => Promise<StoreHandle>): void {
+  describe(`ArtifactStore contract: ${name}`, function () {
+    // Two tests wait out a 1-second expiry; the first start of a backend can take a few seconds more.
+    this.timeout(20_000);
+
+    let handle: StoreHandle;
+    let store: ArtifactStore;
+    before(async () => {
+      handle = await makeStore();
+      store = handle.store;
+    });
+    after(async () => handle?.close());
+
+    it('finds what it stored, payload unchanged', async () => {
+      const id = uid();
+      const payload: Payload = {
+        kind: 'AuthorizationCode',
+        grantId: uid(),
+        accountId: 'acc-1',
+        scope: 'openid orders:read',
+        nested: { list: [1, 'two', { three: true }], empty: {}, nothing: null },
+        unicode: 'Grüße, 世界 ✓',
+        iat: 1_700_000_000,
+      };
+      await store.upsert('AuthorizationCode', id, payload, 60);
+      expect(await store.find('AuthorizationCode', id)).to.deep.equal(payload);
+    });
+
+    it('finds nothing for an id never stored', async () => {
+      expect(await store.find('AuthorizationCode', uid())).to.equal(undefined);
+    });
+
+    it('replaces on a second upsert, indexes included', async () => {
+      const id = uid();
+      const [oldGrant, newGrant, oldUid, newUid] = [uid(), uid(), uid(), uid()];
+      await store.upsert('Session', id, { v: 1, grantId: oldGrant, uid: oldUid, stale: 'field' }, 60);
+      await store.upsert('Session', id, { v: 2, grantId: newGrant, uid: newUid }, 60);
+      expect(await store.find('Session', id)).to.deep.equal({ v: 2, grantId: newGrant, uid: newUid });
+      expect(await store.findByUid('Session', newUid)).to.deep.equal({ v: 2, grantId: newGrant, uid: newUid });
+      expect(await store.findByUid('Session', oldUid)).to.equal(undefined);
+      // The replaced artifact no longer belongs to its old grant: revoking that grant leaves it alone.
+      await store.revokeByGrantId('Session', oldGrant);
+      expect(await store.find('Session', id)).to.deep.equal({ v: 2, grantId: newGrant, uid: newUid });
+    });
+
+    it('replaces a consumed artifact with an unconsumed one', async () => {
+      const id = uid();
+      await store.upsert('AuthorizationCode', id, { v: 1 }, 60);
+      await store.consume('AuthorizationCode', id);
+      await store.upsert('AuthorizationCode', id, { v: 2 }, 60);
+      expect(await store.find('AuthorizationCode', id)).to.deep.equal({ v: 2 });
+      await store.consume('AuthorizationCode', id);
+      expect((await store.find('AuthorizationCode', id))?.consumed).to.be.a('number');
+    });
+
+    it('forgets an artifact past its expiry, keeps one without expiry, and consumes neither wrongly', async () => {
+      const [short, forever, shortUid, userCode, grantId] = [uid(), uid(), uid(), `UC-${uid()}`, uid()];
+      const unexpiring = uid();
+      await store.upsert('DeviceCode', short, { grantId, uid: shortUid, userCode }, 1);
+      await store.upsert('DeviceCode', forever, { v: 'forever' }, undefined);
+      // A grant with one member that never expires and one that does: the grant's index must not
+      // expire with the short-lived member, or revoking the grant would miss the long-lived one.
+      await store.upsert('RefreshToken', unexpiring, { grantId }, undefined);
+      await store.upsert('RefreshToken', uid(), { grantId }, 1);
+      expect(await store.find('DeviceCode', short)).to.deep.equal({ grantId, uid: shortUid, userCode });
+
+      await sleep(2100);
+
+      expect(await store.find('DeviceCode', short)).to.equal(undefined);
+      expect(await store.findByUid('DeviceCode', shortUid)).to.equal(undefined);
+      expect(await store.findByUserCode('DeviceCode', userCode)).to.equal(undefined);
+      // An expired artifact is absent: consuming it is refused, and it names no grant, because
+      // nothing was reused (a grant id here would make the caller revoke the grant).
+      const err = await rejection(store.consume('DeviceCode', short));
+      expect(err).to.be.instanceOf(AlreadyConsumedError);
+      expect((err as AlreadyConsumedError).grantId).to.equal(undefined);
+
+      expect(await store.find('DeviceCode', forever)).to.deep.equal({ v: 'forever' });
+      expect(await store.find('RefreshToken', unexpiring)).to.deep.equal({ grantId });
+      await store.revokeByGrantId('RefreshToken', grantId);
+      expect(await store.find('RefreshToken', unexpiring)).to.equal(undefined);
+    });
+
+    it('finds by uid, only within the model and only while live', async () => {
+      const [id, sessionUid] = [uid(), uid()];
+      await store.upsert('Session', id, { uid: sessionUid, accountId: 'acc-2' }, 60);
+      expect(await store.findByUid('Session', sessionUid)).to.deep.equal({ uid: sessionUid, accountId: 'acc-2' });
+      expect(await store.findByUid('Interaction', sessionUid)).to.equal(undefined);
+      expect(await store.findByUid('Session', uid())).to.equal(undefined);
+      await store.destroy('Session', id);
+      expect(await store.findByUid('Session', sessionUid)).to.equal(undefined);
+    });
+
+    it('finds by user code', async () => {
+      const [id, userCode] = [uid(), `ABCD-${uid().slice(0, 4)}`];
+      await store.upsert('DeviceCode', id, { userCode, clientId: 'tv' }, 60);
+      expect(await store.findByUserCode('DeviceCode', userCode)).to.deep.equal({ userCode, clientId: 'tv' });
+      expect(await store.findByUserCode('DeviceCode', 'WXYZ-0000')).to.equal(undefined);
+      expect(await store.findByUserCode('BackchannelAuthenticationRequest', userCode)).to.equal(undefined);
+    });
+
+    it('consume marks the artifact consumed at the current time, in epoch seconds', async () => {
+      const id = uid();
+      await store.upsert('AuthorizationCode', id, { grantId: 'g', v: 1 }, 60);
+      const before = nowSeconds();
+      await store.consume('AuthorizationCode', id);
+      const after = nowSeconds();
+      const found = await store.find('AuthorizationCode', id);
+      expect(found).to.include({ grantId: 'g', v: 1 });
+      expect(found!.consumed).to.be.a('number').within(before, after);
+    });
+
+    it('consume is atomic: of 20 concurrent calls exactly one succeeds', async () => {
+      const [id, grantId] = [uid(), uid()];
+      await store.upsert('RefreshToken', id, { grantId }, 60);
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.consume('RefreshToken', id)));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).to.have.length(1);
+      expect(lost).to.have.length(19);
+      for (const { reason } of lost) {
+        expect(reason).to.be.instanceOf(AlreadyConsumedError);
+        // The loser learns which grant was reused, so the caller can revoke it (RFC 6749 §4.1.2).
+        expect((reason as AlreadyConsumedError).grantId).to.equal(grantId);
+        expect((reason as AlreadyConsumedError).model).to.equal('RefreshToken');
+      }
+    });
+
+    it('consume of an artifact already consumed rejects, naming its grant', async () => {
+      const [id, grantId] = [uid(), uid()];
+      await store.upsert('AuthorizationCode', id, { grantId }, 60);
+      await store.consume('AuthorizationCode', id);
+      const err = await rejection(store.consume('AuthorizationCode', id));
+      expect(err).to.be.instanceOf(AlreadyConsumedError);
+      expect((err as AlreadyConsumedError).grantId).to.equal(grantId);
+    });
+
+    it('consume of a missing id rejects without a grant', async () => {
+      const err = await rejection(store.consume('AuthorizationCode', uid()));
+      expect(err).to.be.instanceOf(AlreadyConsumedError);
+      expect((err as AlreadyConsumedError).grantId).to.equal(undefined);
+    });
+
+    it('destroy removes the artifact and nothing else', async () => {
+      const [a, b] = [uid(), uid()];
+      await store.upsert('AccessToken', a, { v: 'a' }, 60);
+      await store.upsert('AccessToken', b, { v: 'b' }, 60);
+      await store.destroy('AccessToken', a);
+      expect(await store.find('AccessToken', a)).to.equal(undefined);
+      expect(await store.find('AccessToken', b)).to.deep.equal({ v: 'b' });
+      // Destroying what is not there is not an error.
+      await store.destroy('AccessToken', a);
+    });
+
+    it("revokeByGrantId removes only that grant's artifacts of that model", async () => {
+      const [grant, other] = [uid(), uid()];
+      const mine = [uid(), uid(), uid()];
+      const [otherGrantToken, noGrantToken, sameGrantOtherModel] = [uid(), uid(), uid()];
+      for (const id of mine) await store.upsert('AccessToken', id, { grantId: grant }, 60);
+      await store.upsert('AccessToken', otherGrantToken, { grantId: other }, 60);
+      await store.upsert('AccessToken', noGrantToken, { v: 'no grant' }, 60);
+      await store.upsert('AuthorizationCode', sameGrantOtherModel, { grantId: grant }, 60);
+
+      await store.revokeByGrantId('AccessToken', grant);
+
+      for (const id of mine) expect(await store.find('AccessToken', id)).to.equal(undefined);
+      expect(await store.find('AccessToken', otherGrantToken)).to.deep.equal({ grantId: other });
+      expect(await store.find('AccessToken', noGrantToken)).to.deep.equal({ v: 'no grant' });
+      expect(await store.find('AuthorizationCode', sameGrantOtherModel)).to.deep.equal({ grantId: grant });
+      // Revoking a grant that holds nothing is not an error.
+      await store.revokeByGrantId('AccessToken', uid());
+    });
+
+    it('keeps models apart when they share an id', async () => {
+      const id = uid();
+      await store.upsert('AccessToken', id, { model: 'AccessToken' }, 60);
+      await store.upsert('RefreshToken', id, { model: 'RefreshToken' }, 60);
+      expect(await store.find('AccessToken', id)).to.deep.equal({ model: 'AccessToken' });
+      expect(await store.find('RefreshToken', id)).to.deep.equal({ model: 'RefreshToken' });
+
+      await store.consume('AccessToken', id);
+      expect((await store.find('AccessToken', id))?.consumed).to.be.a('number');
+      expect(await store.find('RefreshToken', id)).to.deep.equal({ model: 'RefreshToken' });
+
+      await store.destroy('AccessToken', id);
+      expect(await store.find('AccessToken', id)).to.equal(undefined);
+      expect(await store.find('RefreshToken', id)).to.deep.equal({ model: 'RefreshToken' });
+    });
+  });
+}

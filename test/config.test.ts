@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { csrfTokens } from '../server/interactions/csrf.js';
+
+/** loadConfig(env) is pure apart from the development secrets it may write into DATA_DIR. */
+const COOKIE_A = 'cookie-secret-a-0123456789abcdef0123456789';
+const COOKIE_B = 'cookie-secret-b-0123456789abcdef0123456789';
+const KEK = 'key-encryption-secret-0123456789abcdef01';
+const configured = { COOKIE_SECRETS: COOKIE_A, KEY_ENCRYPTION_SECRET: KEK };
+
+function refusal(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  expect.fail(`loadConfig accepted ${JSON.stringify(Object.keys(env))}`);
+}
+
+describe('configuration (loadConfig)', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('has defaults for everything but secrets', () => {
+    const c = loadConfig({ ...configured });
+    expect(c).to.deep.include({
+      production: false,
+      port: 3000,
+      issuer: 'http://localhost:3000',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      dataDir: resolve('data'),
+      seedFile: undefined,
+      logLevel: 'info',
+      keyEncryptionSecret: KEK,
+      trustProxy: false, // X-Forwarded-* is only believed when a proxy is declared
+    });
+    expect(c.cookieSecrets).to.deep.equal([COOKIE_A]);
+    expect(c.generatedSecrets).to.deep.equal([]);
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      ...configured,
+      PORT: '8443',
+      ISSUER: 'https://id.example.com/',
+      DATABASE_URL: 'postgresql://gatehouse@db:5432/gatehouse',
+      REDIS_URL: 'rediss://cache:6380',
+      DATA_DIR: dataDir,
+      SEED_FILE: 'examples/seed.json',
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: 'false',
+    });
+    expect(c).to.deep.include({
+      port: 8443,
+      issuer: 'https://id.example.com', // trailing slash dropped: it would double up in endpoint URLs
+      databaseUrl: 'postgresql://gatehouse@db:5432/gatehouse',
+      redisUrl: 'rediss://cache:6380',
+      dataDir,
+      seedFile: resolve('examples/seed.json'),
+      logLevel: 'warn',
+      trustProxy: false,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const c = loadConfig({ ...configured, PORT: '', REDIS_URL: '', ISSUER: '' });
+    expect(c.port).to.equal(3000);
+    expect(c.redisUrl).to.equal(undefined);
+    expect(c.issuer).to.equal('http://localhost:3000');
+  });
+
+  for (const [name, value] of [
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ISSUER', 'ftp://x'],
+    ['ISSUER', 'https://id.example.com/?tenant=1'],
+    ['DATABASE_URL', 'mysql://root:hunter2-db-password@db/gatehouse'],
+    ['REDIS_URL', 'memcached://cache'],
+    ['LOG_LEVEL', 'loud'],
+    ['TRUST_PROXY', 'maybe'],
+    ['COOKIE_SECRETS', 'short-cookie-secret'],
+    ['KEY_ENCRYPTION_SECRET', 'short-kek'],
+  ] as const) {
+    it(`names ${name} when it is ${JSON.stringify(value)}, without echoing the value`, () => {
+      const message = refusal({ ...configured, DATA_DIR: dataDir, [name]: value });
+      expect(message).to.match(new RegExp(`^\\s*${name}\\b`, 'm'));
+      // A bad DATABASE_URL or secret must not end up in a log collector through the error.
+      expect(message).not.to.include(value);
+    });
+  }
+
+  it('names a short secret among several COOKIE_SECRETS', () => {
+    expect(refusal({ ...configured, COOKIE_SECRETS: `${COOKIE_A},too-short` })).to.include('COOKIE_SECRETS');
+  });
+
+  it('lists every bad variable at once', () => {
+    const message = refusal({ ...configured, PORT: 'abc', LOG_LEVEL: 'loud' });
+    expect(message).to.include('PORT').and.to.include('LOG_LEVEL');
+  });
+
+  describe('NODE_ENV=production', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.com', ...configured };
+
+    for (const name of ['COOKIE_SECRETS', 'KEY_ENCRYPTION_SECRET', 'ISSUER'] as const) {
+      it(`refuses to start without ${name}`, () => {
+        const message = refusal({ ...production, DATA_DIR: dataDir, [name]: undefined });
+        expect(message).to.include(name).and.to.include('production');
+        // Never falls back to a development secret on disk.
+        expect(existsSync(join(dataDir, 'dev-secrets.json'))).to.equal(false);
+      });
+    }
+
+    it('starts with all three', () => {
+      const c = loadConfig({ ...production, DATA_DIR: dataDir });
+      expect(c.production).to.equal(true);
+      expect(c.generatedSecrets).to.deep.equal([]);
+    });
+  });
+
+  it('outside production, generates missing secrets into DATA_DIR and says so', () => {
+    const c = loadConfig({ DATA_DIR: dataDir });
+    expect(c.generatedSecrets).to.deep.equal(['COOKIE_SECRETS', 'KEY_ENCRYPTION_SECRET']);
+    expect(c.cookieSecrets[0]).to.have.length.of.at.least(32);
+    expect(c.keyEncryptionSecret).to.have.length.of.at.least(32);
+    expect(existsSync(join(dataDir, 'dev-secrets.json'))).to.equal(true);
+    const again = loadConfig({ DATA_DIR: dataDir });
+    expect(again.cookieSecrets).to.deep.equal(c.cookieSecrets);
+    expect(again.keyEncryptionSecret).to.equal(c.keyEncryptionSecret);
+  });
+
+  describe('COOKIE_SECRETS rotation', () => {
+    it('keeps the order given, trimmed: the first signs, the rest only verify', () => {
+      const c = loadConfig({ ...configured, COOKIE_SECRETS: ` ${COOKIE_B} , ${COOKIE_A} ,` });
+      expect(c.cookieSecrets).to.deep.equal([COOKIE_B, COOKIE_A]);
+    });
+
+    it('a token signed before the rotation still verifies after it; new ones use the new secret', () => {
+      const before = csrfTokens(loadConfig({ ...configured, COOKIE_SECRETS: COOKIE_A }).cookieSecrets);
+      const after = csrfTokens(loadConfig({ ...configured, COOKIE_SECRETS: `${COOKIE_B},${COOKIE_A}` }).cookieSecrets);
+      const retired = csrfTokens(loadConfig({ ...configured, COOKIE_SECRETS: COOKIE_B }).cookieSecrets);
+      const old = before.issue('uid-1');
+      expect(after.verify('uid-1', old)).to.equal(true);
+      expect(after.issue('uid-1')).not.to.equal(old);
+      expect(before.verify('uid-1', after.issue('uid-1'))).to.equal(false);
+      // Once the old secret is dropped, what it signed stops verifying.
+      expect(retired.verify('uid-1', old)).to.equal(false);
+    });
+  });
+});
