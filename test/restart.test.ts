@@ -24,42 +24,42 @@ async function signInAgain(node: TestServer, jar: CookieJar) {
 }
 
 describe(`restarting a node (${mode})`, () => {
-  let before_: TestServer;
-  let after_: TestServer;
+  let original: TestServer;
+  let restarted: TestServer;
   let jwksBefore: JSONWebKeySet;
   let jwtBefore: string;
   let refreshBefore: string;
   let browser: CookieJar;
 
   before(async () => {
-    before_ = await startServer({ seed: baseSeed(), env: { ISSUER } });
-    jwksBefore = await jwksOf(before_.url);
-    const cc = await postForm(`${before_.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(SERVICE.id, SERVICE.secret) });
+    original = await startServer({ seed: baseSeed(), env: { ISSUER } });
+    jwksBefore = await jwksOf(original.url);
+    const cc = await postForm(`${original.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(SERVICE.id, SERVICE.secret) });
     expect(cc.status, cc.text).to.equal(200);
     jwtBefore = cc.json.access_token as string;
-    const flow = await authorize(before_, { client: WEB, scope: 'openid offline_access orders:read' });
+    const flow = await authorize(original, { client: WEB, scope: 'openid offline_access orders:read' });
     browser = flow.jar;
-    const issued = await exchangeCode(before_, WEB, flow);
+    const issued = await exchangeCode(original, WEB, flow);
     expect(issued.status, issued.text).to.equal(200);
     refreshBefore = issued.json.refresh_token as string;
     expect(refreshBefore).to.be.a('string');
 
-    await before_.stop();
-    after_ = await startServer({ databaseUrl: before_.databaseUrl, dataDir: before_.dataDir, env: { ISSUER } });
+    await original.stop();
+    restarted = await startServer({ databaseUrl: original.databaseUrl, dataDir: original.dataDir, env: { ISSUER } });
   });
   after(async () => {
-    await after_?.stop();
-    await before_?.destroy();
+    await restarted?.stop();
+    await original?.destroy();
   });
 
   it('publishes the same keys (none regenerated)', async () => {
-    const jwksAfter = await jwksOf(after_.url);
+    const jwksAfter = await jwksOf(restarted.url);
     expect(kids(jwksAfter)).to.deep.equal(kids(jwksBefore));
     expect(jwksAfter).to.deep.equal(jwksBefore);
   });
 
   it('a JWT issued before the restart verifies against the JWKS served after it', async () => {
-    const { payload } = await jwtVerify(jwtBefore, createRemoteJWKSet(new URL(`${after_.url}/oauth/jwks`)), {
+    const { payload } = await jwtVerify(jwtBefore, createRemoteJWKSet(new URL(`${restarted.url}/oauth/jwks`)), {
       issuer: ISSUER,
       audience: ORDERS_API,
       typ: 'at+jwt',
@@ -68,16 +68,16 @@ describe(`restarting a node (${mode})`, () => {
   });
 
   it('a refresh token issued before the restart still refreshes', async () => {
-    const res = await refresh(after_, WEB, refreshBefore);
+    const res = await refresh(restarted, WEB, refreshBefore);
     expect(res.status, res.text).to.equal(200);
     expect(res.json.refresh_token).to.be.a('string').and.not.equal(refreshBefore);
-    await jwtVerify(res.json.access_token as string, createRemoteJWKSet(new URL(`${after_.url}/oauth/jwks`)), { issuer: ISSUER, audience: ORDERS_API });
+    await jwtVerify(res.json.access_token as string, createRemoteJWKSet(new URL(`${restarted.url}/oauth/jwks`)), { issuer: ISSUER, audience: ORDERS_API });
   });
 
   it('a browser signed in before the restart is still signed in', async () => {
-    const { flow, pages } = await signInAgain(after_, browser);
+    const { flow, pages } = await signInAgain(restarted, browser);
     expect(pages, 'neither the login nor the consent page should be shown again').to.deep.equal([]);
-    expect((await exchangeCode(after_, WEB, flow)).status).to.equal(200);
+    expect((await exchangeCode(restarted, WEB, flow)).status).to.equal(200);
   });
 });
 
