@@ -4,9 +4,12 @@ import { findUserById } from '../store/users.js';
 
 /** oidc-provider's account loader: an active local user, with the claims its scopes release. */
 export function accountFinder(db: Queryable): FindAccount {
-  return async function findAccount(_ctx, sub) {
+  return async function findAccount(ctx, sub, token) {
     const user = await findUserById(db, sub);
     if (!user || !user.active) return undefined;
+    // A browser session from before the user was deactivated (or signed out everywhere) is over.
+    const loginTs = token ? undefined : ctx?.oidc?.session?.loginTs;
+    if (loginTs && user.sessionsValidAfter && loginTs * 1000 < user.sessionsValidAfter.getTime()) return undefined;
     return {
       accountId: user.id,
       async claims() {

@@ -6,6 +6,7 @@ export interface User {
   name: string;
   passwordHash: string;
   active: boolean;
+  sessionsValidAfter: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -16,6 +17,7 @@ interface Row {
   name: string;
   password_hash: string;
   active: boolean;
+  sessions_valid_after: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -26,6 +28,7 @@ const toUser = (r: Row): User => ({
   name: r.name,
   passwordHash: r.password_hash,
   active: r.active,
+  sessionsValidAfter: r.sessions_valid_after ? new Date(r.sessions_valid_after) : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });

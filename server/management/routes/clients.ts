@@ -1,4 +1,58 @@
+import { readJson, validate } from '../body.js';
+import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
+import {
+  createClient, createClientSchema, deleteClient, deleteClientSecret, getClient, listClients, listClientSecrets,
+  rotateClientSecret, updateClient, updateClientSchema, DEFAULT_PREVIOUS_EXPIRES_IN,
+} from '../services/clients.js';
+import { expiresIn } from '../validation.js';
+import { queryString } from '../validation.js';
+import { z } from 'zod';
 
-// Routes of this group are being written; see the issue for the endpoints.
-export const clientRoutes: RouteGroup = () => {};
+const rotateSchema = z.strictObject({ previous_expires_in: expiresIn.optional() });
+
+/** API credentials (OAuth clients) and their secrets. */
+export const clientRoutes: RouteGroup = (router, { db }) => {
+  router.get('/clients', requires('clients:read'), async (ctx) => {
+    ctx.body = await listClients(db, {
+      q: queryString(ctx.query.q, 'q'),
+      cursor: queryString(ctx.query.cursor, 'cursor'),
+      limit: queryString(ctx.query.limit, 'limit'),
+    });
+  });
+
+  router.post('/clients', requires('clients:write'), async (ctx) => {
+    const input = await readJson(ctx, createClientSchema);
+    ctx.status = 201;
+    ctx.body = await createClient(db, input, principalOf(ctx).actor);
+  });
+
+  router.get('/clients/:client_id', requires('clients:read'), async (ctx) => {
+    ctx.body = await getClient(db, ctx.params.client_id);
+  });
+
+  router.patch('/clients/:client_id', requires('clients:write'), async (ctx) => {
+    const patch = await readJson(ctx, updateClientSchema);
+    ctx.body = await updateClient(db, ctx.params.client_id, patch, principalOf(ctx).actor);
+  });
+
+  router.delete('/clients/:client_id', requires('clients:write'), async (ctx) => {
+    await deleteClient(db, ctx.params.client_id, principalOf(ctx).actor);
+    ctx.status = 204;
+  });
+
+  router.get('/clients/:client_id/secrets', requires('clients:read'), async (ctx) => {
+    ctx.body = await listClientSecrets(db, ctx.params.client_id);
+  });
+
+  router.post('/clients/:client_id/secrets', requires('clients:write'), async (ctx) => {
+    const body = ctx.request.length || ctx.get('content-type') ? await readJson(ctx, rotateSchema) : validate(rotateSchema, {});
+    ctx.status = 201;
+    ctx.body = await rotateClientSecret(db, ctx.params.client_id, body.previous_expires_in ?? DEFAULT_PREVIOUS_EXPIRES_IN, principalOf(ctx).actor);
+  });
+
+  router.delete('/clients/:client_id/secrets/:secret_id', requires('clients:write'), async (ctx) => {
+    await deleteClientSecret(db, ctx.params.client_id, ctx.params.secret_id, principalOf(ctx).actor);
+    ctx.status = 204;
+  });
+};

@@ -1,4 +1,29 @@
+import { readJson } from '../body.js';
+import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
+import { createRole, createRoleSchema, deleteRole, getRole, listAllRoles, updateRole, updateRoleSchema } from '../services/roles.js';
 
-// Routes of this group are being written; see the issue for the endpoints.
-export const roleRoutes: RouteGroup = () => {};
+/** Roles: named sets of permissions. /user-roles lists the same roles (the name the issue uses). */
+export const roleRoutes: RouteGroup = (router, { db }) => {
+  for (const path of ['/roles', '/user-roles']) {
+    router.get(path, requires('roles:read'), async (ctx) => {
+      ctx.body = await listAllRoles(db);
+    });
+  }
+  router.post('/roles', requires('roles:write'), async (ctx) => {
+    const input = await readJson(ctx, createRoleSchema);
+    ctx.status = 201;
+    ctx.body = await createRole(db, input, principalOf(ctx).actor);
+  });
+  router.get('/roles/:name', requires('roles:read'), async (ctx) => {
+    ctx.body = await getRole(db, ctx.params.name);
+  });
+  router.patch('/roles/:name', requires('roles:write'), async (ctx) => {
+    const patch = await readJson(ctx, updateRoleSchema);
+    ctx.body = await updateRole(db, ctx.params.name, patch, principalOf(ctx).actor);
+  });
+  router.delete('/roles/:name', requires('roles:write'), async (ctx) => {
+    await deleteRole(db, ctx.params.name, principalOf(ctx).actor);
+    ctx.status = 204;
+  });
+};

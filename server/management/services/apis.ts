@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { Database, Queryable } from '../../db/database.js';
+import type { ApiScope } from '../../store/apis.js';
+import { type Actor, recordAudit } from '../audit.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
+import { scopeName } from '../validation.js';
+
+const scopeEntry = z.union([scopeName, z.strictObject({ name: scopeName, description: z.string().max(300).optional() })]);
+const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
+  const out: ApiScope[] = list.map((s) => (typeof s === 'string' ? { name: s } : s));
+  const seen = new Set<string>();
+  for (const s of out) {
+    if (seen.has(s.name)) ctx.addIssue({ code: 'custom', message: `scope ${s.name} is listed twice` });
+    seen.add(s.name);
+  }
+  return out;
+});
+const identifier = z.url().max(500).refine((u) => !new URL(u).hash, 'an API identifier must not have a fragment (RFC 8707 §2)');
+
+export const createApiSchema = z.strictObject({
+  identifier,
+  name: z.string().trim().min(1).max(200),
+  scopes,
+  access_token_ttl: z.number().int().min(60).max(3600).default(900),
+  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'),
+  enforce_roles: z.boolean().default(false),
+});
+
+export const updateApiSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  scopes: scopes.optional(),
+  access_token_ttl: z.number().int().min(60).max(3600).optional(),
+  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).optional(),
+  enforce_roles: z.boolean().optional(),
+});
+
+interface Row {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: ApiScope[];
+  access_token_ttl: number;
+  signing_alg: string;
+  enforce_roles: boolean;
+  builtin: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const serializeApi = (r: Row) => ({
+  id: r.id,
+  identifier: r.identifier,
+  name: r.name,
+  scopes: r.scopes,
+  access_token_ttl: r.access_token_ttl,
+  signing_alg: r.signing_alg,
+  enforce_roles: r.enforce_roles,
+  builtin: r.builtin,
+  created_at: new Date(r.created_at).toISOString(),
+  updated_at: new Date(r.updated_at).toISOString(),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function mustFind(q: Queryable, id: string): Promise<Row> {
+  const { rows } = UUID.test(id) ? await q.query<Row>('SELECT * FROM apis WHERE id = $1', [id]) : { rows: [] as Row[] };
+  if (!rows[0]) throw notFound(`API ${id}`);
+  return rows[0];
+}
+
+/** Scope names this API defines that belong to another API already: names are global. */
+async function checkScopesFree(q: Queryable, list: ApiScope[], exceptId: string | null) {
+  const { rows } = await q.query<{ name: string; identifier: string }>(
+    `SELECT s->>'name' AS name, identifier FROM apis, jsonb_array_elements(scopes) s
+     WHERE s->>'name' = ANY($1::text[]) AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+    [list.map((s) => s.name), exceptId],
+  );
+  if (rows[0]) throw conflict(`scope ${rows[0].name} already belongs to ${rows[0].identifier}: a scope names one permission of one API`);
+}
+
+/** Clients that may still be granted scopes being removed: refuse rather than leave them dangling. */
+async function checkScopesUnused(q: Queryable, removed: string[]) {
+  if (!removed.length) return;
+  const { rows } = await q.query<{ client_id: string }>(
+    `SELECT client_id FROM clients WHERE string_to_array(metadata->>'scope', ' ') && $1::text[] ORDER BY client_id LIMIT 20`,
+    [removed],
+  );
+  if (rows.length) {
+    throw conflict(`clients still hold ${removed.join(', ')}: ${rows.map((r) => r.client_id).join(', ')}; remove the scopes from them first`);
+  }
+}
+
+export async function createApi(db: Database, input: z.infer<typeof createApiSchema>, actor: Actor) {
+  return db.transaction(async (tx) => {
+    await checkScopesFree(tx, input.scopes, null);
+    const { rows } = await tx.query<Row>(
+      `INSERT INTO apis (identifier, name, scopes, access_token_ttl, signing_alg, enforce_roles)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (identifier) DO NOTHING RETURNING *`,
+      [input.identifier, input.name, JSON.stringify(input.scopes), input.access_token_ttl, input.signing_alg, input.enforce_roles],
+    );
+    if (!rows[0]) throw conflict(`an API with identifier ${input.identifier} already exists`);
+    await recordAudit(tx, { type: 'api.created', actor, target: { type: 'api', id: rows[0].id }, data: { identifier: input.identifier, scopes: input.scopes.map((s) => s.name) } });
+    return serializeApi(rows[0]);
+  });
+}
+
+export async function listApis(db: Queryable, query: { cursor?: string; limit?: string }) {
+  const limit = parseLimit(query.limit);
+  const after = decodeCursor<{ i: string }>(query.cursor, ['i']);
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM apis WHERE ($1::text IS NULL OR identifier > $1) ORDER BY identifier LIMIT $2',
+    [after?.i ?? null, limit + 1],
+  );
+  return pageOf(rows, limit, serializeApi, (r) => ({ i: r.identifier }));
+}
+
+export async function getApi(db: Queryable, id: string) {
+  return serializeApi(await mustFind(db, id));
+}
+
+export async function updateApi(db: Database, id: string, patch: z.infer<typeof updateApiSchema>, actor: Actor) {
+  return db.transaction(async (tx) => {
+    const current = await mustFind(tx, id);
+    if (current.builtin) throw forbidden('the Management API is built in and cannot be changed');
+    if (patch.scopes) {
+      await checkScopesFree(tx, patch.scopes, id);
+      const kept = new Set(patch.scopes.map((s) => s.name));
+      await checkScopesUnused(tx, current.scopes.map((s) => s.name).filter((s) => !kept.has(s)));
+    }
+    const { rows } = await tx.query<Row>(
+      `UPDATE apis SET name = COALESCE($2, name), scopes = COALESCE($3, scopes),
+         access_token_ttl = COALESCE($4, access_token_ttl), signing_alg = COALESCE($5, signing_alg),
+         enforce_roles = COALESCE($6, enforce_roles), updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [id, patch.name ?? null, patch.scopes ? JSON.stringify(patch.scopes) : null, patch.access_token_ttl ?? null, patch.signing_alg ?? null, patch.enforce_roles ?? null],
+    );
+    await recordAudit(tx, { type: 'api.updated', actor, target: { type: 'api', id }, data: { fields: Object.keys(patch) } });
+    return serializeApi(rows[0]);
+  });
+}
+
+export async function deleteApi(db: Database, id: string, actor: Actor): Promise<void> {
+  await db.transaction(async (tx) => {
+    const current = await mustFind(tx, id);
+    if (current.builtin) throw forbidden('the Management API is built in and cannot be deleted');
+    await checkScopesUnused(tx, current.scopes.map((s) => s.name));
+    await tx.query('DELETE FROM apis WHERE id = $1', [id]);
+    await recordAudit(tx, { type: 'api.deleted', actor, target: { type: 'api', id }, data: { identifier: current.identifier } });
+  });
+}
+

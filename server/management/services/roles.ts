@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { Database, Queryable } from '../../db/database.js';
+import { findRole, listRoles, type Role } from '../../store/roles.js';
+import { type Actor, recordAudit } from '../audit.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { scopeName } from '../validation.js';
+import { checkApiScopes } from './scopes-check.js';
+
+const permissions = z.array(scopeName).max(500).transform((p) => [...new Set(p)]);
+
+export const createRoleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{1,62}$/, 'lower-case letters, digits, _ and -, starting with a letter'),
+  description: z.string().max(300).default(''),
+  permissions,
+});
+
+export const updateRoleSchema = z.strictObject({
+  description: z.string().max(300).optional(),
+  permissions: permissions.optional(),
+});
+
+export const serializeRole = (r: Role) => ({
+  id: r.name,
+  name: r.name,
+  description: r.description,
+  permissions: r.permissions,
+  builtin: r.builtin,
+  created_at: r.createdAt.toISOString(),
+  updated_at: r.updatedAt.toISOString(),
+});
+
+async function mustFind(q: Queryable, name: string): Promise<Role> {
+  const role = await findRole(q, name);
+  if (!role) throw notFound(`role ${name}`);
+  return role;
+}
+
+const readOnly = (role: Role) => {
+  if (role.builtin) throw forbidden(`${role.name} is a built-in role and cannot be changed; create a custom role instead`);
+};
+
+export async function listAllRoles(db: Queryable) {
+  return { data: (await listRoles(db)).map(serializeRole), next_cursor: null };
+}
+
+export async function getRole(db: Queryable, name: string) {
+  return serializeRole(await mustFind(db, name));
+}
+
+export async function createRole(db: Database, input: z.infer<typeof createRoleSchema>, actor: Actor) {
+  return db.transaction(async (tx) => {
+    await checkApiScopes(tx, input.permissions, 'permissions');
+    const { rowCount } = await tx.query(
+      'INSERT INTO roles (name, description, permissions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
+      [input.name, input.description, JSON.stringify(input.permissions)],
+    );
+    if (!rowCount) throw conflict(`a role named ${input.name} already exists`);
+    await recordAudit(tx, { type: 'role.created', actor, target: { type: 'role', id: input.name }, data: { permissions: input.permissions } });
+    return serializeRole(await mustFind(tx, input.name));
+  });
+}
+
+/** A role change applies at once to every holder's API keys and next tokens: nothing is copied. */
+export async function updateRole(db: Database, name: string, patch: z.infer<typeof updateRoleSchema>, actor: Actor) {
+  return db.transaction(async (tx) => {
+    const current = await mustFind(tx, name);
+    readOnly(current);
+    if (patch.permissions) await checkApiScopes(tx, patch.permissions, 'permissions');
+    await tx.query(
+      `UPDATE roles SET description = COALESCE($2, description), permissions = COALESCE($3, permissions), updated_at = now()
+       WHERE name = $1`,
+      [name, patch.description ?? null, patch.permissions ? JSON.stringify(patch.permissions) : null],
+    );
+    await recordAudit(tx, {
+      type: 'role.updated',
+      actor,
+      target: { type: 'role', id: name },
+      data: { before: current.permissions, after: patch.permissions ?? current.permissions },
+    });
+    return serializeRole(await mustFind(tx, name));
+  });
+}
+
+export async function deleteRole(db: Database, name: string, actor: Actor): Promise<void> {
+  await db.transaction(async (tx) => {
+    readOnly(await mustFind(tx, name));
+    await tx.query('DELETE FROM roles WHERE name = $1', [name]);
+    await recordAudit(tx, { type: 'role.deleted', actor, target: { type: 'role', id: name } });
+  });
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { cidrProblem } from '../net/ip-allowlist.js';
+import { invalidRequest } from './errors.js';
+
+/** Shared field rules of the Management API's request bodies. */
+
+export const scopeName = z.string().regex(/^[\w.-]+:[\w.*-]+$/, 'scopes are named resource:action, e.g. orders:read');
+
+/** Seconds, or a number with a unit: "90d", "12h", "30m", "45s". */
+export const expiresIn = z.union([z.number().int().positive(), z.string().regex(/^\d+[smhd]?$/, 'use seconds or a number with s, m, h or d, e.g. "365d"')]).transform((v) => {
+  if (typeof v === 'number') return v;
+  const n = Number.parseInt(v, 10);
+  const unit = v.at(-1) ?? 's';
+  return n * ({ s: 1, m: 60, h: 3600, d: 86400 }[unit] ?? 1);
+});
+
+export const ipAllowlist = z.array(z.string().max(64).superRefine((v, ctx) => {
+  const problem = cidrProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+})).max(100);
+
+export const environment = z.enum(['live', 'test']);
+
+export const redirectUri = z.url().refine((u) => !new URL(u).hash, 'redirect URIs must not have a fragment (RFC 6749 §3.1.2)');
+
+export const expiryDate = (seconds: number | null | undefined) =>
+  seconds === undefined ? undefined : seconds === null ? null : new Date(Date.now() + seconds * 1000);
+
+export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+/** Query parameters arrive as string | string[]; a repeated one is a client error, not an array. */
+export function queryString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`${name} must be given once`, name);
+  return value;
+}
