@@ -97,7 +97,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger,
     activationDelay: config.keyActivationDelay,
     rotationDays: config.keyRotationDays,
-    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, logger }),
+    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger }),
   });
   await keyMaintenance.reload();
   keyMaintenance.start();

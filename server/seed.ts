@@ -48,7 +48,7 @@ export const clientSchema = z
     client_id: z.string().regex(/^[\w.:-]{3,128}$/, 'client_id: 3-128 letters, digits, _ . : -'),
     client_secret: z.string().min(16, 'client secrets need at least 16 characters').optional(),
     client_name: z.string().min(1).max(200).optional(),
-    grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1),
+    grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'])).min(1),
     redirect_uris: z.array(redirectUri).default([]),
     post_logout_redirect_uris: z.array(redirectUri).optional(),
     scope: z.string().optional(),

@@ -13,6 +13,8 @@ import { consentPage } from '../../views/consent.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import { csrfTokens } from './csrf.js';
+import { recordAudit } from '../management/audit.js';
+import { normaliseIp } from '../net/ip-allowlist.js';
 import { permissionsFor, scopesToConfirm } from './permissions.js';
 
 export interface InteractionDeps {
@@ -101,13 +103,24 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     const password = form.get('password') ?? '';
     const user = login && login.length <= 320 ? await findUserByEmail(db, login) : undefined;
     const ok = user && user.active ? await verifyPassword(user.passwordHash, password) : await verifyNothing(password);
+    const ip = normaliseIp(ctx.ip);
+    const client = typeof params.client_id === 'string' ? params.client_id : undefined;
     if (!ok || !user) {
       logger.info({ reqId: ctx.state.requestId, event: 'login.failed', client: params.client_id }, 'login failed');
+      // The audit names the account when there is one; an unknown address is kept only as its
+      // domain, so the log does not collect whatever people mistype (sometimes a password).
+      await recordAudit(db, {
+        type: 'login.failed',
+        actor: user ? { type: 'user', id: user.id, ip } : { type: 'anonymous', ip },
+        ...(user ? { target: { type: 'user', id: user.id } } : {}),
+        data: { client_id: client, reason: user ? (user.active ? 'bad_password' : 'inactive') : 'unknown_account', ...(user ? {} : { domain: login.split('@')[1]?.slice(0, 100) }) },
+      });
       const name = await clientName(params.client_id);
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
       return;
     }
     logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
+    await recordAudit(db, { type: 'login.succeeded', actor: { type: 'user', id: user.id, ip }, target: { type: 'user', id: user.id }, data: { client_id: client } });
     await finish(ctx, { login: { accountId: user.id, amr: ['pwd'] } }, false);
   });
 

@@ -12,12 +12,30 @@ import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } f
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from './scopes.js';
+import type { KeyRing } from './keyring.js';
+import { introspectionExtension, registerTokenExchange } from './subject-tokens.js';
+
+/** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
+function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
+  const fromBody = ctx.oidc?.params?.client_id;
+  if (typeof fromBody === 'string' && fromBody.length <= 200) return fromBody;
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(ctx.get('authorization'));
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const id = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+  try {
+    return id && id.length <= 200 ? decodeURIComponent(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ProviderDeps {
   config: Config;
   db: Database;
   routing: ArtifactRouting;
   jwks: { keys: object[] };
+  keys: KeyRing;
   logger: Logger;
 }
 
@@ -38,7 +56,7 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, routing, jwks, logger }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
@@ -80,7 +98,13 @@ export function createProvider({ config, db, routing, jwks, logger }: ProviderDe
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §4: only whom the server trusts may introspect. A refresh token only by the client
+        // it was issued to (resource servers never hold one); access tokens by any confidential client.
+        allowedPolicy: async (_ctx, client, token) =>
+          client.clientAuthMethod !== 'none' && (token.kind !== 'RefreshToken' || token.clientId === client.clientId),
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...logoutPages() },
@@ -118,6 +142,18 @@ export function createProvider({ config, db, routing, jwks, logger }: ProviderDe
         data: { reason: 'ip_not_allowed' },
       }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
     },
+  });
+  registerTokenExchange(provider, db);
+  provider.use(introspectionExtension(db, keys, config.issuer));
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
+    if (err.error !== 'invalid_client') return;
+    const clientId = attemptedClientId(ctx);
+    recordAudit(db, {
+      type: 'client.token_refused',
+      actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
+      ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
+      data: { reason: 'invalid_client' },
+    }).catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request'));
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, route: ctx.oidc?.route, reqId: ctx.state?.requestId }, 'oidc-provider server_error');

@@ -2,6 +2,7 @@ import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } fro
 import type { Queryable } from '../db/database.js';
 import { findApiByIdentifier, findApisByScopes, type Api } from '../store/apis.js';
 import { isOidcScope, splitScope } from './scopes.js';
+import { permissionsOfUser } from '../store/roles.js';
 
 /** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */
 export function clientApiScopes(client: Client): Set<string> {
@@ -15,6 +16,14 @@ const isClientCredentials = (ctx: KoaContextWithOIDC) =>
 const strict = (ctx: KoaContextWithOIDC) => ctx.oidc.route === 'authorization' || isClientCredentials(ctx);
 
 const requestedApiScopes = (ctx: KoaContextWithOIDC) => splitScope(ctx.oidc.params?.scope).filter((s) => !isOidcScope(s));
+
+/** The user an authorization or token request acts for, when there is one. */
+function accountOf(ctx: KoaContextWithOIDC): string | undefined {
+  const { entities, route } = ctx.oidc;
+  const fromToken = entities.AuthorizationCode?.accountId ?? entities.RefreshToken?.accountId;
+  if (fromToken) return fromToken;
+  return route === 'authorization' || route === 'resume' ? ctx.oidc.session?.accountId : undefined;
+}
 
 const requestedResources = (ctx: KoaContextWithOIDC): string[] => {
   const r = ctx.oidc.params?.resource;
@@ -67,7 +76,15 @@ export function resourceIndicators(db: Queryable) {
       if (!api) throw new errors.InvalidTarget('resource indicator is not a registered API');
       const allowed = clientApiScopes(client);
       const defined = api.scopes.map((s) => s.name);
-      const grantable = defined.filter((s) => allowed.has(s));
+      let grantable = defined.filter((s) => allowed.has(s));
+      // For APIs that enforce roles, a user can be given only what their roles allow right now: the
+      // consent page never offers the rest (oidc-provider asks only for scopes the API lists here), and
+      // a refreshed token loses a permission as soon as the role does.
+      const accountId = accountOf(ctx);
+      if (api.enforceRoles && accountId) {
+        const permitted = await permissionsOfUser(db, accountId);
+        grantable = grantable.filter((s) => permitted.has(s));
+      }
 
       if (strict(ctx)) {
         if (isClientCredentials(ctx)) refuseIdentityScopes(ctx);

@@ -12,6 +12,8 @@ export interface Api {
   scopes: ApiScope[];
   accessTokenTtl: number;
   signingAlg: string;
+  /** User tokens and keys for this API carry only what the user's roles allow (see migration 002). */
+  enforceRoles: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,6 +25,7 @@ interface Row {
   scopes: ApiScope[];
   access_token_ttl: number;
   signing_alg: string;
+  enforce_roles: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -34,6 +37,7 @@ const toApi = (r: Row): Api => ({
   scopes: r.scopes,
   accessTokenTtl: r.access_token_ttl,
   signingAlg: r.signing_alg,
+  enforceRoles: r.enforce_roles ?? false,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
