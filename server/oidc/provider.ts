@@ -135,6 +135,9 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
     requestIp: () => Provider.ctx?.ip,
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),
     onIpRefused: (clientId, ip) => {
+      // Marked so the generic invalid_client audit below does not record the same refusal twice.
+      const current = Provider.ctx;
+      if (current) current.state.ipRefused = true;
       recordAudit(db, {
         type: 'client.token_refused',
         actor: { type: 'client', id: clientId, ip },
@@ -146,7 +149,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
   registerTokenExchange(provider, db);
   provider.use(introspectionExtension(db, keys, config.issuer));
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
-    if (err.error !== 'invalid_client') return;
+    if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
     recordAudit(db, {
       type: 'client.token_refused',
