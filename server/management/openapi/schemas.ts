@@ -54,6 +54,7 @@ export const SCHEMAS: Record<string, Schema> = {
       id: str({ description: 'Stable id of the record.' }),
       client_id: str({ description: 'The OAuth client_id (RFC 6749 §2.2).' }),
       client_name: nullable(str()),
+      type: str({ enum: ['web', 'spa', 'native', 'service'], description: 'What kind of application; fixed at creation.' }),
       grant_types: arrayOf(grantType),
       redirect_uris: arrayOf(uri),
       post_logout_redirect_uris: arrayOf(uri),
@@ -61,6 +62,7 @@ export const SCHEMAS: Record<string, Schema> = {
       scope: str({ description: 'Space-delimited scopes the client may be granted.' }),
       environment,
       enabled: { type: 'boolean' },
+      status: str({ enum: ['active', 'suspended', 'expired'] }),
       ip_allowlist: arrayOf(cidr),
       created_at: time(),
       updated_at: time(),
@@ -79,7 +81,9 @@ export const SCHEMAS: Record<string, Schema> = {
   },
   ClientCreate: object(
     {
+      client_id: str({ pattern: '^[\\w.:-]{3,128}$', description: 'Default: generated.' }),
       client_name: str({ minLength: 1, maxLength: 200 }),
+      type: str({ enum: ['web', 'spa', 'native', 'service'], description: 'Picks grant_types and token_endpoint_auth_method defaults; cannot change later.' }),
       grant_types: arrayOf(grantType, { minItems: 1 }),
       redirect_uris: arrayOf(uri),
       post_logout_redirect_uris: arrayOf(uri),
@@ -107,6 +111,7 @@ export const SCHEMAS: Record<string, Schema> = {
     {
       id: str(),
       prefix: nullable(str({ description: 'The non-secret head of the secret (sk_live_…), to tell secrets apart.' })),
+      hint: str({ description: 'Last characters of the prefix.' }),
       created_at: time(),
       expires_at: nullableTime(),
       last_used_at: nullableTime(),
@@ -129,6 +134,8 @@ export const SCHEMAS: Record<string, Schema> = {
       scopes: arrayOf(ref('ApiScope')),
       access_token_ttl: { type: 'integer', description: 'Seconds (default 900).' },
       signing_alg: str({ enum: ['RS256', 'PS256', 'ES256'] }),
+      enforce_roles: { type: 'boolean', description: 'User tokens and keys carry only what the user’s roles allow.' },
+      builtin: { type: 'boolean', description: 'The Management API: read-only.' },
       created_at: time(),
       updated_at: time(),
     },
@@ -141,6 +148,7 @@ export const SCHEMAS: Record<string, Schema> = {
       scopes: arrayOf({ oneOf: [scopeName, ref('ApiScope')] }),
       access_token_ttl: { type: 'integer', minimum: 60, maximum: 3600 },
       signing_alg: str({ enum: ['RS256', 'PS256', 'ES256'] }),
+      enforce_roles: { type: 'boolean' },
     },
     ['identifier', 'name', 'scopes'],
   ),
@@ -149,6 +157,7 @@ export const SCHEMAS: Record<string, Schema> = {
     scopes: arrayOf({ oneOf: [scopeName, ref('ApiScope')] }),
     access_token_ttl: { type: 'integer', minimum: 60, maximum: 3600 },
     signing_alg: str({ enum: ['RS256', 'PS256', 'ES256'] }),
+    enforce_roles: { type: 'boolean' },
   }),
 
   User: object(
@@ -212,6 +221,7 @@ export const SCHEMAS: Record<string, Schema> = {
       environment,
       ip_allowlist: arrayOf(cidr),
       enabled: { type: 'boolean' },
+      status: str({ enum: ['active', 'disabled', 'expired'] }),
       created_at: time(),
       updated_at: time(),
       expires_at: nullableTime(),
