@@ -74,9 +74,10 @@ async function checkWithinRoles(q: Queryable, ownerId: string, requested: string
   if (denied) throw forbidden(`the key's owner may not hold ${denied.name}: their roles do not allow it`);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-  const { rows } = uuid ? await q.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]) : { rows: [] as ApiKeyRow[] };
+  const { rows } = UUID.test(id) ? await q.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]) : { rows: [] as ApiKeyRow[] };
   const row = rows[0];
   // Someone else's key is "not found" to a caller who may not manage it: ids are not disclosed.
   if (!row || (row.user_id !== principal.userId && !principal.permissions.has('users:write'))) throw notFound(`API key ${id}`);
@@ -112,16 +113,20 @@ export async function createApiKey(db: Database, input: z.infer<typeof createApi
 export async function listApiKeys(db: Queryable, principal: Principal, query: { user?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ c: string; i: string }>(query.cursor, ['c', 'i']);
-  let userId: string | undefined = principal.userId;
-  if (query.user !== undefined) userId = ownerFor(principal, query.user);
-  else if (!userId && principal.permissions.has('users:write')) userId = undefined; // an automation client sees every key
-  else if (!userId) throw forbidden('list keys with ?user=<id>: this token does not belong to a user');
+  // Whose keys: ?user= (yours, or anyone's with users:write); else your own; an automation client
+  // holding users:write, which has no keys of its own, sees everyone's.
+  let userId: string | null;
+  if (query.user !== undefined) {
+    if (!UUID.test(query.user)) throw invalidRequest('user must be a user id', 'user');
+    userId = ownerFor(principal, query.user);
+  } else if (principal.userId) userId = principal.userId;
+  else if (principal.permissions.has('users:write')) userId = null;
+  else throw forbidden('list keys with ?user=<id>: this token does not belong to a user');
   const { rows } = await db.query<ApiKeyRow>(
     `SELECT * FROM api_keys WHERE ($1::uuid IS NULL OR user_id = $1::uuid)
        AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
      ORDER BY created_at DESC, id DESC LIMIT $4`,
-    [userId && /^[0-9a-f-]{36}$/i.test(userId) ? userId : userId ? '00000000-0000-0000-0000-000000000000' : null,
-      after?.c ?? null, after?.i ?? null, limit + 1],
+    [userId, after?.c ?? null, after?.i ?? null, limit + 1],
   );
   return pageOf(rows, limit, serializeApiKey, (r) => ({ c: new Date(r.created_at).toISOString(), i: r.id }));
 }
