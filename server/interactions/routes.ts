@@ -15,7 +15,7 @@ import { loginPage } from '../../views/login.js';
 import { csrfTokens } from './csrf.js';
 import { recordAudit } from '../management/audit.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
-import { permissionsFor, scopesToConfirm } from './permissions.js';
+import { permissionsFor, scopesToConfirm, withinRoles } from './permissions.js';
 
 export interface InteractionDeps {
   /** The current provider: the instance is replaced when signing keys change, so ask per request. */
@@ -23,6 +23,18 @@ export interface InteractionDeps {
   db: Database;
   logger: Logger;
   cookieSecrets: readonly string[];
+}
+
+/**
+ * Sessions are ended by time (users.sessions_valid_after, see accountFinder), but oidc-provider
+ * records a sign-in in whole seconds: one in the same second as a cut-off (a user reactivated and
+ * signing in at once) would look older than the cut-off and be refused. Waiting for the next second
+ * (at most one, and only right after a cut-off) keeps both the cut-off and the new session exact.
+ */
+async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
+  if (!cutoff) return;
+  const wait = Math.ceil(cutoff.getTime() / 1000) * 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
 }
 
 /** The same words for an unknown email and a wrong password, so neither reveals an account. */
@@ -84,7 +96,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     if (prompt.name === 'consent') {
       const user = session?.accountId ? await findUserById(db, session.accountId) : undefined;
       const d = prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const { oidcScopes, resourceScopes } = await scopesToConfirm(db, d, params.scope);
+      const { oidcScopes, resourceScopes } = await scopesToConfirm(db, d, params.scope, session?.accountId);
       const permissions = await permissionsFor(db, oidcScopes, resourceScopes);
       sendHtml(ctx, consentPage({ uid, csrf: csrf.issue(uid), clientName: name, userEmail: user?.email ?? '', permissions }));
       return;
@@ -119,6 +131,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
       return;
     }
+    await afterSessionCutoff(user.sessionsValidAfter);
     logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
     await recordAudit(db, { type: 'login.succeeded', actor: { type: 'user', id: user.id, ip }, target: { type: 'user', id: user.id }, data: { client_id: client } });
     await finish(ctx, { login: { accountId: user.id, amr: ['pwd'] } }, false);
@@ -137,7 +150,9 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     const d = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (d.missingOIDCScope?.length) grant.addOIDCScope(d.missingOIDCScope.join(' '));
     if (d.missingOIDCClaims?.length) grant.addOIDCClaims(d.missingOIDCClaims);
-    for (const [resource, scopes] of Object.entries(d.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+    // Only what the user's roles allow is granted, whatever the prompt listed (see withinRoles).
+    const allowed = await withinRoles(db, session.accountId, d.missingResourceScopes ?? {});
+    for (const [resource, scopes] of Object.entries(allowed)) grant.addResourceScope(resource, scopes.join(' '));
     const grantId = await grant.save();
     await rememberConsent(db, grant);
     await finish(ctx, { consent: { grantId } }, true);

@@ -1,4 +1,4 @@
-import type { FindAccount } from 'oidc-provider';
+import { interactionPolicy, type FindAccount } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { findUserById } from '../store/users.js';
 
@@ -24,4 +24,21 @@ export function accountFinder(db: Queryable): FindAccount {
       },
     };
   };
+}
+
+/**
+ * oidc-provider's default prompts, plus one login check: a browser session whose account
+ * findAccount refuses (deactivated, deleted, or signed in before sessions_valid_after) must sign in
+ * again. The session still names the account, so the default checks would ask for no login, and the
+ * consent step would then run without a grant (a 500). With prompt=none the client gets
+ * login_required (OIDC Core §3.1.2.6), as for no session at all.
+ */
+export function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('account_unavailable', 'the account of this session can no longer sign in', 'login_required', (ctx) =>
+      Boolean(ctx.oidc.session?.accountId && !ctx.oidc.account),
+    ),
+  );
+  return policy;
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { logoutPages, renderErrorPage } from './logout.js';
 import { recordAudit } from '../management/audit.js';
 import { secretUsage } from './secret-usage.js';
-import { accountFinder } from './accounts.js';
+import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass } from './adapter.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
@@ -13,7 +13,8 @@ import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from './scopes.js';
 import type { KeyRing } from './keyring.js';
-import { introspectionExtension, registerTokenExchange } from './subject-tokens.js';
+import { introspectionExtension } from './introspection.js';
+import { registerTokenExchange } from './token-exchange.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -29,6 +30,17 @@ function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Why client authentication failed, from oidc-provider's fixed error_detail texts
+ * (lib/shared/client_auth.js) to words of our own; anything else is left out rather than copied.
+ * "unknown_client" includes suspended, expired and deleted clients: the Client adapter hides them.
+ */
+const REFUSAL_DETAIL: Record<string, string> = {
+  'client not found': 'unknown_client',
+  'invalid secret provided': 'wrong_secret',
+  'the provided authentication mechanism does not match the registered client authentication method': 'wrong_auth_method',
+};
 
 export interface ProviderDeps {
   config: Config;
@@ -94,6 +106,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithAccountCheck(),
     },
     features: {
       devInteractions: { enabled: false },
@@ -151,11 +164,12 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
+    const detail = REFUSAL_DETAIL[err.error_detail ?? ''];
     recordAudit(db, {
       type: 'client.token_refused',
       actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
       ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
-      data: { reason: 'invalid_client' },
+      data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
     }).catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request'));
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

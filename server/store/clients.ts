@@ -79,6 +79,13 @@ export async function findClient(db: Queryable, clientId: string): Promise<Clien
   return rows[0] && toRecord(rows[0]);
 }
 
+/** Several clients in one round trip (a page of a list), in no particular order; unknown ids are left out. */
+export async function findClients(db: Queryable, clientIds: readonly string[]): Promise<ClientRecord[]> {
+  if (!clientIds.length) return [];
+  const { rows } = await db.query<Row>(`${SELECT} WHERE c.client_id = ANY($1::text[]) GROUP BY c.id`, [clientIds]);
+  return rows.map(toRecord);
+}
+
 export async function upsertClient(db: Queryable, clientId: string, metadata: ClientMetadata): Promise<void> {
   await db.query(
     `INSERT INTO clients (client_id, metadata) VALUES ($1, $2)

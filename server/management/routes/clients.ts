@@ -5,13 +5,16 @@ import {
   createClient, createClientSchema, deleteClient, deleteClientSecret, getClient, listClients, listClientSecrets,
   rotateClientSecret, updateClient, updateClientSchema, DEFAULT_PREVIOUS_EXPIRES_IN,
 } from '../services/clients.js';
-import { expiresIn } from '../validation.js';
-import { queryString } from '../validation.js';
+import { expiresIn, queryString } from '../validation.js';
 import { z } from 'zod';
 
 const rotateSchema = z.strictObject({ previous_expires_in: expiresIn.optional() });
 
-/** API credentials (OAuth clients) and their secrets. */
+/**
+ * API credentials (OAuth clients) and their secrets. The caller's permissions go to the service:
+ * nobody may give a credential, or take a secret of one that holds, a Management API permission they
+ * do not hold themselves (services/clients.ts, checkNoEscalation).
+ */
 export const clientRoutes: RouteGroup = (router, { db }) => {
   router.get('/clients', requires('clients:read'), async (ctx) => {
     ctx.body = await listClients(db, {
@@ -24,7 +27,8 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
   router.post('/clients', requires('clients:write'), async (ctx) => {
     const input = await readJson(ctx, createClientSchema);
     ctx.status = 201;
-    ctx.body = await createClient(db, input, principalOf(ctx).actor);
+    const principal = principalOf(ctx);
+    ctx.body = await createClient(db, input, principal.actor, principal);
   });
 
   router.get('/clients/:client_id', requires('clients:read'), async (ctx) => {
@@ -33,7 +37,8 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
 
   router.patch('/clients/:client_id', requires('clients:write'), async (ctx) => {
     const patch = await readJson(ctx, updateClientSchema);
-    ctx.body = await updateClient(db, ctx.params.client_id, patch, principalOf(ctx).actor);
+    const principal = principalOf(ctx);
+    ctx.body = await updateClient(db, ctx.params.client_id, patch, principal.actor, principal);
   });
 
   router.delete('/clients/:client_id', requires('clients:write'), async (ctx) => {
@@ -48,7 +53,8 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
   router.post('/clients/:client_id/secrets', requires('clients:write'), async (ctx) => {
     const body = ctx.request.length || ctx.get('content-type') ? await readJson(ctx, rotateSchema) : validate(rotateSchema, {});
     ctx.status = 201;
-    ctx.body = await rotateClientSecret(db, ctx.params.client_id, body.previous_expires_in ?? DEFAULT_PREVIOUS_EXPIRES_IN, principalOf(ctx).actor);
+    const principal = principalOf(ctx);
+    ctx.body = await rotateClientSecret(db, ctx.params.client_id, body.previous_expires_in ?? DEFAULT_PREVIOUS_EXPIRES_IN, principal.actor, principal);
   });
 
   router.delete('/clients/:client_id/secrets/:secret_id', requires('clients:write'), async (ctx) => {

@@ -26,7 +26,8 @@ export const userRoutes: RouteGroup = (router, { db }) => {
     ctx.body = await updateUser(db, ctx.params.id, patch, principalOf(ctx).actor);
   });
   router.delete('/users/:id', requires('users:delete'), async (ctx) => {
-    await deleteUser(db, ctx.params.id, principalOf(ctx).actor);
+    const principal = principalOf(ctx);
+    await deleteUser(db, ctx.params.id, principal.actor, principal.userId);
     ctx.status = 204;
   });
 };

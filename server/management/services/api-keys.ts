@@ -14,10 +14,13 @@ import { checkApiScopes } from './scopes-check.js';
 
 const scopes = z.array(scopeName).min(1).max(200).transform((s) => [...new Set(s)]);
 
+/** Ten years: keys that should never expire are made without expires_in, not with a huge one. */
+const MAX_KEY_LIFETIME = 10 * 365 * 86400;
+
 export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   scopes,
-  expires_in: expiresIn.optional(),
+  expires_in: expiresIn.refine((s) => s <= MAX_KEY_LIFETIME, 'a key lives at most 3650 days; leave expires_in out for no expiry').optional(),
   environment: environment.default('live'),
   ip_allowlist: ipAllowlist.default([]),
   user_id: z.string().optional(),
@@ -62,8 +65,13 @@ function ownerFor(principal: Principal, requested: string | undefined): string {
   return principal.userId;
 }
 
-/** Management API scopes on a key must be within what the owner's roles allow (roles are enforced there). */
-async function checkWithinRoles(q: Queryable, ownerId: string, requested: string[]) {
+/**
+ * Scopes of APIs that enforce roles (the Management API always does) must be within what the owner's
+ * roles allow, and within the creator's when a user makes a key for someone else: nobody hands out
+ * more than they hold. Use is bounded by the owner's roles again on every call, so this is about
+ * telling the caller now rather than handing out a key that silently does less.
+ */
+async function checkWithinRoles(q: Queryable, ownerId: string, requested: string[], creatorId?: string) {
   const { rows } = await q.query<{ name: string }>(
     `SELECT s->>'name' AS name FROM apis, jsonb_array_elements(scopes) s WHERE enforce_roles AND s->>'name' = ANY($1::text[])`,
     [requested],
@@ -72,6 +80,11 @@ async function checkWithinRoles(q: Queryable, ownerId: string, requested: string
   const allowed = await permissionsOfUser(q, ownerId);
   const denied = rows.find((r) => !allowed.has(r.name));
   if (denied) throw forbidden(`the key's owner may not hold ${denied.name}: their roles do not allow it`);
+  if (creatorId && creatorId !== ownerId) {
+    const yours = await permissionsOfUser(q, creatorId);
+    const notYours = rows.find((r) => !yours.has(r.name));
+    if (notYours) throw forbidden(`you may not hand out ${notYours.name}: your roles do not allow it`);
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -93,7 +106,7 @@ export async function createApiKey(db: Database, input: z.infer<typeof createApi
   const credential = issueCredential('ak', input.environment);
   return db.transaction(async (tx) => {
     await checkApiScopes(tx, input.scopes, 'scopes');
-    await checkWithinRoles(tx, ownerId, input.scopes);
+    await checkWithinRoles(tx, ownerId, input.scopes, principal.userId);
     const { rows } = await tx.query<ApiKeyRow>(
       `INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, environment, ip_allowlist, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
@@ -141,7 +154,7 @@ export async function updateApiKey(db: Database, id: string, patch: z.infer<type
     if (patch.scopes) {
       if (patch.scopes.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
       await checkApiScopes(tx, patch.scopes, 'scopes');
-      await checkWithinRoles(tx, current.user_id, patch.scopes);
+      await checkWithinRoles(tx, current.user_id, patch.scopes, principal.userId);
     }
     const { rows } = await tx.query<ApiKeyRow>(
       `UPDATE api_keys SET name = COALESCE($2, name), scopes = COALESCE($3, scopes), enabled = COALESCE($4, enabled), updated_at = now()

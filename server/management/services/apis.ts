@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Database, Queryable } from '../../db/database.js';
 import type { ApiScope } from '../../store/apis.js';
 import { type Actor, recordAudit } from '../audit.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { ApiError, conflict, forbidden, invalidRequest, notFound } from '../errors.js';
 import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
 import { scopeName } from '../validation.js';
 
@@ -16,7 +16,9 @@ const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
   }
   return out;
 });
-const identifier = z.url().max(500).refine((u) => !new URL(u).hash, 'an API identifier must not have a fragment (RFC 8707 §2)');
+// RFC 8707 §2: an absolute URI without a fragment. A string test, not new URL(): zod runs the
+// refinement even after z.url() failed, and a throw there would be a 500.
+const identifier = z.url().max(500).refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)');
 
 export const createApiSchema = z.strictObject({
   identifier,
@@ -33,6 +35,7 @@ export const updateApiSchema = z.strictObject({
   access_token_ttl: z.number().int().min(60).max(3600).optional(),
   signing_alg: z.enum(['RS256', 'PS256', 'ES256']).optional(),
   enforce_roles: z.boolean().optional(),
+  identifier: z.never({ error: 'identifier cannot change: it is the audience of every token issued for this API; register a new API' }).optional(),
 });
 
 interface Row {
@@ -79,16 +82,35 @@ async function checkScopesFree(q: Queryable, list: ApiScope[], exceptId: string 
   if (rows[0]) throw conflict(`scope ${rows[0].name} already belongs to ${rows[0].identifier}: a scope names one permission of one API`);
 }
 
-/** Clients that may still be granted scopes being removed: refuse rather than leave them dangling. */
+/**
+ * Scopes being removed (by deleting the API or editing its scopes) that something still holds:
+ * clients that may be granted them, roles that give them, API keys that carry them. Our choice is to
+ * refuse (409, listing the holders, up to 20 of each) rather than strip them silently: a client would
+ * otherwise lose access with nobody having decided it, and a permission naming no API would come
+ * back to life if a later API defined the same name.
+ */
 async function checkScopesUnused(q: Queryable, removed: string[]) {
   if (!removed.length) return;
-  const { rows } = await q.query<{ client_id: string }>(
-    `SELECT client_id FROM clients WHERE string_to_array(metadata->>'scope', ' ') && $1::text[] ORDER BY client_id LIMIT 20`,
+  const { rows } = await q.query<{ kind: 'clients' | 'roles' | 'api_keys'; id: string }>(
+    `(SELECT 'clients' AS kind, client_id AS id FROM clients
+       WHERE string_to_array(metadata->>'scope', ' ') && $1::text[] ORDER BY client_id LIMIT 20)
+     UNION ALL (SELECT 'roles', name FROM roles WHERE permissions ?| $1::text[] ORDER BY name LIMIT 20)
+     UNION ALL (SELECT 'api_keys', id::text FROM api_keys WHERE scopes ?| $1::text[] ORDER BY id LIMIT 20)`,
     [removed],
   );
-  if (rows.length) {
-    throw conflict(`clients still hold ${removed.join(', ')}: ${rows.map((r) => r.client_id).join(', ')}; remove the scopes from them first`);
-  }
+  if (!rows.length) return;
+  const holders = { clients: [] as string[], roles: [] as string[], api_keys: [] as string[] };
+  for (const r of rows) holders[r.kind].push(r.id);
+  const named = Object.entries(holders)
+    .filter(([, ids]) => ids.length)
+    .map(([kind, ids]) => `${kind.replace('_', ' ')} ${ids.join(', ')}`);
+  throw new ApiError(
+    409,
+    'conflict',
+    `still in use: ${named.join('; ')} hold ${removed.join(', ')}; remove the scopes from them first`,
+    {},
+    { holders },
+  );
 }
 
 export async function createApi(db: Database, input: z.infer<typeof createApiSchema>, actor: Actor) {
@@ -108,6 +130,7 @@ export async function createApi(db: Database, input: z.infer<typeof createApiSch
 export async function listApis(db: Queryable, query: { cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ i: string }>(query.cursor, ['i']);
+  if (after && typeof after.i !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
   const { rows } = await db.query<Row>(
     'SELECT * FROM apis WHERE ($1::text IS NULL OR identifier > $1) ORDER BY identifier LIMIT $2',
     [after?.i ?? null, limit + 1],
@@ -135,7 +158,17 @@ export async function updateApi(db: Database, id: string, patch: z.infer<typeof 
        WHERE id = $1 RETURNING *`,
       [id, patch.name ?? null, patch.scopes ? JSON.stringify(patch.scopes) : null, patch.access_token_ttl ?? null, patch.signing_alg ?? null, patch.enforce_roles ?? null],
     );
-    await recordAudit(tx, { type: 'api.updated', actor, target: { type: 'api', id }, data: { fields: Object.keys(patch) } });
+    const before = serializeApi(current) as Record<string, unknown>;
+    const after = serializeApi(rows[0]) as Record<string, unknown>;
+    const fields = Object.keys(patch).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    if (fields.length) {
+      await recordAudit(tx, {
+        type: 'api.updated',
+        actor,
+        target: { type: 'api', id },
+        data: { identifier: current.identifier, fields, before: Object.fromEntries(fields.map((f) => [f, before[f]])), after: Object.fromEntries(fields.map((f) => [f, after[f]])) },
+      });
+    }
     return serializeApi(rows[0]);
   });
 }

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable } from '../../db/database.js';
 import { issueCredential } from '../../crypto/credentials.js';
-import { isOidcScope } from '../../oidc/scopes.js';
-import { type ClientMetadata, type ClientRecord, findClient } from '../../store/clients.js';
+import { isOidcScope, splitScope } from '../../oidc/scopes.js';
+import { type ClientMetadata, type ClientRecord, findClient, findClients } from '../../store/clients.js';
 import { type Actor, recordAudit } from '../audit.js';
-import { conflict, invalidRequest, notFound } from '../errors.js';
+import { ApiError, conflict, invalidRequest, notFound } from '../errors.js';
 import { decodeCursor, type Page, pageOf, parseLimit } from '../pagination.js';
+import { MANAGEMENT_SCOPES } from '../scopes.js';
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from '../validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
@@ -43,40 +44,113 @@ export const createClientSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+/** A field that is fixed at creation: naming it in a PATCH is refused with the reason. */
+const fixed = (why: string) => z.never({ error: why }).optional();
+
 export const updateClientSchema = z.strictObject({
   client_name: z.string().trim().min(1).max(200).optional(),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
   redirect_uris: z.array(redirectUri).max(50).optional(),
   post_logout_redirect_uris: z.array(redirectUri).max(50).optional(),
+  // Between the two secret-based methods only (see checkShape): public and confidential differ in kind.
+  token_endpoint_auth_method: z.enum(AUTH_METHODS).optional(),
   scope: scopeString.optional(),
   expires_in: expiresIn.nullable().optional(),
   ip_allowlist: ipAllowlist.optional(),
   enabled: z.boolean().optional(),
+  client_id: fixed('client_id cannot change: tokens, grants and consents refer to it; create a new credential'),
+  type: fixed('type cannot change after creation; create a new credential'),
+  environment: fixed('environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential'),
 });
+
+/** Whoever asks for a change through the Management API. Absent for the operator's own tools (CLI, seed). */
+export interface Caller {
+  permissions: ReadonlySet<string>;
+}
 
 interface StoredMetadata extends ClientMetadata {
   type?: ClientType;
 }
 
+/** Loopback hosts and refused schemes as oidc-provider has them (lib/consts/client_attributes.js, lib/helpers/client_schema.js). */
+const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const FORBIDDEN_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
+
+/**
+ * oidc-provider validates redirect URIs by application_type each time it loads a client; one it
+ * refuses would leave the client failing every request. The same rules, checked when it is saved.
+ */
+function redirectProblem(uri: string, applicationType: 'web' | 'native'): string | undefined {
+  const { protocol, hostname } = new URL(uri);
+  if (FORBIDDEN_SCHEMES.has(protocol)) return `the ${protocol.slice(0, -1)} scheme cannot be a redirect URI`;
+  if (applicationType === 'web') {
+    return protocol === 'https:' || protocol === 'http:'
+      ? undefined
+      : 'a web or browser app redirects to an http or https URI; private-use schemes are for type "native" (RFC 8252 §7.1)';
+  }
+  if (protocol === 'http:' && !LOOPBACKS.has(hostname)) return 'a native app may use http only with a loopback address (RFC 8252 §7.3)';
+  if (protocol === 'https:' && LOOPBACKS.has(hostname)) return 'a native app uses http, not https, for a loopback redirect (RFC 8252 §7.3)';
+  return undefined;
+}
+
 /** The consistency rules a client must satisfy whatever path created it. */
 function checkShape(m: StoredMetadata): void {
   const isPublic = m.token_endpoint_auth_method === 'none';
-  const scopes = (m.scope ?? '').split(' ').filter(Boolean);
+  const usesCode = m.grant_types.includes('authorization_code');
+  const scopes = splitScope(m.scope);
+  switch (m.type) {
+    case 'service':
+      if (usesCode || m.grant_types.includes('refresh_token')) {
+        throw invalidRequest('grant_types: a service credential acts for itself (client_credentials, token exchange); signing users in needs type "web", "spa" or "native"', 'grant_types');
+      }
+      break;
+    case 'web':
+      if (!usesCode) throw invalidRequest('grant_types: a web app signs users in with authorization_code', 'grant_types');
+      if (isPublic) throw invalidRequest('token_endpoint_auth_method: a web app keeps a secret on its server (RFC 6749 §2.1); an app that cannot is type "spa" or "native"', 'token_endpoint_auth_method');
+      break;
+    case 'spa':
+    case 'native':
+      if (!isPublic) throw invalidRequest(`token_endpoint_auth_method: a ${m.type === 'spa' ? 'browser' : 'native'} app cannot keep a secret (RFC 6749 §2.1, RFC 8252 §8.5); it must be "none"`, 'token_endpoint_auth_method');
+      break;
+  }
   if (isPublic && m.grant_types.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
     throw invalidRequest('grant_types: a public client (token_endpoint_auth_method "none") can only use authorization_code and refresh_token', 'grant_types');
   }
-  if (m.grant_types.includes('authorization_code') && !m.redirect_uris.length) {
+  if (usesCode && !m.redirect_uris.length) {
     throw invalidRequest('redirect_uris: authorization_code needs at least one redirect URI', 'redirect_uris');
   }
-  if (m.grant_types.includes('refresh_token') && !m.grant_types.includes('authorization_code')) {
+  if (m.grant_types.includes('refresh_token') && !usesCode) {
     throw invalidRequest('grant_types: refresh_token comes from authorization_code', 'grant_types');
   }
-  if (!m.grant_types.includes('authorization_code') && scopes.some(isOidcScope)) {
+  if (!usesCode && scopes.some(isOidcScope)) {
     throw invalidRequest('scope: identity scopes (openid, profile, email, offline_access) need authorization_code', 'scope');
+  }
+  const uriFields = { redirect_uris: m.redirect_uris, post_logout_redirect_uris: m.post_logout_redirect_uris ?? [] };
+  for (const [field, uris] of Object.entries(uriFields)) {
+    for (const [i, uri] of uris.entries()) {
+      const problem = redirectProblem(uri, m.application_type ?? 'web');
+      if (problem) throw invalidRequest(`${field}.${i}: ${problem}`, `${field}.${i}`);
+    }
   }
 }
 
-const normaliseScope = (scope: string | undefined) => [...new Set((scope ?? '').split(' ').filter(Boolean))].join(' ');
+/** Management API permissions named in a scope string (the built-in API's scopes). */
+const managementScopesOf = (scope: string | undefined) => splitScope(scope).filter((s) => Object.hasOwn(MANAGEMENT_SCOPES, s));
+
+/**
+ * A client-credentials token carries the Management API permissions its client holds
+ * (authenticate.ts). Whoever could give a client such a permission, change such a client, or get a
+ * secret for it could act with that permission; so each of these needs the caller to hold it too,
+ * and nobody gains a permission through a credential. Suspending, revoking a secret and deleting
+ * only take access away: clients:write is enough for those.
+ */
+function checkNoEscalation(caller: Caller | undefined, held: string[], message: (permission: string) => string, field?: string) {
+  if (!caller) return;
+  const missing = held.find((p) => !caller.permissions.has(p));
+  if (missing) throw new ApiError(403, 'forbidden', message(missing), {}, { scope: missing, ...(field ? { field } : {}) });
+}
+
+const normaliseScope = (scope: string | undefined) => splitScope(scope).join(' ');
 
 function statusOf(c: ClientRecord): 'active' | 'suspended' | 'expired' {
   if (!c.enabled) return 'suspended';
@@ -120,7 +194,11 @@ async function mustFind(q: Queryable, clientId: string): Promise<ClientRecord> {
   return c;
 }
 
-export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, actor: Actor) {
+/** Grants and refresh tokens (the durable artifacts, RFC 6749 §10.4) a client holds in oidc_artifacts. */
+const purgeArtifacts = (q: Queryable, clientId: string) =>
+  q.query(`DELETE FROM oidc_artifacts WHERE model IN ('Grant', 'RefreshToken') AND payload->>'clientId' = $1`, [clientId]);
+
+export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, actor: Actor, caller?: Caller) {
   const preset = TYPES[input.type ?? (input.grant_types?.includes('authorization_code') ? 'web' : 'service')];
   const metadata: StoredMetadata = {
     client_name: input.client_name,
@@ -134,10 +212,11 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
   };
   metadata.type ??= inferType(metadata);
   checkShape(metadata);
+  checkNoEscalation(caller, managementScopesOf(metadata.scope), (p) => `scope: granting ${p} needs that permission yourself, because this credential's tokens would carry it`, 'scope');
   const clientId = input.client_id ?? `${input.environment === 'test' ? 'cl_test_' : 'cl_'}${randomBytes(12).toString('hex')}`;
   const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : issueCredential('sk', input.environment);
   return db.transaction(async (tx) => {
-    await checkApiScopes(tx, (metadata.scope ?? '').split(' ').filter(Boolean), 'scope');
+    await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
     const inserted = await tx.query(
       `INSERT INTO clients (client_id, metadata, environment, enabled, expires_at, ip_allowlist, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING RETURNING id`,
@@ -145,6 +224,9 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
         JSON.stringify(input.ip_allowlist), actor.type === 'user' ? actor.id : null],
     );
     if (!inserted.rowCount) throw conflict(`a client with client_id ${clientId} already exists`);
+    // A chosen client_id may be one deleted before. A refresh on another node that was in flight when
+    // it was deleted can have saved a refresh token after that DELETE; it must not pass to this client.
+    if (input.client_id) await purgeArtifacts(tx, clientId);
     if (secret) {
       await tx.query('INSERT INTO client_secrets (client_id, secret_hash, hint, prefix) VALUES ($1, $2, $3, $4)', [
         clientId, secret.hash, secret.prefix.slice(-4), secret.prefix,
@@ -161,19 +243,30 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
   });
 }
 
+/** Postgres' own text for a timestamptz: unlike a JavaScript Date it keeps the microseconds. */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2}|Z)?$/;
+
 export async function listClients(db: Queryable, query: { q?: string; cursor?: string; limit?: string }): Promise<Page<ReturnType<typeof serializeClient>>> {
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ c: string; i: string }>(query.cursor, ['c', 'i']);
+  // The cursor is decoded, not trusted: a forged one must be a 400, not a failed cast (500).
+  if (after && !(typeof after.c === 'string' && PG_TIMESTAMP.test(after.c) && typeof after.i === 'string')) {
+    throw invalidRequest('cursor is not one this server issued', 'cursor');
+  }
   const q = query.q?.trim() ? `%${query.q.trim().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
-  const { rows } = await db.query<{ client_id: string; created_at: Date }>(
-    `SELECT client_id, created_at FROM clients
+  // The cursor holds created_at to the microsecond: clients created within one millisecond would
+  // otherwise fall between two pages.
+  const { rows } = await db.query<{ client_id: string; created: string }>(
+    `SELECT client_id, created_at::text AS created FROM clients
      WHERE ($1::text IS NULL OR client_id ILIKE $1 OR metadata->>'client_name' ILIKE $1)
        AND ($2::timestamptz IS NULL OR (created_at, client_id) < ($2::timestamptz, $3::text))
      ORDER BY created_at DESC, client_id DESC LIMIT $4`,
     [q, after?.c ?? null, after?.i ?? null, limit + 1],
   );
-  const page = pageOf(rows, limit, (r) => r.client_id, (r) => ({ c: new Date(r.created_at).toISOString(), i: r.client_id }));
-  const records = await Promise.all(page.data.map((id) => mustFind(db, id)));
+  const page = pageOf(rows, limit, (r) => r.client_id, (r) => ({ c: r.created, i: r.client_id }));
+  const byId = new Map((await findClients(db, page.data)).map((c) => [c.clientId, c]));
+  // A client deleted between the two queries is left out of the page rather than failing it.
+  const records = page.data.flatMap((id) => byId.get(id) ?? []);
   return { data: records.map(serializeClient), next_cursor: page.next_cursor };
 }
 
@@ -181,23 +274,32 @@ export async function getClient(db: Queryable, clientId: string) {
   return serializeClient(await mustFind(db, clientId));
 }
 
-const changed = (before: Record<string, unknown>, after: Record<string, unknown>) =>
-  Object.keys(after).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function updateClient(db: Database, clientId: string, patch: z.infer<typeof updateClientSchema>, actor: Actor) {
+export async function updateClient(db: Database, clientId: string, patch: z.infer<typeof updateClientSchema>, actor: Actor, caller?: Caller) {
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, clientId);
     const before = current.metadata as StoredMetadata;
+    const method = patch.token_endpoint_auth_method;
+    if (method !== undefined && (method === 'none') !== (before.token_endpoint_auth_method === 'none')) {
+      throw invalidRequest('token_endpoint_auth_method: a public client cannot become confidential or the other way round; create a new credential', 'token_endpoint_auth_method');
+    }
     const metadata: StoredMetadata = {
       ...before,
       ...(patch.client_name !== undefined && { client_name: patch.client_name }),
       ...(patch.grant_types !== undefined && { grant_types: [...new Set(patch.grant_types)] }),
       ...(patch.redirect_uris !== undefined && { redirect_uris: patch.redirect_uris }),
       ...(patch.post_logout_redirect_uris !== undefined && { post_logout_redirect_uris: patch.post_logout_redirect_uris }),
+      ...(method !== undefined && { token_endpoint_auth_method: method }),
       ...(patch.scope !== undefined && { scope: normaliseScope(patch.scope) }),
     };
     checkShape(metadata);
-    if (patch.scope !== undefined) await checkApiScopes(tx, (metadata.scope ?? '').split(' ').filter(Boolean), 'scope');
+    const onlySuspends = Object.keys(patch).every((k) => k === 'enabled') && patch.enabled !== true;
+    if (!onlySuspends) {
+      const held = [...new Set([...managementScopesOf(before.scope), ...managementScopesOf(metadata.scope)])];
+      checkNoEscalation(caller, held, (p) => `this credential holds (or would hold) ${p}: changing it needs that permission yourself; you can still suspend or delete it`, patch.scope !== undefined ? 'scope' : undefined);
+    }
+    if (patch.scope !== undefined) await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
     const expiresAt = expiryDate(patch.expires_in);
     await tx.query(
       `UPDATE clients SET metadata = $2,
@@ -209,16 +311,24 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
       [clientId, JSON.stringify(metadata), patch.enabled ?? null, expiresAt !== undefined, expiresAt ?? null,
         patch.ip_allowlist ? JSON.stringify(patch.ip_allowlist) : null],
     );
-    const fields = [
-      ...changed(before as unknown as Record<string, unknown>, metadata as unknown as Record<string, unknown>),
-      ...(expiresAt !== undefined ? ['expires_at'] : []),
-      ...(patch.ip_allowlist ? ['ip_allowlist'] : []),
-    ];
+    // The audit record names what changed, with values before and after: all of it metadata, no secret.
+    const was: Record<string, unknown> = { ...before, ip_allowlist: current.ipAllowlist, expires_at: iso(current.expiresAt) };
+    const now: Record<string, unknown> = {
+      ...metadata,
+      ip_allowlist: patch.ip_allowlist ?? current.ipAllowlist,
+      expires_at: expiresAt === undefined ? iso(current.expiresAt) : iso(expiresAt),
+    };
+    const fields = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((k) => !same(was[k], now[k]));
     if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
       await recordAudit(tx, { type: patch.enabled ? 'client.resumed' : 'client.suspended', actor, target: { type: 'client', id: clientId } });
     }
     if (fields.length) {
-      await recordAudit(tx, { type: 'client.updated', actor, target: { type: 'client', id: clientId }, data: { fields, scope: metadata.scope } });
+      await recordAudit(tx, {
+        type: 'client.updated',
+        actor,
+        target: { type: 'client', id: clientId },
+        data: { fields, before: Object.fromEntries(fields.map((f) => [f, was[f] ?? null])), after: Object.fromEntries(fields.map((f) => [f, now[f] ?? null])) },
+      });
     }
     return serializeClient(await mustFind(tx, clientId));
   });
@@ -227,15 +337,14 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
 /**
  * Revokes a client: the row and its secrets go, so the next token request is invalid_client on every
  * node (each request reads the client from the database), and its grants and refresh tokens go too.
+ * Codes, sessions and opaque access tokens in Redis are not searched for: each use of one loads the
+ * client, which no longer exists. Consents go with the row (ON DELETE CASCADE).
  */
 export async function deleteClient(db: Database, clientId: string, actor: Actor): Promise<void> {
   await db.transaction(async (tx) => {
     const { rowCount } = await tx.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
     if (!rowCount) throw notFound(`client ${clientId}`);
-    const revoked = await tx.query(
-      `DELETE FROM oidc_artifacts WHERE model IN ('Grant', 'RefreshToken') AND payload->>'clientId' = $1`,
-      [clientId],
-    );
+    const revoked = await purgeArtifacts(tx, clientId);
     await recordAudit(tx, { type: 'client.revoked', actor, target: { type: 'client', id: clientId }, data: { revoked_artifacts: revoked.rowCount } });
   });
 }
@@ -264,12 +373,13 @@ export const DEFAULT_PREVIOUS_EXPIRES_IN = 7 * 86400;
  * Zero-downtime rotation: a new secret, shown once, while the existing live secrets keep working
  * until previous_expires_in (never extended: a secret already due to expire sooner keeps its date).
  */
-export async function rotateClientSecret(db: Database, clientId: string, previousExpiresIn: number, actor: Actor) {
+export async function rotateClientSecret(db: Database, clientId: string, previousExpiresIn: number, actor: Actor, caller?: Caller) {
   return db.transaction(async (tx) => {
     const client = await mustFind(tx, clientId);
     if (client.metadata.token_endpoint_auth_method === 'none') {
       throw invalidRequest('a public client has no secret to rotate');
     }
+    checkNoEscalation(caller, managementScopesOf(client.metadata.scope), (p) => `this credential holds ${p}: a new secret for it needs that permission yourself`);
     const until = new Date(Date.now() + previousExpiresIn * 1000);
     await tx.query(
       `UPDATE client_secrets SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
@@ -286,7 +396,7 @@ export async function rotateClientSecret(db: Database, clientId: string, previou
       type: 'client.secret_rotated',
       actor,
       target: { type: 'client', id: clientId },
-      data: { secret_id: rows[0].id, previous_expire_at: until.toISOString() },
+      data: { secret_id: rows[0].id, previous_expires_at: until.toISOString() },
     });
     return { ...serializeSecret(rows[0]), client_secret: secret.value };
   });
@@ -302,14 +412,27 @@ export async function listClientSecrets(db: Queryable, clientId: string) {
   return { data: rows.map(serializeSecret), next_cursor: null };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Revokes one secret at once (the end of a rotation, or a leaked secret). The client's last live
+ * secret is refused: the client would stay enabled yet unable to authenticate, which looks like an
+ * outage rather than a decision. Rotate first, or suspend or delete the client.
+ */
 export async function deleteClientSecret(db: Database, clientId: string, secretId: string, actor: Actor): Promise<void> {
   await db.transaction(async (tx) => {
     await mustFind(tx, clientId);
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secretId);
-    const { rowCount } = uuid
-      ? await tx.query('DELETE FROM client_secrets WHERE client_id = $1 AND id = $2', [clientId, secretId])
-      : { rowCount: 0 };
-    if (!rowCount) throw notFound(`secret ${secretId}`);
-    await recordAudit(tx, { type: 'client.secret_revoked', actor, target: { type: 'client', id: clientId }, data: { secret_id: secretId } });
+    // Locked, so two concurrent deletions cannot each see the other's secret as the one left.
+    const { rows } = await tx.query<{ id: string; live: boolean }>(
+      `SELECT id, (expires_at IS NULL OR expires_at > now()) AS live FROM client_secrets WHERE client_id = $1 FOR UPDATE`,
+      [clientId],
+    );
+    const target = UUID.test(secretId) ? rows.find((r) => r.id.toLowerCase() === secretId.toLowerCase()) : undefined;
+    if (!target) throw notFound(`secret ${secretId}`);
+    if (target.live && !rows.some((r) => r.live && r.id !== target.id)) {
+      throw conflict(`secret ${secretId} is the client's only live secret: rotate first (POST /clients/${clientId}/secrets), or suspend or delete the client`);
+    }
+    await tx.query('DELETE FROM client_secrets WHERE id = $1', [target.id]);
+    await recordAudit(tx, { type: 'client.secret_revoked', actor, target: { type: 'client', id: clientId }, data: { secret_id: target.id } });
   });
 }

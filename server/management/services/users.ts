@@ -124,11 +124,18 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
       const { rows } = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [patch.email, id]);
       if (rows.length) throw conflict(`a user with email ${patch.email} already exists`);
     }
-    await tx.query(
-      `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), password_hash = COALESCE($4, password_hash),
-         active = COALESCE($5, active), updated_at = now() WHERE id = $1`,
-      [id, patch.email ?? null, patch.name ?? null, passwordHash, patch.active ?? null],
-    );
+    await tx
+      .query(
+        `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), password_hash = COALESCE($4, password_hash),
+           active = COALESCE($5, active), updated_at = now() WHERE id = $1`,
+        [id, patch.email ?? null, patch.name ?? null, passwordHash, patch.active ?? null],
+      )
+      .catch((err: { code?: string }) => {
+        // The check above cannot see another request taking the address at the same moment; the
+        // unique index (23505, unique_violation) does, and that is the same conflict, not a 500.
+        if (err.code === '23505') throw conflict(`a user with email ${patch.email} already exists`);
+        throw err;
+      });
     const target = { type: 'user', id };
     if (patch.roles) {
       const before = await rolesOfUser(tx, id);
@@ -147,8 +154,12 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
   });
 }
 
-export async function deleteUser(db: Database, id: string, actor: Actor): Promise<void> {
-  if (actor.type === 'user' && actor.id === id) throw forbidden('you cannot delete yourself; ask another administrator');
+/**
+ * `self` is the user the caller acts for (a user token or one of their API keys): nobody deletes
+ * the account they are using, which would also end the access they are using it with.
+ */
+export async function deleteUser(db: Database, id: string, actor: Actor, self?: string): Promise<void> {
+  if (self === id || (actor.type === 'user' && actor.id === id)) throw forbidden('you cannot delete yourself; ask another administrator');
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     await endUserAccess(tx, id);

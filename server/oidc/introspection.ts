@@ -1,0 +1,102 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { jwtVerify } from 'jose';
+import type { Database } from '../db/database.js';
+import { checkApiKey } from '../management/api-key-check.js';
+import { findApiByIdentifier } from '../store/apis.js';
+import { findClient } from '../store/clients.js';
+import { permissionsOfUser } from '../store/roles.js';
+import { findUserById } from '../store/users.js';
+import { keyGrants } from './key-scopes.js';
+import type { KeyRing } from './keyring.js';
+
+/**
+ * RFC 7662 introspection for the tokens oidc-provider does not store: API keys, and our own RFC 9068
+ * JWT access tokens (it refuses structured tokens outright). Both answers are "what may this be used
+ * for right now": a key or a user token for an API that enforces roles carries only what the user's
+ * roles still allow, and anything whose client, key or user has been revoked is inactive at once.
+ *
+ * API key answers:
+ *   token_type  "api_key" (not an OAuth token type; resource servers can tell it apart)
+ *   sub         the key's owner (a user id)
+ *   client_id   "api_key:<key id>". There is no OAuth client behind a key, and naming the
+ *               introspecting client would tell the resource server nothing it does not know; the key
+ *               id lets it, and the audit log, tell keys of one user apart.
+ *   aud         the API (or APIs) the remaining scopes belong to
+ *   exp         the key's expiry, when it has one; iat its creation
+ *
+ * The key's IP allowlist is checked against the address that asks, which at this endpoint is the
+ * resource server, not the key's caller (RFC 7662 has no way to pass that on). A key restricted to
+ * its callers' addresses is therefore reported inactive to a resource server elsewhere: that fails
+ * closed, and such keys belong with the resource server that sees the caller (our Management API).
+ */
+export function introspectionExtension(db: Database, keys: KeyRing, issuer: string) {
+  async function forApiKey(ctx: KoaContextWithOIDC, token: string) {
+    const checked = await checkApiKey(db, token, ctx.ip);
+    if (!checked.ok) return undefined;
+    const { key, owner } = checked.value;
+    const grants = await keyGrants(db, checked.value);
+    // A key that may do nothing any more (every scope removed from its owner's roles) is not active.
+    if (!grants.length) return undefined;
+    const audiences = grants.map((g) => g.api.identifier);
+    return {
+      active: true,
+      token_type: 'api_key',
+      scope: grants.flatMap((g) => g.scopes).join(' '),
+      sub: owner.id,
+      client_id: `api_key:${key.id}`,
+      aud: audiences.length === 1 ? audiences[0] : audiences,
+      iss: issuer,
+      iat: Math.floor(key.createdAt.getTime() / 1000),
+      ...(key.expiresAt ? { exp: Math.floor(key.expiresAt.getTime() / 1000) } : {}),
+    };
+  }
+
+  async function forJwt(token: string) {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, keys.verifier(), { issuer, typ: 'at+jwt' }));
+    } catch {
+      return undefined;
+    }
+    const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
+    const client = clientId ? await findClient(db, clientId) : undefined;
+    if (!client || !client.enabled || (client.expiresAt && client.expiresAt.getTime() <= Date.now())) return undefined;
+    let scope = typeof payload.scope === 'string' ? payload.scope : undefined;
+    if (payload.sub && payload.sub !== clientId) {
+      const user = await findUserById(db, payload.sub);
+      if (!user || !user.active) return undefined;
+      // A user's token for an API that enforces roles does what it was granted AND what the roles
+      // allow now, as the Management API checks on every call.
+      const api = typeof payload.aud === 'string' ? await findApiByIdentifier(db, payload.aud) : undefined;
+      if (api?.enforceRoles && scope) {
+        const allowed = await permissionsOfUser(db, user.id);
+        scope = scope.split(' ').filter((s) => allowed.has(s)).join(' ');
+        if (!scope) return undefined;
+      }
+    }
+    return { ...payload, active: true, token_type: 'Bearer', ...(scope !== undefined ? { scope } : {}) };
+  }
+
+  return async function introspectOtherTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+    await next();
+    if (ctx.oidc?.route !== 'introspection' || !ctx.oidc.client) return;
+    const token = ctx.oidc.params?.token;
+    if (typeof token !== 'string') return;
+    const body = ctx.body as { active?: boolean; error?: string } | undefined;
+    const isJwt = token.split('.').length === 3;
+    // oidc-provider answers active:false for what it does not store, and refuses structured (JWT)
+    // tokens outright; both are ours to answer once the client has authenticated.
+    const unanswered = (ctx.status === 200 && body?.active === false) || (isJwt && body?.error === 'unsupported_token_type');
+    if (!unanswered) return;
+    ctx.status = 200;
+    // RFC 7662 §2.1 and §4: only clients that really authenticate may learn whether a credential is
+    // live (the same policy as features.introspection.allowedPolicy); a public client, which anyone
+    // can act as, could otherwise test stolen or guessed keys here.
+    if (ctx.oidc.client.clientAuthMethod === 'none') {
+      ctx.body = { active: false };
+      return;
+    }
+    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token) : isJwt ? await forJwt(token) : undefined;
+    ctx.body = answer ?? { active: false };
+  };
+}
