@@ -9,6 +9,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY server ./server
 COPY adapters ./adapters
 COPY views ./views
+COPY console ./console
 COPY migrations ./migrations
 
 # @node-rs/argon2 ships prebuilt N-API binaries, so no compiler is needed here.

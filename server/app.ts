@@ -8,6 +8,7 @@ import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
+import { consoleRoutes } from './console/static.js';
 
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
@@ -39,6 +40,8 @@ export function buildApp(runtime: Runtime): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.body = STYLESHEET;
   });
+
+  app.use(consoleRoutes());
 
   const health = healthRoutes(runtime);
   app.use(health.routes());

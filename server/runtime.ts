@@ -15,6 +15,7 @@ import { applySeed, readSeedFile } from './seed.js';
 import { KeyRing } from './oidc/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './management/scopes.js';
+import { ensureConsoleClient } from './console/client.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -88,6 +89,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   }
 
   await ensureManagementApi(db, config.issuer);
+  await ensureConsoleClient(db, config.issuer);
   const sealer = createSealer(config.keyEncryptionSecret);
   const keys = new KeyRing(db, sealer);
   const keyMaintenance = new KeyMaintenance({

@@ -11,6 +11,7 @@ import { apiRoutes } from './routes/apis.js';
 import { auditRoutes } from './routes/audit.js';
 import { clientRoutes } from './routes/clients.js';
 import { keyRoutes } from './routes/keys.js';
+import { meRoutes } from './routes/me.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { roleRoutes } from './routes/roles.js';
 import { userRoutes } from './routes/users.js';
@@ -43,7 +44,7 @@ export function managementRouter(deps: ManagementDeps): Router {
   });
   const authed = new Router();
   authed.use(authenticate(deps));
-  for (const group of [clientRoutes, apiRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, keyRoutes]) group(authed, deps);
+  for (const group of [meRoutes, clientRoutes, apiRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, keyRoutes]) group(authed, deps);
   router.use(authed.routes(), authed.allowedMethods({ throw: false }));
   return router;
 }

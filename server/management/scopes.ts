@@ -1,22 +1,8 @@
 import type { Queryable } from '../db/database.js';
 import { upsertApi } from '../store/apis.js';
 
-/** The Management API's own permissions (issue: credential management), each a `resource:action` scope. */
-export const MANAGEMENT_SCOPES: Record<string, string> = {
-  'clients:read': 'View API credentials (clients)',
-  'clients:write': 'Create, change, rotate and revoke API credentials',
-  'apis:read': 'View registered APIs and their scopes',
-  'apis:write': 'Register and change APIs',
-  'users:read': 'View users',
-  'users:write': 'Create and change users and their roles; manage other users’ API keys',
-  'users:delete': 'Delete users',
-  'roles:read': 'View roles',
-  'roles:write': 'Create and change roles',
-  'api-keys:read': 'View API keys',
-  'api-keys:write': 'Create and revoke your API keys',
-  'audit:read': 'Read the audit log',
-  'keys:write': 'Rotate the signing keys',
-};
+export { MANAGEMENT_SCOPES } from './permissions.js';
+import { MANAGEMENT_SCOPES } from './permissions.js';
 
 export const managementApiIdentifier = (issuer: string) => `${issuer}/api/v1`;
 

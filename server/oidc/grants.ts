@@ -1,6 +1,8 @@
 import type { KoaContextWithOIDC, Grant } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { findConsent, saveConsent } from '../store/consents.js';
+import { CONSOLE_CLIENT_ID } from '../console/client.js';
+import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../management/scopes.js';
 
 /**
  * Finds the grant an authorization request can use without asking the user again: the one just
@@ -9,13 +11,14 @@ import { findConsent, saveConsent } from '../store/consents.js';
  * oidc-provider's default). A session grant is topped up too: consent given in another browser
  * after this session began counts here as well.
  */
-export function existingGrantLoader(db: Queryable) {
+export function existingGrantLoader(db: Queryable, issuer: string) {
   return async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
     const { Grant } = ctx.oidc.provider;
     const clientId = ctx.oidc.client!.clientId;
     const accountId = ctx.oidc.session!.accountId;
     const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
     const found = grantId ? await Grant.find(grantId) : undefined;
+    if (clientId === CONSOLE_CLIENT_ID && accountId) return firstPartyGrant(ctx, found, accountId, issuer);
     const consent = accountId ? await findConsent(db, accountId, clientId) : undefined;
     if (!consent) return found;
     // oidc-provider refuses a grant of another account (load_grant.js); such a grant gets no top-up.
@@ -28,6 +31,21 @@ export function existingGrantLoader(db: Queryable) {
     if (!found || snapshot(grant) !== before) await grant.save();
     return grant;
   };
+}
+
+/**
+ * The console is part of this server, so signing in to it asks for no consent: its grant covers the
+ * identity scopes and every Management API permission. What a token carries is still bounded by the
+ * user's roles at that moment (the Management API enforces roles, server/oidc/resources.ts), so the
+ * grant gives nobody more than their roles do.
+ */
+async function firstPartyGrant(ctx: KoaContextWithOIDC, found: Grant | undefined, accountId: string, issuer: string): Promise<Grant> {
+  const grant = found && found.accountId === accountId ? found : new ctx.oidc.provider.Grant({ accountId, clientId: CONSOLE_CLIENT_ID });
+  const before = snapshot(grant);
+  grant.addOIDCScope('openid profile email');
+  grant.addResourceScope(managementApiIdentifier(issuer), Object.keys(MANAGEMENT_SCOPES).join(' '));
+  if (grant !== found || snapshot(grant) !== before) await grant.save();
+  return grant;
 }
 
 const snapshot = (grant: Grant) => JSON.stringify([grant.openid ?? null, grant.resources ?? null]);

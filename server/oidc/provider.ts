@@ -8,6 +8,7 @@ import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass } from './adapter.js';
+import { CONSOLE_CLIENT_ID } from '../console/client.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
@@ -125,7 +126,15 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
     },
     // RFC 9700 §2.2.2: rotate every refresh token on use; a rotated one presented again revokes the grant.
     rotateRefreshToken: true,
-    loadExistingGrant: existingGrantLoader(db),
+    // CORS at the token, userinfo and revocation endpoints: only for the origins a client redirects
+    // to (a browser app calls from the page it was sent back to); the console is same-origin and needs none.
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
+    loadExistingGrant: existingGrantLoader(db, config.issuer),
+    // Refresh tokens go to clients that asked for offline_access (OIDC Core §11) and to the console,
+    // which keeps its tokens in memory only and renews them while the page is open.
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
     ttl: {
       AccessToken: accessTokenTtl as never,
       ClientCredentials: accessTokenTtl as never,

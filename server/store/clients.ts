@@ -27,6 +27,8 @@ export interface ClientRecord {
   secrets: SecretDigest[];
   environment: 'live' | 'test';
   enabled: boolean;
+  /** Registered by the server itself (the console's client); read-only through the Management API. */
+  builtin: boolean;
   expiresAt: Date | null;
   ipAllowlist: string[];
   lastUsedAt: Date | null;
@@ -42,6 +44,7 @@ interface Row {
   secrets: { id: string; hash: string; expires_at: number | null }[];
   environment: 'live' | 'test';
   enabled: boolean;
+  builtin: boolean;
   expires_at: Date | null;
   ip_allowlist: string[];
   last_used_at: Date | null;
@@ -51,7 +54,7 @@ interface Row {
 }
 
 const SELECT = `
-  SELECT c.id, c.client_id, c.metadata, c.created_at, c.updated_at, c.environment, c.enabled, c.expires_at,
+  SELECT c.id, c.client_id, c.metadata, c.created_at, c.updated_at, c.environment, c.enabled, c.builtin, c.expires_at,
     c.ip_allowlist, c.last_used_at, c.created_by,
     COALESCE(json_agg(json_build_object('id', s.id, 'hash', s.secret_hash,
                'expires_at', floor(extract(epoch FROM s.expires_at))::bigint))
@@ -65,6 +68,7 @@ const toRecord = (r: Row): ClientRecord => ({
   secrets: r.secrets.map((s) => ({ id: s.id, hash: s.hash, expiresAt: s.expires_at === null ? null : Number(s.expires_at) })),
   environment: r.environment,
   enabled: r.enabled,
+  builtin: r.builtin,
   expiresAt: r.expires_at ? new Date(r.expires_at) : null,
   ipAllowlist: r.ip_allowlist,
   lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : null,

@@ -66,6 +66,16 @@ describe('audit log: GET /audit-events', () => {
     expect(system.target).to.equal(null);
   });
 
+  it('orders by the numeric event id, also where ids grow a digit (9 before 10 is older, not newer)', async () => {
+    // Enough events that ids of one and of two or three digits are all in the log.
+    for (let i = 0; i < 12; i++) await recordAudit(server.runtime.db, { type: 'ordering.digits', actor: { type: 'system' }, data: { n: i } });
+    const events = (await api.get('/audit-events?limit=200')).body.data as Event[];
+    const ids = events.map((e) => Number(e.id));
+    expect(ids.some((id) => id < 10) && ids.some((id) => id >= 10), 'ids of different lengths').to.equal(true);
+    expect(ids).to.deep.equal([...ids].sort((a, b) => b - a));
+    expect((await api.get('/audit-events?type=ordering.digits')).body.data.map((e: Event) => e.data.n)).to.deep.equal([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  });
+
   it('pages with a cursor, without gaps or repeats, while new events arrive', async () => {
     const first = await api.get('/audit-events?type=test.user_changed&limit=2');
     expect(first.body.data.map((e: Event) => e.data.n)).to.deep.equal([4, 3]);

@@ -115,7 +115,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
     expect(Object.keys(doc.paths)).to.include.members([
       '/clients', '/clients/{client_id}', '/clients/{client_id}/secrets', '/clients/{client_id}/secrets/{secret_id}',
       '/apis', '/apis/{id}', '/users', '/users/{id}', '/roles', '/user-roles', '/roles/{name}',
-      '/api-keys', '/api-keys/{id}', '/audit-events', '/keys', '/keys/rotate',
+      '/api-keys', '/api-keys/{id}', '/audit-events', '/keys', '/keys/rotate', '/me',
     ]);
   });
 
@@ -141,6 +141,12 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
         continue;
       }
       expect(op.security, where).to.deep.equal([{ bearer: [] }]);
+      expect(errorSchemaOf(doc, op, 401), `${where}: 401`).to.deep.equal({ $ref: '#/components/schemas/Error' });
+      if (path === '/me') {
+        // Any valid credential: nothing to be refused for, so no 403.
+        expect(op['x-required-scope'], where).to.equal(undefined);
+        continue;
+      }
       expect(Object.keys(MANAGEMENT_SCOPES), `${where}: x-required-scope`).to.include(op['x-required-scope']);
       expect(op.description, where).to.include(op['x-required-scope']);
       for (const status of [401, 403]) expect(errorSchemaOf(doc, op, status), `${where}: ${status}`).to.deep.equal({ $ref: '#/components/schemas/Error' });

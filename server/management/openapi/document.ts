@@ -24,6 +24,8 @@ interface Operation {
   tag: string;
   /** The Management API permission the caller needs; undefined for a public operation. */
   scope?: string;
+  /** Needs a valid credential but no particular permission. */
+  anyCredential?: true;
   params?: Param[];
   body?: string;
   /** Status and schema of the success response; no schema for 204. */
@@ -52,6 +54,16 @@ const ERROR_RESPONSES: Record<number, string> = {
 const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/openapi.json': {
     get: { id: 'getOpenApi', tag: 'meta', summary: 'This document', ok: [200, { type: 'object' }, 'The OpenAPI 3.1 document'] },
+  },
+  '/me': {
+    get: {
+      id: 'getMe',
+      tag: 'meta',
+      anyCredential: true,
+      summary: 'The caller and its permissions',
+      description: 'Who the credential belongs to (a user, an API key or a client) and the permissions it holds now: its scopes, bounded by the user’s current roles.',
+      ok: [200, ref('Me'), 'The caller'],
+    },
   },
   '/clients': {
     get: { id: 'listClients', tag: 'clients', scope: 'clients:read', summary: 'List clients', description: 'Never shows secrets.', params: LIST_PARAMS, ok: [200, page('Client'), 'A page of clients'], errors: [400] },
@@ -171,8 +183,8 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       tag: 'api-keys',
       scope: 'api-keys:read',
       summary: 'List API keys',
-      description: 'The caller’s own; with api-keys:write, anyone’s (?user=).',
-      params: [{ name: 'user', in: 'query', description: 'A user id: list that user’s keys.' }, ...LIST_PARAMS],
+      description: 'The caller’s own; with users:write, anyone’s (?user=<id>), or everyone’s (?user=all).',
+      params: [{ name: 'user', in: 'query', description: 'A user id: list that user’s keys; `all`: every user’s (needs users:write).' }, ...LIST_PARAMS],
       ok: [200, page('ApiKey'), 'A page of API keys'],
       errors: [400],
     },
@@ -239,7 +251,8 @@ function operationObject(method: Method, path: string, op: Operation): Schema {
   const responses: Record<string, unknown> = {
     [op.ok[0]]: op.ok[1] ? { description: op.ok[2], content: { 'application/json': { schema: op.ok[1] } } } : { description: op.ok[2] },
   };
-  const errors = op.scope ? [401, 403, ...(op.errors ?? [])] : (op.errors ?? []);
+  const authenticated = Boolean(op.scope || op.anyCredential);
+  const errors = op.scope ? [401, 403, ...(op.errors ?? [])] : authenticated ? [401, ...(op.errors ?? [])] : (op.errors ?? []);
   for (const status of [...new Set(errors)].sort()) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]}` };
   const params = (op.params ?? []).map((p) => ({
     name: p.name,
@@ -253,7 +266,8 @@ function operationObject(method: Method, path: string, op: Operation): Schema {
     summary: op.summary,
     ...(op.description || op.scope ? { description: [op.description, op.scope ? `Needs the \`${op.scope}\` permission.` : undefined].filter(Boolean).join('\n\n') } : {}),
     tags: [op.tag],
-    ...(op.scope ? { 'x-required-scope': op.scope, security: [{ bearer: [] }] } : { security: [] }),
+    ...(op.scope ? { 'x-required-scope': op.scope } : {}),
+    security: authenticated ? [{ bearer: [] }] : [],
     ...(params.length ? { parameters: params } : {}),
     ...(op.body
       ? { requestBody: { required: !(method === 'post' && path === '/keys/rotate'), content: { 'application/json': { schema: ref(op.body) } } } }

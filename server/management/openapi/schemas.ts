@@ -62,6 +62,7 @@ export const SCHEMAS: Record<string, Schema> = {
       scope: str({ description: 'Space-delimited scopes the client may be granted.' }),
       environment,
       enabled: { type: 'boolean' },
+      builtin: { type: 'boolean', description: 'Registered by the server itself (the console’s sign-in client): read-only.' },
       status: str({ enum: ['active', 'suspended', 'expired'] }),
       ip_allowlist: arrayOf(cidr),
       created_at: time(),
@@ -266,6 +267,16 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     ['id', 'type', 'occurred_at', 'actor', 'target', 'data'],
     { additionalProperties: false },
+  ),
+
+  Me: object(
+    {
+      kind: str({ enum: ['user', 'api_key', 'client'], description: 'What the credential is.' }),
+      id: str({ description: 'The user id, API key id or client_id.' }),
+      user: { oneOf: [ref('User'), { type: 'null' }], description: 'The user behind a user token or an API key; null for a client.' },
+      permissions: arrayOf(scopeName, { description: 'What this credential may do now.' }),
+    },
+    ['kind', 'id', 'user', 'permissions'],
   ),
 
   SigningKey: object(

@@ -99,7 +99,8 @@ export const auditRoutes: RouteGroup = (router, deps) => {
     const { rows } = await deps.db.query<Row>(
       `SELECT id::text AS id, type, occurred_at, actor_type, actor_id, ip, target_type, target_id, data
        FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
+       -- The table's bigint id, not the text column of the same name above: as text, "9" sorts after "51".
+       ORDER BY audit_events.id DESC LIMIT $${params.length}`,
       params,
     );
     ctx.body = pageOf(rows, limit, toView, (r) => ({ id: r.id }));

@@ -129,8 +129,11 @@ export async function listApiKeys(db: Queryable, principal: Principal, query: { 
   // Whose keys: ?user= (yours, or anyone's with users:write); else your own; an automation client
   // holding users:write, which has no keys of its own, sees everyone's.
   let userId: string | null;
-  if (query.user !== undefined) {
-    if (!UUID.test(query.user)) throw invalidRequest('user must be a user id', 'user');
+  if (query.user === 'all') {
+    if (!principal.permissions.has('users:write')) throw insufficientScope('users:write');
+    userId = null;
+  } else if (query.user !== undefined) {
+    if (!UUID.test(query.user)) throw invalidRequest('user must be a user id, or all', 'user');
     userId = ownerFor(principal, query.user);
   } else if (principal.userId) userId = principal.userId;
   else if (principal.permissions.has('users:write')) userId = null;

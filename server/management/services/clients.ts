@@ -5,7 +5,7 @@ import { issueCredential } from '../../crypto/credentials.js';
 import { isOidcScope, splitScope } from '../../oidc/scopes.js';
 import { type ClientMetadata, type ClientRecord, findClient, findClients } from '../../store/clients.js';
 import { type Actor, recordAudit } from '../audit.js';
-import { ApiError, conflict, invalidRequest, notFound } from '../errors.js';
+import { ApiError, conflict, forbidden, invalidRequest, notFound } from '../errors.js';
 import { decodeCursor, type Page, pageOf, parseLimit } from '../pagination.js';
 import { MANAGEMENT_SCOPES } from '../scopes.js';
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from '../validation.js';
@@ -173,6 +173,7 @@ export function serializeClient(c: ClientRecord) {
     scope: m.scope ?? '',
     environment: c.environment,
     enabled: c.enabled,
+    builtin: c.builtin,
     status: statusOf(c),
     ip_allowlist: c.ipAllowlist,
     created_at: c.createdAt.toISOString(),
@@ -191,6 +192,13 @@ function inferType(m: StoredMetadata): ClientType {
 async function mustFind(q: Queryable, clientId: string): Promise<ClientRecord> {
   const c = await findClient(q, clientId);
   if (!c) throw notFound(`client ${clientId}`);
+  return c;
+}
+
+/** A client the server registers itself (server/console/client.ts) is put back at every start: it is read-only. */
+async function mustFindChangeable(q: Queryable, clientId: string): Promise<ClientRecord> {
+  const c = await mustFind(q, clientId);
+  if (c.builtin) throw forbidden(`${clientId} is built in (the admin console signs in with it) and cannot be changed, rotated or deleted`);
   return c;
 }
 
@@ -278,7 +286,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export async function updateClient(db: Database, clientId: string, patch: z.infer<typeof updateClientSchema>, actor: Actor, caller?: Caller) {
   return db.transaction(async (tx) => {
-    const current = await mustFind(tx, clientId);
+    const current = await mustFindChangeable(tx, clientId);
     const before = current.metadata as StoredMetadata;
     const method = patch.token_endpoint_auth_method;
     if (method !== undefined && (method === 'none') !== (before.token_endpoint_auth_method === 'none')) {
@@ -342,6 +350,7 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
  */
 export async function deleteClient(db: Database, clientId: string, actor: Actor): Promise<void> {
   await db.transaction(async (tx) => {
+    await mustFindChangeable(tx, clientId);
     const { rowCount } = await tx.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
     if (!rowCount) throw notFound(`client ${clientId}`);
     const revoked = await purgeArtifacts(tx, clientId);
@@ -375,7 +384,7 @@ export const DEFAULT_PREVIOUS_EXPIRES_IN = 7 * 86400;
  */
 export async function rotateClientSecret(db: Database, clientId: string, previousExpiresIn: number, actor: Actor, caller?: Caller) {
   return db.transaction(async (tx) => {
-    const client = await mustFind(tx, clientId);
+    const client = await mustFindChangeable(tx, clientId);
     if (client.metadata.token_endpoint_auth_method === 'none') {
       throw invalidRequest('a public client has no secret to rotate');
     }
@@ -421,7 +430,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function deleteClientSecret(db: Database, clientId: string, secretId: string, actor: Actor): Promise<void> {
   await db.transaction(async (tx) => {
-    await mustFind(tx, clientId);
+    await mustFindChangeable(tx, clientId);
     // Locked, so two concurrent deletions cannot each see the other's secret as the one left.
     const { rows } = await tx.query<{ id: string; live: boolean }>(
       `SELECT id, (expires_at IS NULL OR expires_at > now()) AS live FROM client_secrets WHERE client_id = $1 FOR UPDATE`,

@@ -1,0 +1,151 @@
+import { useState } from 'preact/hooks';
+import { query } from '../api.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, PageHeader } from '../components/ui.js';
+import { formatDateTime, relative } from '../format.js';
+import { usePaged } from '../paged.js';
+import { useSession } from '../session.js';
+import type { AuditEvent } from '../types.js';
+
+const COMMON_TYPES = ['client.*', 'user.*', 'api_key.*', 'role.*', 'api.*', 'login.*', 'keys.*'];
+
+interface Filters {
+  type: string;
+  actor: string;
+  since: string;
+}
+
+const fromUrl = (): Filters => {
+  const p = new URLSearchParams(window.location.search);
+  return { type: p.get('type') ?? '', actor: p.get('actor') ?? '', since: p.get('since') ?? '' };
+};
+
+/** Data of an event, compactly: its keys and values on a few lines, the rest behind "more". */
+function EventData({ data }: { data: Record<string, unknown> }) {
+  const entries = Object.entries(data);
+  if (!entries.length) return <span class="muted">—</span>;
+  const text = JSON.stringify(data, null, 1);
+  if (text.length <= 160) return <pre class="event-data">{entries.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}</pre>;
+  return (
+    <details>
+      <summary>{entries.map(([k]) => k).slice(0, 4).join(', ')}</summary>
+      <pre class="event-data">{JSON.stringify(data, null, 2)}</pre>
+    </details>
+  );
+}
+
+/** The audit log, newest first: filtered by type, actor and date; the filters live in the URL to share a view. */
+export function AuditPage() {
+  const { can } = useSession();
+  const [draft, setDraft] = useState<Filters>(fromUrl);
+  const [applied, setApplied] = useState<Filters>(fromUrl);
+  const list = usePaged<AuditEvent>(can('audit:read') ? `/audit-events${query({ type: applied.type.trim(), actor: applied.actor.trim(), since: applied.since, limit: 50 })}` : undefined);
+  const apply = (f: Filters) => {
+    setApplied(f);
+    history.replaceState(null, '', `/console/audit${query({ type: f.type.trim(), actor: f.actor.trim(), since: f.since })}`);
+  };
+  if (!can('audit:read')) {
+    return (
+      <>
+        <PageHeader title="Audit log" />
+        <NeedsPermission permission="audit:read" what="read the audit log" />
+      </>
+    );
+  }
+  const filtered = Boolean(applied.type || applied.actor || applied.since);
+  return (
+    <>
+      <PageHeader title="Audit log" description="Every change to credentials, APIs, users, roles and keys, sign-ins and refused token requests, newest first. The log cannot be edited." />
+      <form
+        class="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply(draft);
+        }}
+      >
+        <div class="field">
+          <label for="audit-type">Event type</label>
+          <input id="audit-type" type="text" list="audit-types" placeholder="client.created or client.*" value={draft.type} onInput={(e) => setDraft({ ...draft, type: (e.currentTarget as HTMLInputElement).value })} />
+          <datalist id="audit-types">
+            {COMMON_TYPES.map((t) => (
+              <option key={t} value={t} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="audit-actor">Actor</label>
+          <input id="audit-actor" type="text" placeholder="User id, key id or client ID" value={draft.actor} onInput={(e) => setDraft({ ...draft, actor: (e.currentTarget as HTMLInputElement).value })} />
+        </div>
+        <div class="field">
+          <label for="audit-since">Since</label>
+          <input id="audit-since" type="date" value={draft.since} onInput={(e) => setDraft({ ...draft, since: (e.currentTarget as HTMLInputElement).value })} />
+        </div>
+        <Button type="submit" variant="primary">
+          Apply filters
+        </Button>
+        {filtered && (
+          <Button
+            onClick={() => {
+              const empty = { type: '', actor: '', since: '' };
+              setDraft(empty);
+              apply(empty);
+            }}
+          >
+            Clear
+          </Button>
+        )}
+      </form>
+      <ErrorNotice error={list.error} />
+      {list.loading && !list.items.length ? (
+        <Loading label="Loading events…" />
+      ) : list.items.length === 0 && !list.error ? (
+        <EmptyState title={filtered ? 'No events match' : 'No events yet'}>{filtered ? 'Nothing in the log matches these filters.' : 'Events appear here as soon as anything changes.'}</EmptyState>
+      ) : (
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Event</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((e) => (
+                <tr key={e.id}>
+                  <td class="nowrap" data-label="Time">
+                    {formatDateTime(e.occurred_at)}
+                    <span class="sub">{relative(e.occurred_at)}</span>
+                  </td>
+                  <td data-label="Event">
+                    <Badge tone={/refused|failed/.test(e.type) ? 'danger' : 'neutral'}>{e.type}</Badge>
+                  </td>
+                  <td data-label="Actor">
+                    {e.actor.type}
+                    {e.actor.id && <code class="sub">{e.actor.id}</code>}
+                    {e.actor.ip && <span class="sub">from {e.actor.ip}</span>}
+                  </td>
+                  <td data-label="Target">
+                    {e.target ? (
+                      <>
+                        {e.target.type}
+                        {e.target.id && <code class="sub">{e.target.id}</code>}
+                      </>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
+                  </td>
+                  <td data-label="Details">
+                    <EventData data={e.data} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <MoreButton next={list.next} busy={list.loading} onMore={list.more} />
+    </>
+  );
+}

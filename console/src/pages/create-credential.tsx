@@ -1,0 +1,88 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Dialog } from '../components/dialog.js';
+import { Button, ErrorNotice, Field } from '../components/ui.js';
+import { TYPE_HINTS, TYPE_LABELS } from '../format.js';
+import { useAction } from '../hooks.js';
+import type { ClientCreated, ClientType } from '../types.js';
+
+const TYPES: ClientType[] = ['service', 'web', 'spa', 'native'];
+
+/**
+ * Step one of a new credential: a name and the kind of application, which fixes how it
+ * authenticates (a secret, or PKCE) and cannot change later. Scopes come next, on their own page.
+ */
+export function CreateCredentialDialog({ onClose, onCreated }: { onClose(): void; onCreated(client: ClientCreated): void }) {
+  const [name, setName] = useState('');
+  const [type, setType] = useState<ClientType>('service');
+  const [environment, setEnvironment] = useState<'live' | 'test'>('live');
+  const [redirect, setRedirect] = useState('');
+  const create = useAction(() =>
+    api.post<ClientCreated>('/clients', {
+      client_name: name.trim(),
+      type,
+      environment,
+      ...(type === 'service' ? {} : { redirect_uris: [redirect.trim()] }),
+    }),
+  );
+  const signsPeopleIn = type !== 'service';
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const client = await create.run();
+    if (client) onCreated(client);
+  };
+  const fieldError = (field: string) => (create.error?.field === field ? create.error.message : undefined);
+  return (
+    <Dialog
+      title="Create credential"
+      description="Credentials let an application get tokens from Gatehouse. You choose what it may access next."
+      onClose={onClose}
+      size="large"
+    >
+      <form id="create-credential" onSubmit={submit} noValidate>
+        <Field id="credential-name" label="Name" hint="Something people will recognise in the audit log, e.g. “Orders sync (production)”." error={fieldError('client_name')}>
+          <input id="credential-name" type="text" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+        </Field>
+        <fieldset>
+          <legend>Type</legend>
+          <p class="hint">The type decides how the application proves who it is. It cannot be changed later.</p>
+          <div class="choices" role="radiogroup">
+            {TYPES.map((t) => (
+              <label class="choice" key={t}>
+                <input type="radio" name="credential-type" value={t} checked={type === t} onChange={() => setType(t)} />
+                <div>
+                  <strong>{TYPE_LABELS[t]}</strong>
+                  <span>{TYPE_HINTS[t]}</span>
+                </div>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {signsPeopleIn && (
+          <Field
+            id="credential-redirect"
+            label="Redirect URI"
+            hint={type === 'native' ? 'Where Gatehouse sends people back after they sign in: a loopback http://127.0.0.1 URI or a private-use scheme (com.example.app:/callback).' : 'Where Gatehouse sends people back after they sign in, e.g. https://app.example.com/callback. It must match exactly.'}
+            error={fieldError('redirect_uris') ?? fieldError('redirect_uris.0')}
+          >
+            <input id="credential-redirect" type="url" required value={redirect} onInput={(e) => setRedirect((e.currentTarget as HTMLInputElement).value)} />
+          </Field>
+        )}
+        <Field id="credential-environment" label="Environment" hint="Test credentials get sk_test_ secrets, so a leaked one is easy to tell from a live one." error={fieldError('environment')}>
+          <select id="credential-environment" value={environment} onChange={(e) => setEnvironment((e.currentTarget as HTMLSelectElement).value as 'live' | 'test')}>
+            <option value="live">Live</option>
+            <option value="test">Test</option>
+          </select>
+        </Field>
+        {create.error && !create.error.field && <ErrorNotice error={create.error} />}
+        {create.error?.field && !['client_name', 'redirect_uris', 'redirect_uris.0', 'environment'].includes(create.error.field) && <ErrorNotice error={create.error} />}
+      </form>
+      <div class="form-actions">
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="primary" type="submit" form="create-credential" busy={create.busy} busyLabel="Creating…" disabled={!name.trim() || (signsPeopleIn && !redirect.trim())}>
+          Create credential
+        </Button>
+      </div>
+    </Dialog>
+  );
+}

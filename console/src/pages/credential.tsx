@@ -1,0 +1,230 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { CopyField } from '../components/secret.js';
+import { Dialog } from '../components/dialog.js';
+import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, relative, TYPE_LABELS } from '../format.js';
+import { useAction, useLoad } from '../hooks.js';
+import { Link, navigate } from '../router.js';
+import { useSession } from '../session.js';
+import type { Client } from '../types.js';
+import { CredentialSecrets } from './credential-secrets.js';
+
+const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+
+/** One credential: what it is, its scopes, its secrets, its settings, and suspending or revoking it. */
+export function CredentialPage({ clientId }: { clientId: string }) {
+  const { can } = useSession();
+  const id = encodeURIComponent(clientId);
+  const loaded = useLoad(() => api.get<Client>(`/clients/${id}`), [clientId]);
+  const [client, setClient] = useState<Client | undefined>();
+  const [message, setMessage] = useState<string | undefined>();
+  const [revoking, setRevoking] = useState(false);
+  useEffect(() => setClient(loaded.data), [loaded.data]);
+
+  const toggle = useAction(async (enabled: boolean) => {
+    const updated = await api.patch<Client>(`/clients/${id}`, { enabled });
+    setClient(updated);
+    setMessage(enabled ? 'Resumed: the credential can get tokens again.' : 'Suspended: token requests with this credential fail until you resume it.');
+  });
+  const revoke = useAction(async () => {
+    await api.delete(`/clients/${id}`);
+    return true;
+  });
+
+  if (!can('clients:read')) return <NeedsPermission permission="clients:read" what="see API credentials" />;
+  if (loaded.loading && !client) return <Loading label="Loading credential…" />;
+  if (!client) return <ErrorNotice error={loaded.error} />;
+
+  const name = client.client_name ?? client.client_id;
+  const canWrite = can('clients:write') && !client.builtin;
+  const scopes = apiScopesOf(client.scope);
+  const confidential = client.token_endpoint_auth_method !== 'none';
+
+  return (
+    <>
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <Link href="/console/">API Access</Link> › {name}
+      </nav>
+      <PageHeader
+        title={name}
+        description={
+          <>
+            {TYPE_LABELS[client.type]} · <Badge tone={client.environment === 'live' ? 'info' : 'neutral'}>{client.environment === 'live' ? 'Live' : 'Test'}</Badge> · <StatusBadge status={client.status} />
+            {client.builtin && (
+              <>
+                {' '}· <Badge>Built in</Badge>
+              </>
+            )}
+          </>
+        }
+        actions={
+          <>
+            <Button onClick={() => navigate(`/console/credentials/${id}/scopes`)}>Edit scopes</Button>
+            {client.enabled ? (
+              <Button onClick={() => void toggle.run(false)} busy={toggle.busy} busyLabel="Suspending…" disabled={!canWrite}>
+                Suspend
+              </Button>
+            ) : (
+              <Button onClick={() => void toggle.run(true)} busy={toggle.busy} busyLabel="Resuming…" disabled={!canWrite}>
+                Resume
+              </Button>
+            )}
+            <Button variant="danger" onClick={() => { revoke.clearError(); setRevoking(true); }} disabled={!canWrite}>
+              Revoke
+            </Button>
+          </>
+        }
+      />
+      {client.builtin && <Notice>The console signs in with this credential. Gatehouse registers it at every start, and it cannot be changed here.</Notice>}
+      {message && <Notice kind="success">{message}</Notice>}
+      <ErrorNotice error={toggle.error} />
+
+      <section class="section" aria-labelledby="details-title">
+        <div class="section-head">
+          <h2 id="details-title">Details</h2>
+        </div>
+        <CopyField id="detail-client-id" label="Client ID" value={client.client_id} />
+        <dl class="details">
+          <div>
+            <dt>Authentication</dt>
+            <dd>{confidential ? 'Client secret' : 'None (public client, PKCE)'}</dd>
+          </div>
+          <div>
+            <dt>Grant types</dt>
+            <dd>{client.grant_types.join(', ')}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{formatDateTime(client.created_at)}</dd>
+          </div>
+          <div>
+            <dt>Last used</dt>
+            <dd>{client.last_used_at ? `${relative(client.last_used_at)} (${formatDateTime(client.last_used_at)})` : 'Never'}</dd>
+          </div>
+          <div>
+            <dt>Expires</dt>
+            <dd>{client.expires_at ? `${formatDate(client.expires_at)} (${relative(client.expires_at)})` : 'Never'}</dd>
+          </div>
+          <div>
+            <dt>Token endpoint</dt>
+            <dd>
+              <code>{`${window.location.origin}/oauth/token`}</code>
+            </dd>
+          </div>
+        </dl>
+      </section>
+
+      <section class="section" aria-labelledby="scopes-title">
+        <div class="section-head">
+          <div>
+            <h2 id="scopes-title">Scopes</h2>
+            <p>What this credential's tokens may do.</p>
+          </div>
+          <Link href={`/console/credentials/${id}/scopes`} class="btn btn-secondary">
+            Edit scopes
+          </Link>
+        </div>
+        {scopes.length ? (
+          <div class="chips">
+            {scopes.map((s) => (
+              <Badge key={s}>{s}</Badge>
+            ))}
+          </div>
+        ) : (
+          <p class="muted">No scopes yet: its token requests are refused until you choose some.</p>
+        )}
+      </section>
+
+      {confidential && <CredentialSecrets client={client} canWrite={canWrite} />}
+      <SettingsForm client={client} canWrite={canWrite} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
+
+      {revoking && (
+        <Dialog
+          title={`Revoke ${name}?`}
+          onClose={() => setRevoking(false)}
+          footer={
+            <>
+              <Button onClick={() => setRevoking(false)}>Cancel</Button>
+              <Button
+                variant="danger"
+                busy={revoke.busy}
+                busyLabel="Revoking…"
+                onClick={async () => {
+                  if (await revoke.run()) navigate('/console/?revoked=' + encodeURIComponent(name));
+                }}
+              >
+                Revoke credential
+              </Button>
+            </>
+          }
+        >
+          <p>
+            <strong>This cannot be undone.</strong> Every integration using this credential stops working immediately: its next token request is refused, and its refresh tokens are revoked.
+          </p>
+          <p class="muted">Access tokens already issued stay valid until they expire (at most an hour) at APIs that check them offline. To pause it instead, suspend it.</p>
+          <ErrorNotice error={revoke.error} />
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+/** Name, expiry, redirect URIs and the IP allowlist; the type and environment are fixed. */
+function SettingsForm({ client, canWrite, onSaved }: { client: Client; canWrite: boolean; onSaved(c: Client): void }) {
+  const [name, setName] = useState(client.client_name ?? '');
+  const [redirects, setRedirects] = useState(client.redirect_uris.join('\n'));
+  const [allowlist, setAllowlist] = useState(client.ip_allowlist.join('\n'));
+  const [expiry, setExpiry] = useState<string>('keep');
+  const save = useAction(async () => {
+    const body: Record<string, unknown> = { client_name: name.trim(), ip_allowlist: lines(allowlist) };
+    if (client.grant_types.includes('authorization_code')) body.redirect_uris = lines(redirects);
+    if (expiry !== 'keep') body.expires_in = expiry === 'never' ? null : expiry;
+    const updated = await api.patch<Client>(`/clients/${encodeURIComponent(client.client_id)}`, body);
+    setExpiry('keep');
+    onSaved(updated);
+  });
+  const err = (field: string) => (save.error?.field?.startsWith(field) ? save.error.message : undefined);
+  return (
+    <section class="section" aria-labelledby="settings-title">
+      <div class="section-head">
+        <h2 id="settings-title">Settings</h2>
+      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save.run();
+        }}
+        noValidate
+      >
+        <Field id="settings-name" label="Name" error={err('client_name')}>
+          <input id="settings-name" type="text" value={name} disabled={!canWrite} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        {client.grant_types.includes('authorization_code') && (
+          <Field id="settings-redirects" label="Redirect URIs" hint="One per line; each must match exactly." error={err('redirect_uris')}>
+            <textarea id="settings-redirects" value={redirects} disabled={!canWrite} onInput={(e) => setRedirects((e.currentTarget as HTMLTextAreaElement).value)} />
+          </Field>
+        )}
+        <Field id="settings-allowlist" label="IP allowlist" hint="Addresses or CIDR ranges, one per line (203.0.113.0/24). Empty: any address may use this credential." error={err('ip_allowlist')}>
+          <textarea id="settings-allowlist" value={allowlist} disabled={!canWrite} onInput={(e) => setAllowlist((e.currentTarget as HTMLTextAreaElement).value)} />
+        </Field>
+        <Field id="settings-expiry" label="Expiry" hint={client.expires_at ? `Now: expires ${formatDate(client.expires_at)}.` : 'Now: never expires.'} error={err('expires_in')}>
+          <select id="settings-expiry" value={expiry} disabled={!canWrite} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="keep">Keep as it is</option>
+            {EXPIRY_CHOICES.map((c) => (
+              <option key={c.label} value={c.value ?? 'never'}>
+                {c.value ? `Expires in ${c.label}` : 'Never expires'}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {save.error && !['client_name', 'redirect_uris', 'ip_allowlist', 'expires_in'].some((f) => save.error!.field?.startsWith(f)) && <ErrorNotice error={save.error} />}
+        <div class="form-actions">
+          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || !name.trim()}>
+            Save settings
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,164 @@
+import { useState } from 'preact/hooks';
+import { MANAGEMENT_SCOPES } from '../../../server/management/permissions.js';
+import { api } from '../api.js';
+import { ConfirmDialog } from '../components/confirm.js';
+import { Dialog } from '../components/dialog.js';
+import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
+import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { useAction, useLoad } from '../hooks.js';
+import { useSession } from '../session.js';
+import type { Api, Page, Role } from '../types.js';
+
+/** Roles: named sets of permissions given to users. Built-in ones are read-only. */
+export function RolesPage() {
+  const { can } = useSession();
+  const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
+  const [editing, setEditing] = useState<Role | 'new' | undefined>();
+  const [deleting, setDeleting] = useState<Role | undefined>();
+  const [message, setMessage] = useState<string | undefined>();
+  const remove = useAction(async (r: Role) => {
+    await api.delete(`/roles/${encodeURIComponent(r.name)}`);
+    return true;
+  });
+  const canWrite = can('roles:write');
+  if (!can('roles:read')) {
+    return (
+      <>
+        <PageHeader title="Roles" />
+        <NeedsPermission permission="roles:read" what="see roles" />
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader
+        title="Roles"
+        description="A role is a set of permissions. A user holds the union of their roles' permissions, and a change applies at once to their next token and to their API keys."
+        actions={
+          <Button variant="primary" onClick={() => setEditing('new')} disabled={!canWrite} title={canWrite ? undefined : 'Needs the roles:write permission'}>
+            Create role
+          </Button>
+        }
+      />
+      {message && <Notice kind="success">{message}</Notice>}
+      <ErrorNotice error={roles.error} />
+      {roles.loading && !roles.data ? (
+        <Loading label="Loading roles…" />
+      ) : (
+        roles.data?.map((r) => {
+          const management = r.permissions.filter((p) => p in MANAGEMENT_SCOPES);
+          const others = r.permissions.filter((p) => !(p in MANAGEMENT_SCOPES));
+          return (
+            <section class="section" key={r.name} aria-labelledby={`role-${r.name}`}>
+              <div class="section-head">
+                <div>
+                  <h2 id={`role-${r.name}`}>
+                    {r.name} {r.builtin && <Badge>Built in · read-only</Badge>}
+                  </h2>
+                  {r.description && <p>{r.description}</p>}
+                </div>
+                {!r.builtin && (
+                  <div class="row-actions">
+                    <Button aria-label={`Edit role ${r.name}`} disabled={!canWrite} onClick={() => setEditing(r)}>
+                      Edit
+                    </Button>
+                    <Button variant="ghost" aria-label={`Delete role ${r.name}`} disabled={!canWrite} onClick={() => { remove.clearError(); setDeleting(r); }}>
+                      Delete
+                    </Button>
+                  </div>
+                )}
+              </div>
+              {management.length > 0 && (
+                <ul class="permission-list">
+                  {management.map((p) => (
+                    <li key={p}>
+                      <code>{p}</code> <span class="muted">{MANAGEMENT_SCOPES[p]}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {others.length > 0 && (
+                <div class="chips" aria-label="API scopes">
+                  {others.map((p) => (
+                    <Badge key={p}>{p}</Badge>
+                  ))}
+                </div>
+              )}
+              {!r.permissions.length && <p class="muted">No permissions.</p>}
+            </section>
+          );
+        })
+      )}
+      {editing && (
+        <RoleDialog
+          existing={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={(r, isNew) => {
+            setEditing(undefined);
+            setMessage(isNew ? `Role ${r.name} created.` : `Role ${r.name} saved. It applies to its users at once.`);
+            roles.reload();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete role ${deleting.name}?`}
+          confirmLabel="Delete role"
+          busyLabel="Deleting…"
+          busy={remove.busy}
+          error={remove.error}
+          onClose={() => setDeleting(undefined)}
+          onConfirm={async () => {
+            if (!(await remove.run(deleting))) return;
+            setMessage(`Role ${deleting.name} was deleted.`);
+            setDeleting(undefined);
+            roles.reload();
+          }}
+        >
+          <p>
+            <strong>This cannot be undone.</strong> Users with this role lose its permissions at once.
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}
+
+function RoleDialog({ existing, onClose, onSaved }: { existing?: Role; onClose(): void; onSaved(r: Role, isNew: boolean): void }) {
+  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const [name, setName] = useState(existing?.name ?? '');
+  const [description, setDescription] = useState(existing?.description ?? '');
+  const [permissions, setPermissions] = useState<Set<string>>(new Set(existing?.permissions ?? []));
+  const save = useAction(() =>
+    existing
+      ? api.patch<Role>(`/roles/${encodeURIComponent(existing.name)}`, { description, permissions: [...permissions] })
+      : api.post<Role>('/roles', { name: name.trim(), description, permissions: [...permissions] }),
+  );
+  const err = (field: string) => (save.error?.field === field ? save.error.message : undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const r = await save.run();
+    if (r) onSaved(r, !existing);
+  };
+  return (
+    <Dialog title={existing ? `Edit role ${existing.name}` : 'Create role'} onClose={onClose} size="large">
+      <form id="role-form" onSubmit={submit} noValidate>
+        <Field id="role-name" label="Name" hint="Lower-case letters, digits, _ and -, starting with a letter (e.g. support-agent). It cannot change later." error={err('name')}>
+          <input id="role-name" type="text" value={name} readOnly={Boolean(existing)} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus={!existing} />
+        </Field>
+        <Field id="role-description" label="Description" error={err('description')}>
+          <input id="role-description" type="text" maxLength={300} value={description} onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        {apis.loading ? <Loading label="Loading permissions…" /> : apis.data && <ScopePicker idPrefix="role-perm" legend="Permissions" groups={scopeGroups(apis.data.data)} selected={permissions} onChange={setPermissions} />}
+        {save.error && !['name', 'description'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} />}
+        <ErrorNotice error={apis.error} />
+      </form>
+      <div class="form-actions">
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="primary" type="submit" form="role-form" busy={save.busy} busyLabel="Saving…" disabled={!name.trim()}>
+          {existing ? 'Save role' : 'Create role'}
+        </Button>
+      </div>
+    </Dialog>
+  );
+}

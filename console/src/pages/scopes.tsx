@@ -1,0 +1,165 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { useAction, useLoad } from '../hooks.js';
+import { Link } from '../router.js';
+import { useSession } from '../session.js';
+import type { Api, Client, Page } from '../types.js';
+
+const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+
+/**
+ * "Set all to read-only": every selected `resource:action` that is not a read becomes
+ * `resource:read`, where the API defines one; otherwise it is dropped.
+ */
+export function readOnly(selected: Set<string>, defined: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const scope of selected) {
+    const [resource, action] = scope.split(':');
+    if (action === 'read') out.add(scope);
+    else if (defined.has(`${resource}:read`)) out.add(`${resource}:read`);
+  }
+  return out;
+}
+
+/** A group's select-all box: checked when all are, mixed (indeterminate) when some are. */
+function GroupCheckbox({ api: group, selected, onToggle }: { api: Api; selected: number; onToggle(all: boolean): void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  const total = group.scopes.length;
+  useEffect(() => {
+    if (ref.current) ref.current.indeterminate = selected > 0 && selected < total;
+  }, [selected, total]);
+  return (
+    <label class="check">
+      <input ref={ref} type="checkbox" checked={total > 0 && selected === total} onChange={() => onToggle(selected < total)} aria-label={`Select all ${group.name} scopes`} />
+      {group.name}
+    </label>
+  );
+}
+
+/** Edit scopes: what a credential's tokens may carry, grouped by API. Saving applies at the next token request. */
+export function ScopesPage({ clientId }: { clientId: string }) {
+  const { can } = useSession();
+  const loaded = useLoad(
+    async () => {
+      const [client, apis] = await Promise.all([api.get<Client>(`/clients/${encodeURIComponent(clientId)}`), api.get<Page<Api>>('/apis?limit=200')]);
+      return { client, apis: apis.data };
+    },
+    [clientId],
+  );
+  const [saved, setSaved] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [message, setMessage] = useState<string | undefined>();
+  const defined = useMemo(() => new Set(loaded.data?.apis.flatMap((a) => a.scopes.map((s) => s.name)) ?? []), [loaded.data]);
+
+  useEffect(() => {
+    if (!loaded.data) return;
+    const current = new Set(loaded.data.client.scope.split(' ').filter((s) => defined.has(s)));
+    setSaved(current);
+    setSelected(new Set(current));
+  }, [loaded.data, defined]);
+
+  const save = useAction(async () => {
+    const client = loaded.data!.client;
+    // Identity scopes (openid, email…) and anything no API defines are kept as they are.
+    const others = client.scope.split(' ').filter((s) => s && !defined.has(s));
+    const scope = [...others, ...[...selected].sort()].join(' ');
+    const updated = await api.patch<Client>(`/clients/${encodeURIComponent(clientId)}`, { scope });
+    const now = new Set(updated.scope.split(' ').filter((s) => defined.has(s)));
+    setSaved(now);
+    setSelected(new Set(now));
+    setMessage(`Saved. The next token ${updated.client_name ?? clientId} requests carries ${now.size === 1 ? 'this scope' : `these ${now.size} scopes`}.`);
+  });
+
+  if (!can('clients:read')) return <NeedsPermission permission="clients:read" what="see API credentials" />;
+  if (loaded.loading && !loaded.data) return <Loading label="Loading scopes…" />;
+  if (loaded.error || !loaded.data) return <ErrorNotice error={loaded.error} />;
+
+  const { client, apis } = loaded.data;
+  const name = client.client_name ?? client.client_id;
+  const dirty = !sameSet(saved, selected);
+  const toggle = (scope: string, on: boolean) => {
+    setMessage(undefined);
+    setSelected((before) => {
+      const next = new Set(before);
+      if (on) next.add(scope);
+      else next.delete(scope);
+      return next;
+    });
+  };
+  const toggleGroup = (group: Api, on: boolean) => {
+    setMessage(undefined);
+    setSelected((before) => {
+      const next = new Set(before);
+      for (const s of group.scopes) on ? next.add(s.name) : next.delete(s.name);
+      return next;
+    });
+  };
+  const readOnlyVersion = readOnly(selected, defined);
+  // Management API permissions last: they are for automation, and most credentials need none.
+  const groups = [...apis].sort((a, b) => Number(a.builtin) - Number(b.builtin) || a.name.localeCompare(b.name));
+  const editable = can('clients:write') && !client.builtin;
+
+  return (
+    <>
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <Link href="/console/">API Access</Link> › <Link href={`/console/credentials/${encodeURIComponent(clientId)}`}>{name}</Link> › Scopes
+      </nav>
+      <PageHeader
+        title={`Scopes of ${name}`}
+        description="Choose what this credential's tokens may do. Changes apply to the next token it requests, on every Gatehouse node; tokens already issued keep their scopes until they expire."
+        actions={
+          <Button onClick={() => setSelected(readOnlyVersion)} disabled={!editable || sameSet(readOnlyVersion, selected)}>
+            Set all to read-only
+          </Button>
+        }
+      />
+      {!can('clients:write') && <NeedsPermission permission="clients:write" what="change scopes" />}
+      {groups.length === 0 ? (
+        <EmptyState title="No APIs registered">
+          Scopes belong to APIs. <Link href="/console/apis">Register an API</Link> with its scopes first.
+        </EmptyState>
+      ) : (
+        groups.map((group) => {
+          const count = group.scopes.filter((s) => selected.has(s.name)).length;
+          return (
+            <section class="scope-group" key={group.id} aria-label={group.name}>
+              <div class="scope-group-head">
+                <GroupCheckbox api={group} selected={count} onToggle={(all) => toggleGroup(group, all)} />
+                <span class="scope-count">
+                  {count} of {group.scopes.length} selected · <code>{group.identifier}</code>
+                </span>
+              </div>
+              <ul class="scope-list">
+                {group.scopes.map((s) => (
+                  <li key={s.name}>
+                    <label class="check">
+                      <input type="checkbox" checked={selected.has(s.name)} disabled={!editable} onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)} />
+                      <span>
+                        <code>{s.name}</code>
+                        {s.description && <span class="desc">{s.description}</span>}
+                      </span>
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          );
+        })
+      )}
+      <div class="sticky-actions">
+        <span class="status-text" aria-live="polite">
+          {dirty ? `${selected.size} scopes selected · unsaved changes` : `${selected.size} scopes selected`}
+        </span>
+        <Button onClick={() => setSelected(new Set(saved))} disabled={!dirty || save.busy}>
+          Discard changes
+        </Button>
+        <Button variant="primary" onClick={() => void save.run()} busy={save.busy} busyLabel="Saving…" disabled={!editable || !dirty}>
+          Save scopes
+        </Button>
+      </div>
+      {message && !dirty && <Notice kind="success">{message}</Notice>}
+      <ErrorNotice error={save.error} title="Not saved." />
+    </>
+  );
+}

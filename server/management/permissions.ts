@@ -1,0 +1,19 @@
+/**
+ * The Management API's own permissions, each a `resource:action` scope, with the words people read
+ * (consent page, console). No imports: the console's bundle includes this file too.
+ */
+export const MANAGEMENT_SCOPES: Record<string, string> = {
+  'clients:read': 'View API credentials (clients)',
+  'clients:write': 'Create, change, rotate and revoke API credentials',
+  'apis:read': 'View registered APIs and their scopes',
+  'apis:write': 'Register and change APIs',
+  'users:read': 'View users',
+  'users:write': 'Create and change users and their roles; manage other users’ API keys',
+  'users:delete': 'Delete users',
+  'roles:read': 'View roles',
+  'roles:write': 'Create and change roles',
+  'api-keys:read': 'View API keys',
+  'api-keys:write': 'Create and revoke your API keys',
+  'audit:read': 'Read the audit log',
+  'keys:write': 'Rotate the signing keys',
+};

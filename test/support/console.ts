@@ -1,0 +1,64 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { USER, baseSeed } from './fixtures.js';
+import { launchBrowser, newPage, signIn } from './browser.js';
+import { adminClientSeed, managementApi, managementToken } from './management.js';
+import { startServer, type TestServer } from './server.js';
+
+/** People of the console tests: an admin (the base seed's user), a developer and a viewer. */
+export const ADMIN = { ...USER, roles: ['admin'] };
+export const DEVELOPER = { email: 'dev@example.test', name: 'Dev Eloper', password: 'developer password 123', roles: ['developer'] };
+export const VIEWER = { email: 'viewer@example.test', name: 'Vi Ewer', password: 'viewer password 1234', roles: ['viewer'] };
+
+export interface ConsoleHarness {
+  server: TestServer;
+  browser: Browser;
+  /** A Management API client with every permission (client credentials), to arrange and check state. */
+  admin: ReturnType<typeof managementApi>;
+  close(): Promise<void>;
+}
+
+/**
+ * A server seeded with the base seed, the three people above and an automation client; one Chromium.
+ * `clients: false` leaves out the base seed's credentials (a first run: only the automation client).
+ */
+export async function startConsoleHarness(options: { clients?: boolean } = {}): Promise<ConsoleHarness> {
+  const seed = baseSeed();
+  const server = await startServer({
+    seed: { ...seed, users: [ADMIN, DEVELOPER, VIEWER], clients: [...(options.clients === false ? [] : seed.clients), adminClientSeed()] },
+  });
+  const browser = await launchBrowser();
+  const admin = managementApi(server, await managementToken(server));
+  return {
+    server,
+    browser,
+    admin,
+    async close() {
+      await browser.close().catch(() => undefined);
+      await server.destroy();
+    },
+  };
+}
+
+/**
+ * Opens the console in a fresh browser profile and signs in through the login page, as a person
+ * does; resolves once the console shows its navigation. Collects page errors and CSP violations,
+ * which a test can assert are none.
+ */
+export async function openConsole(
+  harness: ConsoleHarness,
+  who: { email: string; password: string } = ADMIN,
+  options: { path?: string; viewport?: { width: number; height: number } } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const { context, page } = await newPage(harness.browser, options.viewport ? { viewport: options.viewport } : {});
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  await page.goto(`${harness.server.url}${options.path ?? '/console/'}`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await signIn(page, who);
+  // The navigation is in the page even where a phone layout folds it away.
+  await page.locator('#main-nav').waitFor({ state: 'attached' });
+  return { context, page, problems };
+}
