@@ -47,15 +47,16 @@ export async function startConsoleHarness(options: { clients?: boolean } = {}): 
 export async function openConsole(
   harness: ConsoleHarness,
   who: { email: string; password: string } = ADMIN,
-  options: { path?: string; viewport?: { width: number; height: number } } = {},
+  options: { path?: string; viewport?: { width: number; height: number }; timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const { context, page } = await newPage(harness.browser, options.viewport ? { viewport: options.viewport } : {});
+  const { path, ...contextOptions } = options;
+  const { context, page } = await newPage(harness.browser, contextOptions);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
-  await page.goto(`${harness.server.url}${options.path ?? '/console/'}`);
+  await page.goto(`${harness.server.url}${path ?? '/console/'}`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await signIn(page, who);
   // The navigation is in the page even where a phone layout folds it away.

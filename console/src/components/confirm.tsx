@@ -1,30 +1,39 @@
 import type { ComponentChildren } from 'preact';
-import type { ApiError } from '../api.js';
+import { useAction } from '../hooks.js';
 import { Dialog } from './dialog.js';
 import { Button, ErrorNotice } from './ui.js';
 
-/** "Are you sure?" for an action that takes something away: says what happens, shows progress and errors. */
-export function ConfirmDialog({
+/**
+ * "Are you sure?" for an action that takes something away: says what happens, runs the request on
+ * confirmation with progress on its button, keeps the dialog open with the error if it fails, and
+ * hands the result to onDone if it succeeds.
+ */
+export function ConfirmDialog<T>({
   title,
   children,
   confirmLabel,
   busyLabel,
-  busy,
-  error,
   danger = true,
-  onConfirm,
+  action,
+  onDone,
   onClose,
 }: {
   title: string;
   children: ComponentChildren;
   confirmLabel: string;
   busyLabel: string;
-  busy: boolean;
-  error: ApiError | undefined;
   danger?: boolean;
-  onConfirm(): void;
+  /** The request, e.g. a DELETE. */
+  action(): Promise<T>;
+  onDone(result: T): void;
   onClose(): void;
 }) {
+  // Wrapped, because a DELETE resolves to nothing, which useAction's run also returns on failure.
+  const confirm = useAction(async () => ({ result: await action() }));
+  const onConfirm = async () => {
+    const done = await confirm.run();
+    if (done) onDone(done.result);
+  };
   return (
     <Dialog
       title={title}
@@ -32,14 +41,14 @@ export function ConfirmDialog({
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant={danger ? 'danger' : 'primary'} busy={busy} busyLabel={busyLabel} onClick={onConfirm}>
+          <Button variant={danger ? 'danger' : 'primary'} busy={confirm.busy} busyLabel={busyLabel} onClick={onConfirm}>
             {confirmLabel}
           </Button>
         </>
       }
     >
       {children}
-      <ErrorNotice error={error} />
+      <ErrorNotice error={confirm.error} />
     </Dialog>
   );
 }

@@ -3,7 +3,8 @@ import type { Api } from '../types.js';
 
 export interface ScopeGroup {
   name: string;
-  scopes: { name: string; description?: string }[];
+  /** `unavailable` says why a scope cannot be chosen; the box is then shown but disabled. */
+  scopes: { name: string; description?: string; unavailable?: string }[];
 }
 
 /** Scopes to choose from, grouped by API: the Management API first (its words from permissions.ts). */
@@ -25,12 +26,14 @@ export function scopeGroups(apis: Api[]): ScopeGroup[] {
 export function ScopePicker({
   idPrefix,
   legend,
+  hint,
   groups,
   selected,
   onChange,
 }: {
   idPrefix: string;
   legend: string;
+  hint?: string;
   groups: ScopeGroup[];
   selected: Set<string>;
   onChange(next: Set<string>): void;
@@ -44,6 +47,7 @@ export function ScopePicker({
   return (
     <fieldset>
       <legend>{legend}</legend>
+      {hint && <p class="hint">{hint}</p>}
       {groups.map((g, gi) => (
         <div class="scope-group" key={g.name} role="group" aria-label={g.name}>
           <div class="scope-group-head">
@@ -53,17 +57,32 @@ export function ScopePicker({
             </span>
           </div>
           <ul class="scope-list">
-            {g.scopes.map((s, si) => (
-              <li key={s.name}>
-                <label class="check" for={`${idPrefix}-${gi}-${si}`}>
-                  <input id={`${idPrefix}-${gi}-${si}`} type="checkbox" checked={selected.has(s.name)} onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)} />
-                  <span>
-                    <code>{s.name}</code>
-                    {s.description && <span class="desc">{s.description}</span>}
-                  </span>
-                </label>
-              </li>
-            ))}
+            {g.scopes.map((s, si) => {
+              const id = `${idPrefix}-${gi}-${si}`;
+              return (
+                <li key={s.name} class={s.unavailable ? 'scope-unavailable' : undefined}>
+                  <label class="check" for={id}>
+                    <input
+                      id={id}
+                      type="checkbox"
+                      checked={selected.has(s.name)}
+                      disabled={Boolean(s.unavailable)}
+                      aria-describedby={s.unavailable ? `${id}-why` : undefined}
+                      onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)}
+                    />
+                    <span>
+                      <code>{s.name}</code>
+                      {s.description && <span class="desc">{s.description}</span>}
+                      {s.unavailable && (
+                        <span class="desc" id={`${id}-why`}>
+                          {s.unavailable}
+                        </span>
+                      )}
+                    </span>
+                  </label>
+                </li>
+              );
+            })}
           </ul>
         </div>
       ))}

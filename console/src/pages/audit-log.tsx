@@ -38,7 +38,7 @@ export function AuditPage() {
   const { can } = useSession();
   const [draft, setDraft] = useState<Filters>(fromUrl);
   const [applied, setApplied] = useState<Filters>(fromUrl);
-  const list = usePaged<AuditEvent>(can('audit:read') ? `/audit-events${query({ type: applied.type.trim(), actor: applied.actor.trim(), since: applied.since, limit: 50 })}` : undefined);
+  const list = usePaged<AuditEvent>(can('audit:read') ? `/audit-events${query({ type: applied.type.trim(), actor: applied.actor.trim(), since: startOfLocalDay(applied.since), limit: 50 })}` : undefined);
   const apply = (f: Filters) => {
     setApplied(f);
     history.replaceState(null, '', `/console/audit${query({ type: f.type.trim(), actor: f.actor.trim(), since: f.since })}`);
@@ -148,4 +148,14 @@ export function AuditPage() {
       <MoreButton next={list.next} busy={list.loading} onMore={list.more} />
     </>
   );
+}
+
+/**
+ * A date input gives YYYY-MM-DD; the API reads a bare date as midnight UTC. "Since Monday" means
+ * the start of Monday where the person is, so send that instant.
+ */
+function startOfLocalDay(date: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+  const start = new Date(`${date}T00:00`);
+  return Number.isNaN(start.getTime()) ? undefined : start.toISOString();
 }

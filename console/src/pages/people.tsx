@@ -20,7 +20,6 @@ export function UsersPage() {
   const [editing, setEditing] = useState<User | undefined>();
   const [toggling, setToggling] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
-  const toggle = useAction((u: User) => api.patch<User>(`/users/${encodeURIComponent(u.id)}`, { active: !u.active }));
   const canWrite = can('users:write');
   const addButton = (
     <Button variant="primary" onClick={() => setAdding(true)} disabled={!canWrite} title={canWrite ? undefined : 'Needs the users:write permission'}>
@@ -88,7 +87,7 @@ export function UsersPage() {
                         Roles
                       </Button>
                       {u.id !== me.user?.id && (
-                        <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => { toggle.clearError(); setToggling(u); }}>
+                        <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)}>
                           {u.active ? 'Deactivate' : 'Reactivate'}
                         </Button>
                       )}
@@ -130,12 +129,9 @@ export function UsersPage() {
           confirmLabel={toggling.active ? 'Deactivate user' : 'Reactivate user'}
           busyLabel={toggling.active ? 'Deactivating…' : 'Reactivating…'}
           danger={toggling.active}
-          busy={toggle.busy}
-          error={toggle.error}
+          action={() => api.patch<User>(`/users/${encodeURIComponent(toggling.id)}`, { active: !toggling.active })}
           onClose={() => setToggling(undefined)}
-          onConfirm={async () => {
-            const u = await toggle.run(toggling);
-            if (!u) return;
+          onDone={(u) => {
             setToggling(undefined);
             setMessage(u.active ? `${u.name} can sign in again.` : `${u.name} was deactivated.`);
             list.replace((x) => x.id === u.id, u);

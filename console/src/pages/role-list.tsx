@@ -16,10 +16,6 @@ export function RolesPage() {
   const [editing, setEditing] = useState<Role | 'new' | undefined>();
   const [deleting, setDeleting] = useState<Role | undefined>();
   const [message, setMessage] = useState<string | undefined>();
-  const remove = useAction(async (r: Role) => {
-    await api.delete(`/roles/${encodeURIComponent(r.name)}`);
-    return true;
-  });
   const canWrite = can('roles:write');
   if (!can('roles:read')) {
     return (
@@ -62,7 +58,7 @@ export function RolesPage() {
                     <Button aria-label={`Edit role ${r.name}`} disabled={!canWrite} onClick={() => setEditing(r)}>
                       Edit
                     </Button>
-                    <Button variant="ghost" aria-label={`Delete role ${r.name}`} disabled={!canWrite} onClick={() => { remove.clearError(); setDeleting(r); }}>
+                    <Button variant="ghost" aria-label={`Delete role ${r.name}`} disabled={!canWrite} onClick={() => setDeleting(r)}>
                       Delete
                     </Button>
                   </div>
@@ -105,11 +101,9 @@ export function RolesPage() {
           title={`Delete role ${deleting.name}?`}
           confirmLabel="Delete role"
           busyLabel="Deleting…"
-          busy={remove.busy}
-          error={remove.error}
+          action={() => api.delete(`/roles/${encodeURIComponent(deleting.name)}`)}
           onClose={() => setDeleting(undefined)}
-          onConfirm={async () => {
-            if (!(await remove.run(deleting))) return;
+          onDone={() => {
             setMessage(`Role ${deleting.name} was deleted.`);
             setDeleting(undefined);
             roles.reload();

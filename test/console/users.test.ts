@@ -1,0 +1,207 @@
+import { expect } from 'chai';
+import { skipWithoutChromium } from '../support/browser.js';
+import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+
+/**
+ * The Users page in a real Chromium: add, change roles, deactivate and reactivate, each checked
+ * through the Management API; a user added without a password, the API's refusals shown where they
+ * belong, search, the keyboard, someone without users:read, and "Load more" past the first 50.
+ */
+describe('console: users page', function () {
+  this.timeout(60_000);
+  let h: ConsoleHarness;
+  type ApiUser = { id: string; email: string; name: string; roles: string[]; active: boolean };
+  const findUser = async (email: string) => ((await h.admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as ApiUser[]).find((u) => u.email === email);
+
+  before(async function () {
+    skipWithoutChromium(this);
+    h = await startConsoleHarness();
+  });
+  after(async () => h?.close());
+
+  it('adds a developer, changes their roles, deactivates them; a viewer is told users:write is missing', async () => {
+    const { context, page, problems } = await openConsole(h);
+    try {
+      await page.goto(`${h.server.url}/console/users`);
+      await page.getByRole('button', { name: 'Add user' }).click();
+      const add = page.getByRole('dialog', { name: 'Add user' });
+      await add.getByLabel('Name').fill('Grace Hopper');
+      await add.getByLabel('Email').fill('grace@example.test');
+      await add.getByLabel('Initial password').fill('cobol compiler 1959');
+      await add.getByLabel(/^developer/).check();
+      await add.getByRole('button', { name: 'Add user' }).click();
+      await page.getByText('Grace Hopper was added.').waitFor();
+      const graceId = (await findUser('grace@example.test'))!.id;
+      expect((await h.admin.get(`/users/${graceId}`)).body.roles).to.deep.equal(['developer']);
+
+      await page.getByRole('button', { name: 'Change roles of Grace Hopper' }).click();
+      const roles = page.getByRole('dialog', { name: 'Roles of Grace Hopper' });
+      await roles.getByLabel(/^developer/).uncheck();
+      await roles.getByLabel(/^viewer/).check();
+      await roles.getByRole('button', { name: 'Save roles' }).click();
+      await page.getByText(/Roles of Grace Hopper saved/).waitFor();
+      expect((await h.admin.get(`/users/${graceId}`)).body.roles).to.deep.equal(['viewer']);
+
+      await page.getByRole('button', { name: 'Deactivate Grace Hopper' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Deactivate Grace Hopper?' });
+      await confirm.getByText(/signed out everywhere/).waitFor();
+      await confirm.getByRole('button', { name: 'Deactivate user' }).click();
+      await page.getByText('Grace Hopper was deactivated.').waitFor();
+      expect((await h.admin.get(`/users/${graceId}`)).body.active).to.equal(false);
+      // Nobody is offered deactivating themselves.
+      expect(await page.getByRole('button', { name: `Deactivate ${ADMIN.name}` }).count()).to.equal(0);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+
+    const viewer = await openConsole(h, VIEWER);
+    try {
+      await viewer.page.goto(`${h.server.url}/console/users`);
+      await viewer.page.getByRole('button', { name: 'Change roles of Dev Eloper' }).click();
+      const dialog = viewer.page.getByRole('dialog', { name: 'Roles of Dev Eloper' });
+      await dialog.getByRole('button', { name: 'Save roles' }).click();
+      await dialog.getByRole('alert').getByText('You need the users:write permission to do this.').waitFor();
+    } finally {
+      await viewer.context.close();
+    }
+  });
+
+  it('adds a user without a password (the hint says what that means), submitting with Enter; refusals appear in the dialog', async () => {
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Add user' }).click();
+      const add = page.getByRole('dialog', { name: 'Add user' });
+      await add.getByText(/cannot sign in until a password is set/).waitFor();
+
+      // Too short a password: the API's reason sits under the password field.
+      await add.getByLabel('Name').fill('Katherine Johnson');
+      await add.getByLabel('Email').fill('katherine@example.test');
+      await add.getByLabel('Initial password').fill('short');
+      await add.getByRole('button', { name: 'Add user' }).click();
+      await add.locator('#user-password-error').getByText(/at least 8 characters/).waitFor();
+      expect(await findUser('katherine@example.test')).to.equal(undefined);
+
+      // Without a password, with the developer role, submitted from the keyboard.
+      await add.getByLabel('Initial password').fill('');
+      await add.getByLabel(/^developer/).check();
+      await add.getByLabel('Email').press('Enter');
+      await page.getByText('Katherine Johnson was added.').waitFor();
+      const katherine = await findUser('katherine@example.test');
+      expect(katherine).to.deep.include({ name: 'Katherine Johnson', roles: ['developer'], active: true });
+      const row = page.getByRole('row', { name: /Katherine Johnson/ });
+      await row.getByText('developer', { exact: true }).waitFor();
+      await row.getByText('Active', { exact: true }).waitFor();
+
+      // The same email again: the API's 409 is said in the dialog, which stays open.
+      await page.getByRole('button', { name: 'Add user' }).click();
+      const again = page.getByRole('dialog', { name: 'Add user' });
+      await again.getByLabel('Name').fill('Katherine Again');
+      await again.getByLabel('Email').fill('katherine@example.test');
+      await again.getByRole('button', { name: 'Add user' }).click();
+      await again.getByRole('alert').getByText(/already exists/).waitFor();
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('search narrows the list on the server, and says when nobody matches', async () => {
+    await h.admin.post('/users', { name: 'Search Target', email: 'needle-person@example.test', roles: [] });
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      const rows = page.locator('tbody tr');
+      await page.getByRole('row', { name: /Dev Eloper/ }).waitFor();
+      await page.getByRole('searchbox', { name: 'Search' }).fill('needle');
+      await page.getByRole('row', { name: /Dev Eloper/ }).waitFor({ state: 'detached' });
+      expect((await rows.allTextContents()).map((t) => t.includes('needle-person@example.test'))).to.deep.equal([true]);
+
+      await page.getByRole('searchbox', { name: 'Search' }).fill('nobody-has-this-name');
+      await page.getByRole('heading', { name: 'No users match' }).waitFor();
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reactivates a deactivated user after saying what that brings back', async () => {
+    const made = await h.admin.post('/users', { name: 'Returning Person', email: 'returning@example.test', password: 'returning password 1', roles: ['viewer'] });
+    expect(made.status).to.equal(201);
+    expect((await h.admin.patch(`/users/${made.body.id}`, { active: false })).status).to.equal(200);
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      const row = page.getByRole('row', { name: /Returning Person/ });
+      await row.getByText('Deactivated', { exact: true }).waitFor();
+      await row.getByRole('button', { name: 'Reactivate Returning Person' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Reactivate Returning Person?' });
+      await confirm.getByText(/can sign in again/).waitFor();
+      await confirm.getByRole('button', { name: 'Reactivate user' }).click();
+      await page.getByText('Returning Person can sign in again.').waitFor();
+      await row.getByText('Active', { exact: true }).waitFor();
+      expect((await h.admin.get(`/users/${made.body.id}`)).body.active).to.equal(true);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('works from the keyboard: Escape closes a dialog without a change and focus returns to its button', async () => {
+    const { context, page } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      const opener = page.getByRole('button', { name: 'Change roles of Dev Eloper' });
+      await opener.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: 'Roles of Dev Eloper' });
+      await dialog.getByLabel(/^viewer/).check();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      // As a string: this project's TypeScript has no DOM types.
+      expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`)).to.equal('Change roles of Dev Eloper');
+      expect((await findUser('dev@example.test'))?.roles).to.deep.equal(['developer']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('someone without users:read is told which permission the page needs', async () => {
+    const role = await h.admin.post('/roles', { name: 'key-holder', description: 'Only API keys', permissions: ['api-keys:read', 'api-keys:write'] });
+    expect(role.status).to.equal(201);
+    const who = { name: 'Key Holder', email: 'keys-only@example.test', password: 'key holder password 1' };
+    expect((await h.admin.post('/users', { ...who, roles: ['key-holder'] })).status).to.equal(201);
+    const { context, page, problems } = await openConsole(h, who, { path: '/console/users' });
+    try {
+      await page.getByRole('alert').getByText('users:read').waitFor();
+      expect(await page.locator('table').count()).to.equal(0);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows 50 users at a time with Load more for the rest, every cell labelled for the phone layout', async () => {
+    const existing = ((await h.admin.get('/users?limit=200')).body.data as ApiUser[]).length;
+    for (let i = existing; i < 53; i++) {
+      const made = await h.admin.post('/users', { name: `Bulk ${i}`, email: `bulk-${String(i).padStart(2, '0')}@example.test`, roles: [] });
+      expect(made.status).to.equal(201);
+    }
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      const rows = page.locator('table.responsive tbody tr');
+      await rows.first().waitFor();
+      expect(await rows.count()).to.equal(50);
+      expect(await page.getByRole('row', { name: new RegExp(VIEWER.email) }).count()).to.equal(0);
+      const more = page.getByRole('button', { name: 'Load more' });
+      await more.click();
+      // Not "wait for the button to go": while busy it is named "Loading…", which already looks gone.
+      // Sorted by email, the viewer comes last: on the second page.
+      await page.getByRole('row', { name: new RegExp(VIEWER.email) }).waitFor();
+      expect(await rows.count()).to.equal(53);
+      expect(await more.count(), 'nothing more to load').to.equal(0);
+      expect(await page.locator('tbody td:not([data-label])').count()).to.equal(0);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
