@@ -57,3 +57,10 @@ export const EXPIRY_CHOICES: { label: string; value: string | null }[] = [
   { label: '90 days', value: '90d' },
   { label: '1 year', value: '365d' },
 ];
+
+/** A textarea's lines, trimmed, without empty ones: redirect URIs, IP allowlists. */
+export const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);

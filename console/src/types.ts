@@ -118,3 +118,20 @@ export interface Me {
   user: User | null;
   permissions: string[];
 }
+
+export interface SigningKey {
+  id: string;
+  kid: string;
+  kty: string;
+  algs: string[];
+  status: 'pending' | 'active' | 'retired';
+  created_at: string;
+  activates_at: string;
+  retired_at: string | null;
+  published_until: string | null;
+}
+
+export interface RotationResult {
+  keys: SigningKey[];
+  retiring: string[];
+}

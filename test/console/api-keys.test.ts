@@ -11,7 +11,7 @@ import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type Consol
 describe('console: API keys page', function () {
   this.timeout(60_000);
   let h: ConsoleHarness;
-  type Key = { id: string; name: string; user_id: string; scopes: string[]; environment: string; expires_at: string | null };
+  type Key = { id: string; name: string; user_id: string; scopes: string[]; environment: string; expires_at: string | null; ip_allowlist: string[] };
 
   const userId = async (email: string) => ((await h.admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as { id: string; email: string }[]).find((u) => u.email === email)!.id;
   const keysOf = async (email: string) => ((await h.admin.get(`/api-keys?user=${await userId(email)}&limit=200`)).body.data as Key[]);
@@ -122,6 +122,74 @@ describe('console: API keys page', function () {
       await page.getByRole('status').filter({ hasText: 'Dev laptop was revoked.' }).waitFor();
       expect((await meWith(made.body.key)).status).to.equal(401);
       expect(await keysOf(DEVELOPER.email)).to.deep.equal([]);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('edits a key’s name and scopes, disables and enables it; the key follows each step at once', async () => {
+    const made = await h.admin.post('/api-keys', { name: 'Report bot', scopes: ['clients:read'], user_id: await userId(ADMIN.email) });
+    expect(made.status).to.equal(201);
+    const key = made.body.key as string;
+    const permissionsOf = async () => ((await (await meWith(key)).json()) as { permissions: string[] }).permissions.sort();
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/api-keys' });
+    try {
+      const row = page.getByRole('row', { name: /Report bot/ });
+      await row.getByRole('button', { name: 'Edit Report bot' }).click();
+      const edit = page.getByRole('dialog', { name: 'Edit Report bot' });
+      const management = edit.getByRole('group', { name: 'Gatehouse Management API' });
+      expect(await management.getByLabel('clients:read').isChecked()).to.equal(true);
+      await edit.getByLabel('Name').fill('Audit bot');
+      await management.getByLabel('clients:read').uncheck();
+      await management.getByLabel('audit:read').check();
+      await edit.getByRole('button', { name: 'Save key' }).click();
+      await page.getByRole('status').filter({ hasText: 'Audit bot was saved.' }).waitFor();
+      expect(await permissionsOf()).to.deep.equal(['audit:read']);
+      const renamed = page.getByRole('row', { name: /Audit bot/ });
+      await renamed.getByText('audit:read').waitFor();
+
+      await renamed.getByRole('button', { name: 'Disable Audit bot' }).click();
+      const disable = page.getByRole('dialog', { name: 'Disable Audit bot?' });
+      await disable.getByText(/stops working immediately/).waitFor();
+      await disable.getByRole('button', { name: 'Disable key' }).click();
+      await page.getByRole('status').filter({ hasText: 'Audit bot was disabled.' }).waitFor();
+      await renamed.getByText('Disabled', { exact: true }).waitFor();
+      expect((await meWith(key)).status).to.equal(401);
+
+      await renamed.getByRole('button', { name: 'Enable Audit bot' }).click();
+      await page.getByRole('dialog', { name: 'Enable Audit bot?' }).getByRole('button', { name: 'Enable key' }).click();
+      await page.getByRole('status').filter({ hasText: 'Audit bot works again.' }).waitFor();
+      await renamed.getByText('Active', { exact: true }).waitFor();
+      expect(await permissionsOf()).to.deep.equal(['audit:read']);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('limits a key to an IP allowlist: a bad entry is refused under the field, and the key is refused from elsewhere', async () => {
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/api-keys' });
+    try {
+      await page.getByRole('button', { name: 'Create API key' }).first().click();
+      const create = page.getByRole('dialog', { name: 'Create API key' });
+      await create.getByLabel('Name').fill('Office only');
+      await create.getByRole('group', { name: 'Gatehouse Management API' }).getByLabel('audit:read').check();
+      await create.getByLabel('IP allowlist').fill('203.0.113.0/24\nnot-an-address');
+      await create.getByRole('button', { name: 'Create API key' }).click();
+      await create.locator('#key-allowlist-error').waitFor();
+      expect((await keysOf(ADMIN.email)).map((k) => k.name)).to.not.include('Office only');
+
+      await create.getByLabel('IP allowlist').fill('203.0.113.0/24');
+      await create.getByRole('button', { name: 'Create API key' }).click();
+      const shown = page.getByRole('dialog', { name: 'API key created' });
+      const key = await shown.getByLabel('API key', { exact: true }).inputValue();
+      await shown.getByLabel('I have saved my key securely').check();
+      await shown.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('row', { name: /Office only/ }).getByText('Only from 203.0.113.0/24').waitFor();
+      expect((await keysOf(ADMIN.email)).find((k) => k.name === 'Office only')).to.deep.include({ ip_allowlist: ['203.0.113.0/24'] });
+      // These tests call from 127.0.0.1, outside the allowlist.
+      expect((await meWith(key)).status).to.equal(401);
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();

@@ -16,6 +16,7 @@ const PAGES = [
   { path: '/console/apis', name: 'apis', heading: 'APIs' },
   { path: '/console/users', name: 'users', heading: 'Users' },
   { path: '/console/roles', name: 'roles', heading: 'Roles' },
+  { path: '/console/signing-keys', name: 'signing-keys', heading: 'Signing keys' },
   { path: '/console/audit', name: 'audit', heading: 'Audit log' },
 ];
 const screenshotDir = process.env.UPDATE_SCREENSHOTS ? projectPath('docs', 'screenshots') : undefined;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { skipWithoutChromium } from '../support/browser.js';
-import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
 
 /**
  * The Users page in a real Chromium: add, change roles, deactivate and reactivate, each checked
@@ -64,6 +64,70 @@ describe('console: users page', function () {
       await dialog.getByRole('alert').getByText('You need the users:write permission to do this.').waitFor();
     } finally {
       await viewer.context.close();
+    }
+  });
+
+  it('edits a user’s name, email and password: they sign in with the new ones', async () => {
+    const made = await h.admin.post('/users', { name: 'Old Name', email: 'old-name@example.test', password: 'the first password', roles: ['viewer'] });
+    expect(made.status).to.equal(201);
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      await page.getByRole('button', { name: 'Edit Old Name' }).click();
+      const edit = page.getByRole('dialog', { name: 'Edit Old Name' });
+      const save = edit.getByRole('button', { name: 'Save user' });
+      expect(await save.isDisabled(), 'nothing changed yet').to.equal(true);
+      await edit.getByLabel('Name').fill('New Name');
+      await edit.getByLabel('Email').fill('new-name@example.test');
+      await edit.getByLabel('New password').fill('short');
+      await save.click();
+      // The API's rule, under the field it is about; nothing is saved.
+      await edit.locator('#edit-user-password-error').getByText(/at least 8 characters/).waitFor();
+      expect((await h.admin.get(`/users/${made.body.id}`)).body.name).to.equal('Old Name');
+      await edit.getByLabel('New password').fill('the second password');
+      await save.click();
+      await page.getByRole('status').filter({ hasText: 'New Name was saved, with a new password.' }).waitFor();
+      expect((await h.admin.get(`/users/${made.body.id}`)).body).to.deep.include({ name: 'New Name', email: 'new-name@example.test' });
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+    const renamed = await openConsole(h, { email: 'new-name@example.test', password: 'the second password' });
+    try {
+      await renamed.page.getByText('New Name').first().waitFor();
+    } finally {
+      await renamed.context.close();
+    }
+  });
+
+  it('deletes a user after saying what that does; nobody is offered deleting themselves, nor without users:delete', async () => {
+    const made = await h.admin.post('/users', { name: 'Leaving Soon', email: 'leaving@example.test', roles: ['developer'] });
+    expect(made.status).to.equal(201);
+    const key = await h.admin.post('/api-keys', { name: 'Leaver key', scopes: ['clients:read'], user_id: made.body.id });
+    expect(key.status).to.equal(201);
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
+    try {
+      await page.getByRole('button', { name: 'Delete Leaving Soon' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Delete Leaving Soon?' });
+      await confirm.getByText('This cannot be undone.').waitFor();
+      await confirm.getByText(/deactivate it instead/).waitFor();
+      await confirm.getByRole('button', { name: 'Delete user' }).click();
+      await page.getByRole('status').filter({ hasText: 'Leaving Soon was deleted.' }).waitFor();
+      await page.getByRole('row', { name: /leaving@example.test/ }).waitFor({ state: 'detached' });
+      expect((await h.admin.get(`/users/${made.body.id}`)).status).to.equal(404);
+      const me = await fetch(`${h.server.url}/api/v1/me`, { headers: { authorization: `Bearer ${key.body.key}` } });
+      expect(me.status).to.equal(401);
+      expect(await page.getByRole('button', { name: `Delete ${ADMIN.name}` }).count()).to.equal(0);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+    // A developer may read users (users:read) but holds no users:delete.
+    const developer = await openConsole(h, DEVELOPER, { path: '/console/users' });
+    try {
+      await developer.page.getByRole('row', { name: new RegExp(VIEWER.email) }).waitFor();
+      expect(await developer.page.getByRole('button', { name: /^Delete / }).count()).to.equal(0);
+    } finally {
+      await developer.context.close();
     }
   });
 

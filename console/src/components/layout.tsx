@@ -10,6 +10,7 @@ const NAV = [
   { href: '/console/apis', label: 'APIs' },
   { href: '/console/users', label: 'Users' },
   { href: '/console/roles', label: 'Roles' },
+  { href: '/console/signing-keys', label: 'Signing keys' },
   { href: '/console/audit', label: 'Audit log' },
 ];
 

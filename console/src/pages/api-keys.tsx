@@ -1,16 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
-import { ConfirmDialog } from '../components/confirm.js';
-import { Dialog } from '../components/dialog.js';
-import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
-import { CopyField } from '../components/secret.js';
-import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
-import { EXPIRY_CHOICES, formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
-import { useAction, useLoad } from '../hooks.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
+import { useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
-import type { Api, ApiKey, ApiKeyCreated, Page, User } from '../types.js';
+import type { ApiKey, ApiKeyCreated, Page, User } from '../types.js';
+import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import './api-keys.css';
 
 type Whose = 'mine' | 'all';
@@ -43,11 +40,17 @@ function KeysList() {
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<ApiKeyCreated | undefined>();
   const [revoking, setRevoking] = useState<ApiKey | undefined>();
+  const [editing, setEditing] = useState<ApiKey | undefined>();
+  const [toggling, setToggling] = useState<ApiKey | undefined>();
   const [done, setDone] = useState<string | undefined>();
 
   const ownerOf = (key: ApiKey) => (key.user_id === me.user?.id ? me.user.email : (ownerEmail.get(key.user_id) ?? key.user_id));
   // Your own keys need api-keys:write; someone else's also users:write (the API checks the same).
-  const mayRevoke = (key: ApiKey) => canWrite && (key.user_id === me.user?.id || isAdmin);
+  const mayChange = (key: ApiKey) => canWrite && (key.user_id === me.user?.id || isAdmin);
+  const saved = (key: ApiKey, message: string) => {
+    setDone(message);
+    list.replace((k) => k.id === key.id, key);
+  };
   const startCreate = () => {
     setDone(undefined);
     setCreating(true);
@@ -79,7 +82,15 @@ function KeysList() {
         <NoKeys whose={whose} action={createButton} />
       ) : (
         list.items.length > 0 && (
-          <KeysTable keys={list.items} showOwner={whose === 'all'} ownerOf={ownerOf} mayRevoke={mayRevoke} onRevoke={(k) => setRevoking(k)} />
+          <KeysTable
+            keys={list.items}
+            showOwner={whose === 'all'}
+            ownerOf={ownerOf}
+            mayChange={mayChange}
+            onEdit={setEditing}
+            onToggle={setToggling}
+            onRevoke={setRevoking}
+          />
         )
       )}
       <MoreButton next={list.next} busy={list.loading} onMore={() => void list.more()} />
@@ -101,6 +112,26 @@ function KeysList() {
           onDone={() => {
             setDone(`${shown.name} was created.`);
             setShown(undefined);
+          }}
+        />
+      )}
+      {editing && (
+        <EditKeyDialog
+          apiKey={editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={(key) => {
+            setEditing(undefined);
+            saved(key, `${key.name} was saved. The change applies to its next request.`);
+          }}
+        />
+      )}
+      {toggling && (
+        <ToggleKeyDialog
+          apiKey={toggling}
+          onClose={() => setToggling(undefined)}
+          onDone={(key) => {
+            setToggling(undefined);
+            saved(key, key.enabled ? `${key.name} works again.` : `${key.name} was disabled. It stopped working at once.`);
           }}
         />
       )}
@@ -175,13 +206,17 @@ function KeysTable({
   keys,
   showOwner,
   ownerOf,
-  mayRevoke,
+  mayChange,
+  onEdit,
+  onToggle,
   onRevoke,
 }: {
   keys: ApiKey[];
   showOwner: boolean;
   ownerOf(k: ApiKey): string;
-  mayRevoke(k: ApiKey): boolean;
+  mayChange(k: ApiKey): boolean;
+  onEdit(k: ApiKey): void;
+  onToggle(k: ApiKey): void;
   onRevoke(k: ApiKey): void;
 }) {
   return (
@@ -193,7 +228,6 @@ function KeysTable({
             {showOwner && <th scope="col">Owner</th>}
             <th scope="col">Key</th>
             <th scope="col">Scopes</th>
-            <th scope="col">Environment</th>
             <th scope="col">Created</th>
             <th scope="col">Last used</th>
             <th scope="col">Expires</th>
@@ -215,13 +249,13 @@ function KeysTable({
                 </td>
               )}
               <td data-label="Key">
-                <code>{k.prefix}…</code>
+                <code class="key-prefix">{k.prefix}…</code>
+                {/* The environment is also in the prefix (ak_live_, ak_test_); the badge makes it scannable. */}
+                <Badge tone={k.environment === 'live' ? 'info' : 'neutral'}>{k.environment === 'live' ? 'Live' : 'Test'}</Badge>
+                {k.ip_allowlist.length > 0 && <span class="sub">Only from {k.ip_allowlist.join(', ')}</span>}
               </td>
               <td data-label="Scopes" title={k.scopes.join(' ')}>
                 {scopeSummary(k.scopes)}
-              </td>
-              <td data-label="Environment">
-                <Badge tone={k.environment === 'live' ? 'info' : 'neutral'}>{k.environment === 'live' ? 'Live' : 'Test'}</Badge>
               </td>
               <td class="nowrap" data-label="Created" title={formatDateTime(k.created_at)}>
                 {formatDate(k.created_at)}
@@ -238,10 +272,20 @@ function KeysTable({
               </td>
               <td data-label="Actions">
                 <div class="row-actions">
-                  {mayRevoke(k) && (
-                    <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)}>
-                      Revoke
-                    </Button>
+                  {mayChange(k) && (
+                    <>
+                      <Button variant="ghost" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)}>
+                        Edit
+                      </Button>
+                      {k.status !== 'expired' && (
+                        <Button variant="ghost" aria-label={`${k.enabled ? 'Disable' : 'Enable'} ${k.name}`} onClick={() => onToggle(k)}>
+                          {k.enabled ? 'Disable' : 'Enable'}
+                        </Button>
+                      )}
+                      <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)}>
+                        Revoke
+                      </Button>
+                    </>
                   )}
                 </div>
               </td>
@@ -250,158 +294,5 @@ function KeysTable({
         </tbody>
       </table>
     </div>
-  );
-}
-
-function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCreated(key: ApiKeyCreated): void }) {
-  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<Set<string>>(new Set());
-  const [expiry, setExpiry] = useState('90d');
-  const [environment, setEnvironment] = useState<'live' | 'test'>('live');
-  const create = useAction(() =>
-    api.post<ApiKeyCreated>('/api-keys', {
-      name: name.trim(),
-      scopes: [...scopes],
-      environment,
-      // No expires_in is the API's "never expires".
-      ...(expiry === 'never' ? {} : { expires_in: expiry }),
-    }),
-  );
-  const fieldError = (field: string) => (create.error?.field === field ? create.error.message : undefined);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const key = await create.run();
-    if (key) onCreated(key);
-  };
-  const missing = !name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined;
-  return (
-    <Dialog
-      title="Create API key"
-      description="The key is shown once, right after you create it. It can never do more than your roles allow."
-      onClose={onClose}
-      size="large"
-      footer={
-        <>
-          {missing && <span class="key-missing muted">{missing}</span>}
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="create-key-form" busy={create.busy} busyLabel="Creating…" disabled={Boolean(missing)}>
-            Create API key
-          </Button>
-        </>
-      }
-    >
-      <form id="create-key-form" onSubmit={submit} noValidate>
-        <Field id="key-name" label="Name" hint="What will use it, e.g. “CI deploys”." error={fieldError('name')}>
-          <input id="key-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
-        </Field>
-        {apis.loading ? (
-          <Loading label="Loading scopes…" />
-        ) : (
-          apis.data && <KeyScopes apis={apis.data.data} selected={scopes} onChange={setScopes} />
-        )}
-        <Field id="key-expiry" label="Expires" error={fieldError('expires_in')}>
-          <select id="key-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.label} value={c.value ?? 'never'}>
-                {c.value ? `In ${c.label}` : 'Never'}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <EnvironmentChoice value={environment} onChange={setEnvironment} />
-        <ErrorNotice error={apis.error} title="Could not load the scopes to choose from." />
-        {create.error && !fieldError('name') && !fieldError('expires_in') && <ErrorNotice error={create.error} title="The key was not created." />}
-      </form>
-    </Dialog>
-  );
-}
-
-function EnvironmentChoice({ value, onChange }: { value: 'live' | 'test'; onChange(v: 'live' | 'test'): void }) {
-  const options = [
-    { value: 'live' as const, label: 'Live', hint: 'For production. The key starts with ak_live_.' },
-    { value: 'test' as const, label: 'Test', hint: 'For development and CI. The key starts with ak_test_, so it is easy to tell apart.' },
-  ];
-  return (
-    <fieldset>
-      <legend>Environment</legend>
-      <div class="choices">
-        {options.map((o) => (
-          <label class="choice" key={o.value} for={`key-env-${o.value}`}>
-            <input id={`key-env-${o.value}`} type="radio" name="key-environment" value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} />
-            <div>
-              <strong>{o.label}</strong>
-              <span>{o.hint}</span>
-            </div>
-          </label>
-        ))}
-      </div>
-    </fieldset>
-  );
-}
-
-/**
- * Scopes grouped by API. A key never holds a Management API permission its owner's roles lack, so
- * those are shown but cannot be chosen; other APIs that enforce roles are checked by the server,
- * whose refusal the dialog shows.
- */
-function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<string>; onChange(next: Set<string>): void }) {
-  const { can } = useSession();
-  const groups = scopeGroups(apis).map((g, i) =>
-    // scopeGroups puts the Management API first.
-    i === 0 ? { ...g, scopes: g.scopes.map((s) => (can(s.name) ? s : { ...s, unavailable: 'Your roles do not include this.' })) } : g,
-  );
-  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work." groups={groups} selected={selected} onChange={onChange} />;
-}
-
-/** The key, once: the server keeps only its digest, so it cannot be shown again. */
-function KeyShownOnce({ created, onDone }: { created: ApiKeyCreated; onDone(): void }) {
-  const [saved, setSaved] = useState(false);
-  return (
-    <Dialog
-      title="API key created"
-      onClose={onDone}
-      // Escape must not throw the key away before the person has confirmed they kept it.
-      dismissible={false}
-      footer={
-        <Button variant="primary" disabled={!saved} onClick={onDone} title={saved ? undefined : 'Tick “I have saved my key securely” first'}>
-          Done
-        </Button>
-      }
-    >
-      <Notice kind="warning">
-        <strong>Copy this key now. It will not be shown again.</strong> If it is lost, revoke it and create another.
-      </Notice>
-      <CopyField id="created-api-key" label="API key" value={created.key} secret />
-      <p class="hint">
-        Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
-        {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
-      </p>
-      <label class="check key-saved" for="key-saved">
-        <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
-        I have saved my key securely
-      </label>
-    </Dialog>
-  );
-}
-
-function RevokeKeyDialog({ apiKey, owner, onClose, onRevoked }: { apiKey: ApiKey; owner?: string; onClose(): void; onRevoked(): void }) {
-  return (
-    <ConfirmDialog
-      title={`Revoke ${apiKey.name}?`}
-      confirmLabel="Revoke key"
-      busyLabel="Revoking…"
-      action={() => api.delete(`/api-keys/${encodeURIComponent(apiKey.id)}`)}
-      onDone={onRevoked}
-      onClose={onClose}
-    >
-      <p>
-        <strong>This cannot be undone.</strong> Anything using this key stops working immediately.
-      </p>
-      <p class="muted">
-        <code>{apiKey.prefix}…</code>
-        {owner && <> belongs to {owner}.</>}
-      </p>
-    </ConfirmDialog>
   );
 }

@@ -3,14 +3,12 @@ import { api } from '../api.js';
 import { CopyField } from '../components/secret.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
-import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, relative, TYPE_LABELS } from '../format.js';
+import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, lines, relative, TYPE_LABELS } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
-
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
 /** One credential: what it is, its scopes, its secrets, its settings, and suspending or revoking it. */
 export function CredentialPage({ clientId }: { clientId: string }) {

@@ -1,15 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
-import { Dialog } from '../components/dialog.js';
-import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
 import { formatDate } from '../format.js';
-import { useAction, useDebounced, useLoad } from '../hooks.js';
+import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
+import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
 
-/** Users: who can sign in, with which roles; adding people, changing roles, deactivating. */
+/** Users: who can sign in, with which roles; adding, editing, changing roles, deactivating, deleting. */
 export function UsersPage() {
   const { can, me } = useSession();
   const [search, setSearch] = useState('');
@@ -18,6 +18,8 @@ export function UsersPage() {
   const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<User | undefined>();
+  const [editingDetails, setEditingDetails] = useState<User | undefined>();
+  const [deleting, setDeleting] = useState<User | undefined>();
   const [toggling, setToggling] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
@@ -83,13 +85,24 @@ export function UsersPage() {
                   <td class="nowrap" data-label="Created">{formatDate(u.created_at)}</td>
                   <td data-label="Actions">
                     <div class="row-actions">
+                      <Button variant="ghost" aria-label={`Edit ${u.name}`} onClick={() => setEditingDetails(u)}>
+                        Edit
+                      </Button>
                       <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)}>
                         Roles
                       </Button>
+                      {/* Nobody is offered locking themselves out; the API refuses deleting yourself too. */}
                       {u.id !== me.user?.id && (
-                        <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)}>
-                          {u.active ? 'Deactivate' : 'Reactivate'}
-                        </Button>
+                        <>
+                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)}>
+                            {u.active ? 'Deactivate' : 'Reactivate'}
+                          </Button>
+                          {can('users:delete') && (
+                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)}>
+                              Delete
+                            </Button>
+                          )}
+                        </>
                       )}
                     </div>
                   </td>
@@ -123,6 +136,37 @@ export function UsersPage() {
           }}
         />
       )}
+      {editingDetails && (
+        <EditUserDialog
+          user={editingDetails}
+          onClose={() => setEditingDetails(undefined)}
+          onSaved={(u, passwordSet) => {
+            setEditingDetails(undefined);
+            setMessage(passwordSet ? `${u.name} was saved, with a new password.` : `${u.name} was saved.`);
+            list.replace((x) => x.id === u.id, u);
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete ${deleting.name}?`}
+          confirmLabel="Delete user"
+          busyLabel="Deleting…"
+          action={() => api.delete(`/users/${encodeURIComponent(deleting.id)}`)}
+          onClose={() => setDeleting(undefined)}
+          onDone={() => {
+            setMessage(`${deleting.name} was deleted.`);
+            list.replace((x) => x.id === deleting.id, undefined);
+            setDeleting(undefined);
+          }}
+        >
+          <p>
+            <strong>This cannot be undone.</strong> {deleting.email} is signed out everywhere, their refresh tokens and API keys stop working at once, and the account is removed. The audit log
+            keeps what they did.
+          </p>
+          {deleting.active && <p class="muted">To keep the account but stop its access, deactivate it instead.</p>}
+        </ConfirmDialog>
+      )}
       {toggling && (
         <ConfirmDialog
           title={`${toggling.active ? 'Deactivate' : 'Reactivate'} ${toggling.name}?`}
@@ -148,99 +192,5 @@ export function UsersPage() {
         </ConfirmDialog>
       )}
     </>
-  );
-}
-
-function RoleChoices({ roles, selected, onChange, idPrefix }: { roles: Role[]; selected: Set<string>; onChange(s: Set<string>): void; idPrefix: string }) {
-  return (
-    <fieldset>
-      <legend>Roles</legend>
-      {roles.map((r) => (
-        <label class="check" key={r.name} for={`${idPrefix}-${r.name}`}>
-          <input
-            id={`${idPrefix}-${r.name}`}
-            type="checkbox"
-            checked={selected.has(r.name)}
-            onChange={(e) => {
-              const next = new Set(selected);
-              if ((e.currentTarget as HTMLInputElement).checked) next.add(r.name);
-              else next.delete(r.name);
-              onChange(next);
-            }}
-          />
-          <span>
-            <strong>{r.name}</strong>
-            {r.description && <span class="desc"> — {r.description}</span>}
-          </span>
-        </label>
-      ))}
-    </fieldset>
-  );
-}
-
-function AddUserDialog({ roles, onClose, onAdded }: { roles: Role[]; onClose(): void; onAdded(u: User): void }) {
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const add = useAction(() => api.post<User>('/users', { name: name.trim(), email: email.trim(), roles: [...chosen], ...(password ? { password } : {}) }));
-  const err = (field: string) => (add.error?.field === field ? add.error.message : undefined);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const u = await add.run();
-    if (u) onAdded(u);
-  };
-  return (
-    <Dialog title="Add user" onClose={onClose}>
-      <form id="add-user" onSubmit={submit} noValidate>
-        <Field id="user-name" label="Name" error={err('name')}>
-          <input id="user-name" type="text" value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
-        </Field>
-        <Field id="user-email" label="Email" error={err('email')}>
-          <input id="user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
-        </Field>
-        <Field id="user-password" label="Initial password" hint="At least 8 characters. Without one, they cannot sign in until a password is set." error={err('password')}>
-          <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
-        </Field>
-        <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" />
-        {add.error && !['name', 'email', 'password'].includes(add.error.field ?? '') && <ErrorNotice error={add.error} />}
-      </form>
-      <div class="form-actions">
-        <Button onClick={onClose}>Cancel</Button>
-        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…" disabled={!name.trim() || !email.trim()}>
-          Add user
-        </Button>
-      </div>
-    </Dialog>
-  );
-}
-
-function RolesDialog({ user, roles, onClose, onSaved }: { user: User; roles: Role[]; onClose(): void; onSaved(u: User): void }) {
-  const [chosen, setChosen] = useState<Set<string>>(new Set(user.roles));
-  const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, { roles: [...chosen] }));
-  return (
-    <Dialog
-      title={`Roles of ${user.name}`}
-      onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button
-            variant="primary"
-            busy={save.busy}
-            busyLabel="Saving…"
-            onClick={async () => {
-              const u = await save.run();
-              if (u) onSaved(u);
-            }}
-          >
-            Save roles
-          </Button>
-        </>
-      }
-    >
-      {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
-      <ErrorNotice error={save.error} />
-    </Dialog>
   );
 }

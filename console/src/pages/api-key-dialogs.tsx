@@ -1,0 +1,234 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { ConfirmDialog } from '../components/confirm.js';
+import { Dialog } from '../components/dialog.js';
+import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
+import { CopyField } from '../components/secret.js';
+import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
+import { EXPIRY_CHOICES, formatDate, lines } from '../format.js';
+import { useAction, useLoad } from '../hooks.js';
+import { useSession } from '../session.js';
+import type { Api, ApiKey, ApiKeyCreated, Page } from '../types.js';
+
+// The dialogs of the API keys page: create (and show once), edit, disable or enable, revoke.
+
+export function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCreated(key: ApiKeyCreated): void }) {
+  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Set<string>>(new Set());
+  const [expiry, setExpiry] = useState('90d');
+  const [environment, setEnvironment] = useState<'live' | 'test'>('live');
+  const [allowlist, setAllowlist] = useState('');
+  const create = useAction(() =>
+    api.post<ApiKeyCreated>('/api-keys', {
+      name: name.trim(),
+      scopes: [...scopes],
+      environment,
+      ip_allowlist: lines(allowlist),
+      // No expires_in is the API's "never expires".
+      ...(expiry === 'never' ? {} : { expires_in: expiry }),
+    }),
+  );
+  // The API names a list entry by its index (ip_allowlist.1); the message goes under the list.
+  const fieldError = (field: string) => (create.error?.field?.split('.')[0] === field ? create.error.message : undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const key = await create.run();
+    if (key) onCreated(key);
+  };
+  const missing = !name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined;
+  return (
+    <Dialog
+      title="Create API key"
+      description="The key is shown once, right after you create it. It can never do more than your roles allow."
+      onClose={onClose}
+      size="large"
+      footer={
+        <>
+          {missing && <span class="key-missing muted">{missing}</span>}
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="create-key-form" busy={create.busy} busyLabel="Creating…" disabled={Boolean(missing)}>
+            Create API key
+          </Button>
+        </>
+      }
+    >
+      <form id="create-key-form" onSubmit={submit} noValidate>
+        <Field id="key-name" label="Name" hint="What will use it, e.g. “CI deploys”." error={fieldError('name')}>
+          <input id="key-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+        </Field>
+        {apis.loading ? (
+          <Loading label="Loading scopes…" />
+        ) : (
+          apis.data && <KeyScopes apis={apis.data.data} selected={scopes} onChange={setScopes} />
+        )}
+        <Field id="key-expiry" label="Expires" error={fieldError('expires_in')}>
+          <select id="key-expiry" value={expiry} onChange={(e) => setExpiry((e.currentTarget as HTMLSelectElement).value)}>
+            {EXPIRY_CHOICES.map((c) => (
+              <option key={c.label} value={c.value ?? 'never'}>
+                {c.value ? `In ${c.label}` : 'Never'}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <EnvironmentChoice value={environment} onChange={setEnvironment} />
+        <Field id="key-allowlist" label="IP allowlist" hint="Addresses or CIDR ranges, one per line (203.0.113.0/24). Empty: the key works from any address." error={fieldError('ip_allowlist')}>
+          <textarea id="key-allowlist" value={allowlist} onInput={(e) => setAllowlist((e.currentTarget as HTMLTextAreaElement).value)} />
+        </Field>
+        <ErrorNotice error={apis.error} title="Could not load the scopes to choose from." />
+        {create.error && !['name', 'expires_in', 'ip_allowlist'].some((f) => fieldError(f)) && <ErrorNotice error={create.error} title="The key was not created." />}
+      </form>
+    </Dialog>
+  );
+}
+
+function EnvironmentChoice({ value, onChange }: { value: 'live' | 'test'; onChange(v: 'live' | 'test'): void }) {
+  const options = [
+    { value: 'live' as const, label: 'Live', hint: 'For production. The key starts with ak_live_.' },
+    { value: 'test' as const, label: 'Test', hint: 'For development and CI. The key starts with ak_test_, so it is easy to tell apart.' },
+  ];
+  return (
+    <fieldset>
+      <legend>Environment</legend>
+      <div class="choices">
+        {options.map((o) => (
+          <label class="choice" key={o.value} for={`key-env-${o.value}`}>
+            <input id={`key-env-${o.value}`} type="radio" name="key-environment" value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} />
+            <div>
+              <strong>{o.label}</strong>
+              <span>{o.hint}</span>
+            </div>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/**
+ * Scopes grouped by API. A key never holds a Management API permission its owner's roles lack, so
+ * those are shown but cannot be chosen; other APIs that enforce roles are checked by the server,
+ * whose refusal the dialog shows.
+ */
+function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<string>; onChange(next: Set<string>): void }) {
+  const { can } = useSession();
+  const groups = scopeGroups(apis).map((g, i) =>
+    // scopeGroups puts the Management API first.
+    i === 0 ? { ...g, scopes: g.scopes.map((s) => (can(s.name) ? s : { ...s, unavailable: 'Your roles do not include this.' })) } : g,
+  );
+  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work." groups={groups} selected={selected} onChange={onChange} />;
+}
+
+/** The key, once: the server keeps only its digest, so it cannot be shown again. */
+export function KeyShownOnce({ created, onDone }: { created: ApiKeyCreated; onDone(): void }) {
+  const [saved, setSaved] = useState(false);
+  return (
+    <Dialog
+      title="API key created"
+      onClose={onDone}
+      // Escape must not throw the key away before the person has confirmed they kept it.
+      dismissible={false}
+      footer={
+        <Button variant="primary" disabled={!saved} onClick={onDone} title={saved ? undefined : 'Tick “I have saved my key securely” first'}>
+          Done
+        </Button>
+      }
+    >
+      <Notice kind="warning">
+        <strong>Copy this key now. It will not be shown again.</strong> If it is lost, revoke it and create another.
+      </Notice>
+      <CopyField id="created-api-key" label="API key" value={created.key} secret />
+      <p class="hint">
+        Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
+        {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
+      </p>
+      <label class="check key-saved" for="key-saved">
+        <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
+        I have saved my key securely
+      </label>
+    </Dialog>
+  );
+}
+
+export function RevokeKeyDialog({ apiKey, owner, onClose, onRevoked }: { apiKey: ApiKey; owner?: string; onClose(): void; onRevoked(): void }) {
+  return (
+    <ConfirmDialog
+      title={`Revoke ${apiKey.name}?`}
+      confirmLabel="Revoke key"
+      busyLabel="Revoking…"
+      action={() => api.delete(`/api-keys/${encodeURIComponent(apiKey.id)}`)}
+      onDone={onRevoked}
+      onClose={onClose}
+    >
+      <p>
+        <strong>This cannot be undone.</strong> Anything using this key stops working immediately.
+      </p>
+      <p class="muted">
+        <code>{apiKey.prefix}…</code>
+        {owner && <> belongs to {owner}.</>}
+      </p>
+    </ConfirmDialog>
+  );
+}
+
+/** Name and scopes. The environment and expiry are fixed at creation, as for a credential's type. */
+export function EditKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKey; onClose(): void; onSaved(key: ApiKey): void }) {
+  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const [name, setName] = useState(apiKey.name);
+  const [scopes, setScopes] = useState<Set<string>>(new Set(apiKey.scopes));
+  const save = useAction(() => api.patch<ApiKey>(`/api-keys/${encodeURIComponent(apiKey.id)}`, { name: name.trim(), scopes: [...scopes] }));
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const key = await save.run();
+    if (key) onSaved(key);
+  };
+  const missing = !name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined;
+  return (
+    <Dialog
+      title={`Edit ${apiKey.name}`}
+      description="Changes apply to the key's next request. The key itself stays the same."
+      onClose={onClose}
+      size="large"
+      footer={
+        <>
+          {missing && <span class="key-missing muted">{missing}</span>}
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="edit-key-form" busy={save.busy} busyLabel="Saving…" disabled={Boolean(missing)}>
+            Save key
+          </Button>
+        </>
+      }
+    >
+      <form id="edit-key-form" onSubmit={submit} noValidate>
+        <Field id="edit-key-name" label="Name" error={save.error?.field === 'name' ? save.error.message : undefined}>
+          <input id="edit-key-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+        </Field>
+        {apis.loading ? <Loading label="Loading scopes…" /> : apis.data && <KeyScopes apis={apis.data.data} selected={scopes} onChange={setScopes} />}
+        <ErrorNotice error={apis.error} title="Could not load the scopes to choose from." />
+        {save.error && save.error.field !== 'name' && <ErrorNotice error={save.error} title="The changes were not saved." />}
+      </form>
+    </Dialog>
+  );
+}
+
+/** Disabling stops a key at once but keeps it, so it can be enabled again (unlike revoking). */
+export function ToggleKeyDialog({ apiKey, onClose, onDone }: { apiKey: ApiKey; onClose(): void; onDone(key: ApiKey): void }) {
+  const disabling = apiKey.enabled;
+  return (
+    <ConfirmDialog
+      title={`${disabling ? 'Disable' : 'Enable'} ${apiKey.name}?`}
+      confirmLabel={disabling ? 'Disable key' : 'Enable key'}
+      busyLabel={disabling ? 'Disabling…' : 'Enabling…'}
+      danger={disabling}
+      action={() => api.patch<ApiKey>(`/api-keys/${encodeURIComponent(apiKey.id)}`, { enabled: !disabling })}
+      onDone={onDone}
+      onClose={onClose}
+    >
+      {disabling ? (
+        <p>Anything using this key stops working immediately. The key is kept, so you can enable it again later; revoke it instead if it may have leaked.</p>
+      ) : (
+        <p>The key works again, with its scopes, as soon as you enable it.</p>
+      )}
+    </ConfirmDialog>
+  );
+}

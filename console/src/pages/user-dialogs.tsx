@@ -1,0 +1,148 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Dialog } from '../components/dialog.js';
+import { Button, ErrorNotice, Field, NeedsPermission } from '../components/ui.js';
+import { useAction } from '../hooks.js';
+import type { Role, User } from '../types.js';
+
+// The dialogs of the Users page: add a user, edit their details, choose their roles.
+
+function RoleChoices({ roles, selected, onChange, idPrefix }: { roles: Role[]; selected: Set<string>; onChange(s: Set<string>): void; idPrefix: string }) {
+  return (
+    <fieldset>
+      <legend>Roles</legend>
+      {roles.map((r) => (
+        <label class="check" key={r.name} for={`${idPrefix}-${r.name}`}>
+          <input
+            id={`${idPrefix}-${r.name}`}
+            type="checkbox"
+            checked={selected.has(r.name)}
+            onChange={(e) => {
+              const next = new Set(selected);
+              if ((e.currentTarget as HTMLInputElement).checked) next.add(r.name);
+              else next.delete(r.name);
+              onChange(next);
+            }}
+          />
+          <span>
+            <strong>{r.name}</strong>
+            {r.description && <span class="desc"> — {r.description}</span>}
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+export function AddUserDialog({ roles, onClose, onAdded }: { roles: Role[]; onClose(): void; onAdded(u: User): void }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const add = useAction(() => api.post<User>('/users', { name: name.trim(), email: email.trim(), roles: [...chosen], ...(password ? { password } : {}) }));
+  const err = (field: string) => (add.error?.field === field ? add.error.message : undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const u = await add.run();
+    if (u) onAdded(u);
+  };
+  return (
+    <Dialog title="Add user" onClose={onClose}>
+      <form id="add-user" onSubmit={submit} noValidate>
+        <Field id="user-name" label="Name" error={err('name')}>
+          <input id="user-name" type="text" value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+        </Field>
+        <Field id="user-email" label="Email" error={err('email')}>
+          <input id="user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <Field id="user-password" label="Initial password" hint="At least 8 characters. Without one, they cannot sign in until a password is set." error={err('password')}>
+          <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" />
+        {add.error && !['name', 'email', 'password'].includes(add.error.field ?? '') && <ErrorNotice error={add.error} />}
+      </form>
+      <div class="form-actions">
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…" disabled={!name.trim() || !email.trim()}>
+          Add user
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function RolesDialog({ user, roles, onClose, onSaved }: { user: User; roles: Role[]; onClose(): void; onSaved(u: User): void }) {
+  const [chosen, setChosen] = useState<Set<string>>(new Set(user.roles));
+  const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, { roles: [...chosen] }));
+  return (
+    <Dialog
+      title={`Roles of ${user.name}`}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button
+            variant="primary"
+            busy={save.busy}
+            busyLabel="Saving…"
+            onClick={async () => {
+              const u = await save.run();
+              if (u) onSaved(u);
+            }}
+          >
+            Save roles
+          </Button>
+        </>
+      }
+    >
+      {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
+      <ErrorNotice error={save.error} />
+    </Dialog>
+  );
+}
+
+/** Name, email and, optionally, a new password; only what changed is sent. */
+export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose(): void; onSaved(u: User, passwordSet: boolean): void }) {
+  const [name, setName] = useState(user.name);
+  const [email, setEmail] = useState(user.email);
+  const [password, setPassword] = useState('');
+  const changes = {
+    ...(name.trim() !== user.name ? { name: name.trim() } : {}),
+    ...(email.trim() !== user.email ? { email: email.trim() } : {}),
+    ...(password ? { password } : {}),
+  };
+  const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, changes));
+  const err = (field: string) => (save.error?.field === field ? save.error.message : undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const u = await save.run();
+    if (u) onSaved(u, Boolean(password));
+  };
+  return (
+    <Dialog
+      title={`Edit ${user.name}`}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="edit-user" busy={save.busy} busyLabel="Saving…" disabled={!Object.keys(changes).length || !name.trim() || !email.trim()}>
+            Save user
+          </Button>
+        </>
+      }
+    >
+      <form id="edit-user" onSubmit={submit} noValidate>
+        <Field id="edit-user-name" label="Name" error={err('name')}>
+          <input id="edit-user-name" type="text" value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+        </Field>
+        <Field id="edit-user-email" label="Email" hint="What they sign in with." error={err('email')}>
+          <input id="edit-user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        <Field id="edit-user-password" label="New password" hint="At least 8 characters. Leave empty to keep their password." error={err('password')}>
+          <input id="edit-user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
+        {save.error && !['name', 'email', 'password'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} title="The changes were not saved." />}
+      </form>
+    </Dialog>
+  );
+}
