@@ -247,6 +247,37 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
     expect(validate(doc, errorSchemaOf(doc, rotateOp, 400), badRotate.body)).to.deep.equal([]);
   });
 
+  it('documents the refusals the server makes, with their error bodies: 409 for a last secret and for held scopes, 403 for built-in objects', async () => {
+    const api = managementApi(server, await tokenFor(ALL_MANAGEMENT_SCOPES));
+    /** The call's status is among the operation's documented responses, and its body is the documented error. */
+    const refused = async (method: 'patch' | 'delete', path: string, call: () => Promise<{ status: number; body: Json }>, status: number) => {
+      const res = await call();
+      expect(res.status, `${method.toUpperCase()} ${path}: ${JSON.stringify(res.body)}`).to.equal(status);
+      const template = operationsOf(doc).find((o) => o.method === method && new RegExp(`^${o.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path));
+      expect(template, `${method.toUpperCase()} ${path} is documented`).to.not.equal(undefined);
+      expect(Object.keys(template!.op.responses), `${template!.path} documents ${status}`).to.include(String(status));
+      expect(validate(doc, errorSchemaOf(doc, template!.op, status), res.body)).to.deep.equal([]);
+    };
+
+    // A client with one secret: deleting it would leave the client unusable.
+    const client = await api.post('/clients', { client_name: 'Refusals', type: 'service', scope: 'orders:read' });
+    expect(client.status).to.equal(201);
+    const [secret] = (await api.get(`/clients/${client.body.client_id}/secrets`)).body.data;
+    const secretPath = `/clients/${client.body.client_id}/secrets/${secret.id}`;
+    await refused('delete', secretPath, () => api.delete(secretPath), 409);
+
+    // The client holds orders:read: the Orders API can neither lose that scope nor be deleted.
+    const orders = ((await api.get('/apis')).body.data as Json[]).find((a) => a.scopes.some((sc: Json) => sc.name === 'orders:read'));
+    await refused('delete', `/apis/${orders.id}`, () => api.delete(`/apis/${orders.id}`), 409);
+    const keep = orders.scopes.filter((sc: Json) => sc.name !== 'orders:read');
+    await refused('patch', `/apis/${orders.id}`, () => api.patch(`/apis/${orders.id}`, { scopes: keep }), 409);
+
+    // Built-in objects are read-only.
+    const management = ((await api.get('/apis')).body.data as Json[]).find((a) => a.builtin);
+    await refused('delete', `/apis/${management.id}`, () => api.delete(`/apis/${management.id}`), 403);
+    await refused('patch', '/roles/admin', () => api.patch('/roles/admin', { description: 'mine now' }), 403);
+  });
+
   it('the checker itself catches what it should', () => {
     const keySchema = { $ref: '#/components/schemas/SigningKey' };
     const good = { id: 'k', kid: 'k', kty: 'RSA', algs: ['RS256'], status: 'active', created_at: '2025-01-01T00:00:00.000Z', activates_at: '2025-01-01T00:00:00Z', retired_at: null, published_until: null };
