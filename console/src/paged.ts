@@ -7,7 +7,7 @@ import type { Page } from './types.js';
  * A cursor-paginated list (the Management API's { data, next_cursor }): the first page when `path`
  * changes, then more with `more()`. `path` holds the query (filters, search) without the cursor.
  */
-export function usePaged<T>(path: string | undefined) {
+export function usePaged<T>(path: string) {
   const [items, setItems] = useState<T[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -16,7 +16,6 @@ export function usePaged<T>(path: string | undefined) {
   const generation = useRef(0);
 
   const fetchPage = async (cursor: string | null, append: boolean) => {
-    if (!path) return;
     const mine = ++generation.current;
     setLoading(true);
     setError(undefined);
@@ -34,10 +33,6 @@ export function usePaged<T>(path: string | undefined) {
   };
 
   useEffect(() => {
-    if (!path) {
-      setLoading(false);
-      return;
-    }
     void fetchPage(null, false);
   }, [path, tick]);
 

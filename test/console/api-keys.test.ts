@@ -13,7 +13,7 @@ describe('console: API keys page', function () {
   let h: ConsoleHarness;
   type Key = { id: string; name: string; user_id: string; scopes: string[]; environment: string; expires_at: string | null; ip_allowlist: string[] };
 
-  const userId = async (email: string) => ((await h.admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as { id: string; email: string }[]).find((u) => u.email === email)!.id;
+  const userId = async (email: string) => (await h.findUser(email))!.id;
   const keysOf = async (email: string) => ((await h.admin.get(`/api-keys?user=${await userId(email)}&limit=200`)).body.data as Key[]);
   const meWith = (key: string) => fetch(`${h.server.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } });
   /** Every cell names its column, for the phone layout where the header row is hidden. */

@@ -11,7 +11,7 @@ import { ADMIN, openConsole, startConsoleHarness, type ConsoleHarness } from '..
 describe('console: audit log page', function () {
   this.timeout(60_000);
   let h: ConsoleHarness;
-  const idOf = async (email: string) => ((await h.admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as { id: string; email: string }[]).find((u) => u.email === email)!.id;
+  const idOf = async (email: string) => (await h.findUser(email))!.id;
   /** Polls a condition from here: the console's CSP (rightly) refuses the string evaluation waitForFunction uses. */
   async function eventually(check: () => Promise<boolean>, what: string) {
     for (let i = 0; i < 100; i++) {

@@ -10,8 +10,6 @@ import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type Consol
 describe('console: users page', function () {
   this.timeout(60_000);
   let h: ConsoleHarness;
-  type ApiUser = { id: string; email: string; name: string; roles: string[]; active: boolean };
-  const findUser = async (email: string) => ((await h.admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as ApiUser[]).find((u) => u.email === email);
 
   before(async function () {
     skipWithoutChromium(this);
@@ -31,7 +29,7 @@ describe('console: users page', function () {
       await add.getByLabel(/^developer/).check();
       await add.getByRole('button', { name: 'Add user' }).click();
       await page.getByText('Grace Hopper was added.').waitFor();
-      const graceId = (await findUser('grace@example.test'))!.id;
+      const graceId = (await h.findUser('grace@example.test'))!.id;
       expect((await h.admin.get(`/users/${graceId}`)).body.roles).to.deep.equal(['developer']);
 
       await page.getByRole('button', { name: 'Change roles of Grace Hopper' }).click();
@@ -145,14 +143,14 @@ describe('console: users page', function () {
       await add.getByLabel('Initial password').fill('short');
       await add.getByRole('button', { name: 'Add user' }).click();
       await add.locator('#user-password-error').getByText(/at least 8 characters/).waitFor();
-      expect(await findUser('katherine@example.test')).to.equal(undefined);
+      expect(await h.findUser('katherine@example.test')).to.equal(undefined);
 
       // Without a password, with the developer role, submitted from the keyboard.
       await add.getByLabel('Initial password').fill('');
       await add.getByLabel(/^developer/).check();
       await add.getByLabel('Email').press('Enter');
       await page.getByText('Katherine Johnson was added.').waitFor();
-      const katherine = await findUser('katherine@example.test');
+      const katherine = await h.findUser('katherine@example.test');
       expect(katherine).to.deep.include({ name: 'Katherine Johnson', roles: ['developer'], active: true });
       const row = page.getByRole('row', { name: /Katherine Johnson/ });
       await row.getByText('developer', { exact: true }).waitFor();
@@ -222,7 +220,7 @@ describe('console: users page', function () {
       await dialog.waitFor({ state: 'detached' });
       // As a string: this project's TypeScript has no DOM types.
       expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`)).to.equal('Change roles of Dev Eloper');
-      expect((await findUser('dev@example.test'))?.roles).to.deep.equal(['developer']);
+      expect((await h.findUser('dev@example.test'))?.roles).to.deep.equal(['developer']);
     } finally {
       await context.close();
     }
@@ -244,7 +242,7 @@ describe('console: users page', function () {
   });
 
   it('shows 50 users at a time with Load more for the rest, every cell labelled for the phone layout', async () => {
-    const existing = ((await h.admin.get('/users?limit=200')).body.data as ApiUser[]).length;
+    const existing = ((await h.admin.get('/users?limit=200')).body.data as unknown[]).length;
     for (let i = existing; i < 53; i++) {
       const made = await h.admin.post('/users', { name: `Bulk ${i}`, email: `bulk-${String(i).padStart(2, '0')}@example.test`, roles: [] });
       expect(made.status).to.equal(201);

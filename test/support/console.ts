@@ -9,11 +9,21 @@ export const ADMIN = { ...USER, roles: ['admin'] };
 export const DEVELOPER = { email: 'dev@example.test', name: 'Dev Eloper', password: 'developer password 123', roles: ['developer'] };
 export const VIEWER = { email: 'viewer@example.test', name: 'Vi Ewer', password: 'viewer password 1234', roles: ['viewer'] };
 
+export interface ConsoleUser {
+  id: string;
+  email: string;
+  name: string;
+  roles: string[];
+  active: boolean;
+}
+
 export interface ConsoleHarness {
   server: TestServer;
   browser: Browser;
   /** A Management API client with every permission (client credentials), to arrange and check state. */
   admin: ReturnType<typeof managementApi>;
+  /** The user with this email, as the Management API shows them; undefined if there is none. */
+  findUser(email: string): Promise<ConsoleUser | undefined>;
   close(): Promise<void>;
 }
 
@@ -32,6 +42,10 @@ export async function startConsoleHarness(options: { clients?: boolean } = {}): 
     server,
     browser,
     admin,
+    async findUser(email) {
+      const found = (await admin.get(`/users?q=${encodeURIComponent(email)}`)).body.data as ConsoleUser[];
+      return found.find((u) => u.email === email);
+    },
     async close() {
       await browser.close().catch(() => undefined);
       await server.destroy();

@@ -1,5 +1,6 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import type { ApiError } from '../api.js';
+import { useSession } from '../session.js';
 
 type ButtonProps = Omit<ButtonHTMLAttributes, 'type'> & {
   variant?: 'primary' | 'secondary' | 'danger' | 'ghost';
@@ -106,6 +107,21 @@ export function NeedsPermission({ permission, what }: { permission: string; what
     <div class="notice notice-warning" role="alert">
       You need the <code>{permission}</code> permission to {what}. Ask an administrator for a role that includes it.
     </div>
+  );
+}
+
+/**
+ * A page the user's roles may not let them see: without `permission`, its title and which
+ * permission is missing; with it, the page. The page itself then loads without checking again.
+ */
+export function RequirePermission({ permission, title, what, children }: { permission: string; title: string; what: string; children: ComponentChildren }) {
+  const { can } = useSession();
+  if (can(permission)) return <>{children}</>;
+  return (
+    <>
+      <PageHeader title={title} />
+      <NeedsPermission permission={permission} what={what} />
+    </>
   );
 }
 

@@ -12,6 +12,9 @@ import type { Api, ApiKey, ApiKeyCreated, Page } from '../types.js';
 
 // The dialogs of the API keys page: create (and show once), edit, disable or enable, revoke.
 
+/** Why the dialog cannot be submitted yet, said beside its disabled button. */
+const whatIsMissing = (name: string, scopes: Set<string>) => (!name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined);
+
 export function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCreated(key: ApiKeyCreated): void }) {
   const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
   const [name, setName] = useState('');
@@ -36,7 +39,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCre
     const key = await create.run();
     if (key) onCreated(key);
   };
-  const missing = !name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined;
+  const missing = whatIsMissing(name, scopes);
   return (
     <Dialog
       title="Create API key"
@@ -182,7 +185,7 @@ export function EditKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKey; on
     const key = await save.run();
     if (key) onSaved(key);
   };
-  const missing = !name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined;
+  const missing = whatIsMissing(name, scopes);
   return (
     <Dialog
       title={`Edit ${apiKey.name}`}

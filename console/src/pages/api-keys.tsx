@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -17,16 +17,11 @@ type Whose = 'mine' | 'all';
  * manages their own; administrators (users:write) may also list and revoke everyone's.
  */
 export function ApiKeysPage() {
-  const { can } = useSession();
-  if (!can('api-keys:read')) {
-    return (
-      <>
-        <PageHeader title="API keys" />
-        <NeedsPermission permission="api-keys:read" what="see API keys" />
-      </>
-    );
-  }
-  return <KeysList />;
+  return (
+    <RequirePermission permission="api-keys:read" title="API keys" what="see API keys">
+      <KeysList />
+    </RequirePermission>
+  );
 }
 
 function KeysList() {

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, Notice, PageHeader, RequirePermission } from '../components/ui.js';
 import { useAction } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
@@ -29,16 +29,11 @@ function lifetime(seconds: number): string {
  * and roles can be given. Viewing needs apis:read; registering and changing needs apis:write.
  */
 export function ApisPage() {
-  const { can } = useSession();
-  if (!can('apis:read')) {
-    return (
-      <>
-        <PageHeader title="APIs" />
-        <NeedsPermission permission="apis:read" what="see registered APIs" />
-      </>
-    );
-  }
-  return <ApiList />;
+  return (
+    <RequirePermission permission="apis:read" title="APIs" what="see registered APIs">
+      <ApiList />
+    </RequirePermission>
+  );
 }
 
 function ApiList() {

@@ -1,9 +1,8 @@
 import { useState } from 'preact/hooks';
 import { query } from '../api.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, PageHeader } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, PageHeader, RequirePermission } from '../components/ui.js';
 import { formatDateTime, relative } from '../format.js';
 import { usePaged } from '../paged.js';
-import { useSession } from '../session.js';
 import type { AuditEvent } from '../types.js';
 
 const COMMON_TYPES = ['client.*', 'user.*', 'api_key.*', 'role.*', 'api.*', 'login.*', 'keys.*'];
@@ -35,22 +34,21 @@ function EventData({ data }: { data: Record<string, unknown> }) {
 
 /** The audit log, newest first: filtered by type, actor and date; the filters live in the URL to share a view. */
 export function AuditPage() {
-  const { can } = useSession();
+  return (
+    <RequirePermission permission="audit:read" title="Audit log" what="read the audit log">
+      <AuditLog />
+    </RequirePermission>
+  );
+}
+
+function AuditLog() {
   const [draft, setDraft] = useState<Filters>(fromUrl);
   const [applied, setApplied] = useState<Filters>(fromUrl);
-  const list = usePaged<AuditEvent>(can('audit:read') ? `/audit-events${query({ type: applied.type.trim(), actor: applied.actor.trim(), since: startOfLocalDay(applied.since), limit: 50 })}` : undefined);
+  const list = usePaged<AuditEvent>(`/audit-events${query({ type: applied.type.trim(), actor: applied.actor.trim(), since: startOfLocalDay(applied.since), limit: 50 })}`);
   const apply = (f: Filters) => {
     setApplied(f);
     history.replaceState(null, '', `/console/audit${query({ type: f.type.trim(), actor: f.actor.trim(), since: f.since })}`);
   };
-  if (!can('audit:read')) {
-    return (
-      <>
-        <PageHeader title="Audit log" />
-        <NeedsPermission permission="audit:read" what="read the audit log" />
-      </>
-    );
-  }
   const filtered = Boolean(applied.type || applied.actor || applied.since);
   return (
     <>

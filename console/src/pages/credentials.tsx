@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { query } from '../api.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { apiScopesOf, formatDate, relative, scopeSummary, TYPE_LABELS } from '../format.js';
 import { useDebounced } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -14,11 +14,19 @@ const credentialPath = (clientId: string) => `/console/credentials/${encodeURICo
 
 /** API Access: every credential an integration uses, and the way to create one. */
 export function CredentialsPage() {
+  return (
+    <RequirePermission permission="clients:read" title="API Access" what="see API credentials">
+      <CredentialList />
+    </RequirePermission>
+  );
+}
+
+function CredentialList() {
   const { can } = useSession();
   const revoked = useLocation().search.get('revoked');
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
-  const list = usePaged<Client>(can('clients:read') ? `/clients${query({ q, limit: 50 })}` : undefined);
+  const list = usePaged<Client>(`/clients${query({ q, limit: 50 })}`);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<ClientCreated | undefined>();
   // The console's own sign-in client is built in and not an integration: it is left out here.
@@ -34,93 +42,87 @@ export function CredentialsPage() {
       <PageHeader
         title="API Access"
         description="Credentials let your applications and services get tokens for your APIs. Each one has its own scopes, expiry and secret."
-        actions={can('clients:read') ? createButton : undefined}
+        actions={createButton}
       />
-      {!can('clients:read') ? (
-        <NeedsPermission permission="clients:read" what="see API credentials" />
+      <div class="toolbar">
+        <div class="field search">
+          <label for="credential-search">Search</label>
+          <input id="credential-search" type="search" placeholder="Name or client ID" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
+        </div>
+      </div>
+      {revoked && <Notice kind="success">{revoked} was revoked. Its token requests are refused from now on.</Notice>}
+      <ErrorNotice error={list.error} />
+      {list.loading && !list.items.length ? (
+        <Loading label="Loading credentials…" />
+      ) : rows.length === 0 && !list.error ? (
+        q ? (
+          <EmptyState title="No credentials match">Nothing is named or has a client ID like “{q}”.</EmptyState>
+        ) : (
+          <EmptyState title="No API credentials yet" action={createButton}>
+            <p>Create a credential for each application or service that calls your APIs:</p>
+            <ol>
+              <li>
+                Register the API it calls under <Link href="/console/apis">APIs</Link>, with its scopes (e.g. <code>orders:read</code>).
+              </li>
+              <li>Create a credential: a name and the kind of application.</li>
+              <li>Save its client ID and secret (shown once), then choose its scopes.</li>
+            </ol>
+          </EmptyState>
+        )
       ) : (
-        <>
-          <div class="toolbar">
-            <div class="field search">
-              <label for="credential-search">Search</label>
-              <input id="credential-search" type="search" placeholder="Name or client ID" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
-            </div>
-          </div>
-          {revoked && <Notice kind="success">{revoked} was revoked. Its token requests are refused from now on.</Notice>}
-          <ErrorNotice error={list.error} />
-          {list.loading && !list.items.length ? (
-            <Loading label="Loading credentials…" />
-          ) : rows.length === 0 && !list.error ? (
-            q ? (
-              <EmptyState title="No credentials match">Nothing is named or has a client ID like “{q}”.</EmptyState>
-            ) : (
-              <EmptyState title="No API credentials yet" action={createButton}>
-                <p>Create a credential for each application or service that calls your APIs:</p>
-                <ol>
-                  <li>
-                    Register the API it calls under <Link href="/console/apis">APIs</Link>, with its scopes (e.g. <code>orders:read</code>).
-                  </li>
-                  <li>Create a credential: a name and the kind of application.</li>
-                  <li>Save its client ID and secret (shown once), then choose its scopes.</li>
-                </ol>
-              </EmptyState>
-            )
-          ) : (
-            <div class="table-wrap">
-              <table class="responsive">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Environment</th>
-                    <th scope="col">Client ID</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Status</th>
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Client ID</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((c) => {
+                const scopes = apiScopesOf(c.scope);
+                return (
+                  <tr key={c.client_id}>
+                    <td class="cell-name" data-label="Name">
+                      <Link href={credentialPath(c.client_id)}>{c.client_name || c.client_id}</Link>
+                    </td>
+                    <td data-label="Type">{TYPE_LABELS[c.type]}</td>
+                    <td data-label="Environment">
+                      <Badge tone={c.environment === 'live' ? 'info' : 'neutral'}>{c.environment === 'live' ? 'Live' : 'Test'}</Badge>
+                    </td>
+                    <td data-label="Client ID">
+                      <code class="id">{c.client_id}</code>
+                    </td>
+                    <td data-label="Scopes" title={scopes.join(' ')}>
+                      {scopeSummary(scopes, 1)}
+                    </td>
+                    <td class="nowrap" data-label="Created">
+                      {formatDate(c.created_at)}
+                    </td>
+                    <td class="nowrap" data-label="Last used">
+                      {c.last_used_at ? relative(c.last_used_at) : 'Never'}
+                    </td>
+                    <td class="nowrap" data-label="Expires">
+                      {c.expires_at ? formatDate(c.expires_at) : 'Never'}
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={c.status} />
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {rows.map((c) => {
-                    const scopes = apiScopesOf(c.scope);
-                    return (
-                      <tr key={c.client_id}>
-                        <td class="cell-name" data-label="Name">
-                          <Link href={credentialPath(c.client_id)}>{c.client_name || c.client_id}</Link>
-                        </td>
-                        <td data-label="Type">{TYPE_LABELS[c.type]}</td>
-                        <td data-label="Environment">
-                          <Badge tone={c.environment === 'live' ? 'info' : 'neutral'}>{c.environment === 'live' ? 'Live' : 'Test'}</Badge>
-                        </td>
-                        <td data-label="Client ID">
-                          <code class="id">{c.client_id}</code>
-                        </td>
-                        <td data-label="Scopes" title={scopes.join(' ')}>
-                          {scopeSummary(scopes, 1)}
-                        </td>
-                        <td class="nowrap" data-label="Created">
-                          {formatDate(c.created_at)}
-                        </td>
-                        <td class="nowrap" data-label="Last used">
-                          {c.last_used_at ? relative(c.last_used_at) : 'Never'}
-                        </td>
-                        <td class="nowrap" data-label="Expires">
-                          {c.expires_at ? formatDate(c.expires_at) : 'Never'}
-                        </td>
-                        <td data-label="Status">
-                          <StatusBadge status={c.status} />
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
-          <MoreButton next={list.next} busy={list.loading} onMore={list.more} />
-        </>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
+      <MoreButton next={list.next} busy={list.loading} onMore={list.more} />
       {creating && (
         <CreateCredentialDialog
           onClose={() => setCreating(false)}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { formatDate } from '../format.js';
 import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -11,10 +11,18 @@ import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
 
 /** Users: who can sign in, with which roles; adding, editing, changing roles, deactivating, deleting. */
 export function UsersPage() {
+  return (
+    <RequirePermission permission="users:read" title="Users" what="see users">
+      <UserList />
+    </RequirePermission>
+  );
+}
+
+function UserList() {
   const { can, me } = useSession();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
-  const list = usePaged<User>(can('users:read') ? `/users${query({ q, limit: 50 })}` : undefined);
+  const list = usePaged<User>(`/users${query({ q, limit: 50 })}`);
   const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<User | undefined>();
@@ -28,14 +36,6 @@ export function UsersPage() {
       Add user
     </Button>
   );
-  if (!can('users:read')) {
-    return (
-      <>
-        <PageHeader title="Users" />
-        <NeedsPermission permission="users:read" what="see users" />
-      </>
-    );
-  }
   return (
     <>
       <PageHeader title="Users" description="People who sign in with Gatehouse. Their roles decide what they may do here and what their tokens and API keys may carry." actions={addButton} />

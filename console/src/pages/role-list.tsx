@@ -4,27 +4,27 @@ import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
-import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { Badge, Button, ErrorNotice, Field, Loading, Notice, PageHeader, RequirePermission } from '../components/ui.js';
 import { useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Api, Page, Role } from '../types.js';
 
 /** Roles: named sets of permissions given to users. Built-in ones are read-only. */
 export function RolesPage() {
+  return (
+    <RequirePermission permission="roles:read" title="Roles" what="see roles">
+      <RoleList />
+    </RequirePermission>
+  );
+}
+
+function RoleList() {
   const { can } = useSession();
-  const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
+  const roles = useLoad(async () => (await api.get<Page<Role>>('/roles')).data, []);
   const [editing, setEditing] = useState<Role | 'new' | undefined>();
   const [deleting, setDeleting] = useState<Role | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('roles:write');
-  if (!can('roles:read')) {
-    return (
-      <>
-        <PageHeader title="Roles" />
-        <NeedsPermission permission="roles:read" what="see roles" />
-      </>
-    );
-  }
   return (
     <>
       <PageHeader

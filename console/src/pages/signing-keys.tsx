@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { Badge, Button, ErrorNotice, Field, Loading, MoreButton, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { Badge, Button, ErrorNotice, Field, Loading, MoreButton, Notice, PageHeader, RequirePermission } from '../components/ui.js';
 import { formatDateTime, relative } from '../format.js';
 import { useAction } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -13,16 +13,11 @@ import type { RotationResult, SigningKey } from '../types.js';
  * Listing needs apis:read (the JWKS shows the same publicly); rotating needs keys:write.
  */
 export function SigningKeysPage() {
-  const { can } = useSession();
-  if (!can('apis:read')) {
-    return (
-      <>
-        <PageHeader title="Signing keys" />
-        <NeedsPermission permission="apis:read" what="see the signing keys" />
-      </>
-    );
-  }
-  return <KeysList />;
+  return (
+    <RequirePermission permission="apis:read" title="Signing keys" what="see the signing keys">
+      <KeysList />
+    </RequirePermission>
+  );
 }
 
 const TONES = { active: 'success', pending: 'info', retired: 'neutral' } as const;
