@@ -1,5 +1,5 @@
 import type { Queryable } from '../server/db/database.js';
-import { AlreadyConsumedError } from './errors.js';
+import { AlreadyConsumedError } from '../server/db/errors.js';
 import { type ArtifactStore, type Payload, epochNow, indexFields } from './contract.js';
 
 interface Row {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AlreadyConsumedError, StorageUnavailableError, isConnectionError } from './errors.js';
+import { AlreadyConsumedError, StorageUnavailableError, isConnectionError } from '../server/db/errors.js';
 import { type ArtifactStore, type Payload, epochNow, indexFields } from './contract.js';
 
 /**

@@ -14,8 +14,8 @@ import { createProvider } from './oidc/provider.js';
 import { applySeed, readSeedFile } from './seed.js';
 import { KeyRing } from './oidc/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
-import { ensureManagementApi } from './management/scopes.js';
-import { ensureConsoleClient } from './console/client.js';
+import { ensureManagementApi } from './services/management-api.js';
+import { ensureConsoleClient } from './services/console-client.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {

@@ -7,9 +7,9 @@ import { upsertApi } from './store/apis.js';
 import { addClientSecret, deleteClientSecrets, findClient, upsertClient } from './store/clients.js';
 import { findUserByEmail, upsertUserByEmail } from './store/users.js';
 import { setUserRoles } from './store/roles.js';
-import { isOidcScope } from './oidc/scopes.js';
-import { type Actor, recordAudit } from './management/audit.js';
-import { MANAGEMENT_SCOPES } from './management/scopes.js';
+import { isOidcScope } from './services/scope-names.js';
+import { type Actor, recordAudit } from './services/audit.js';
+import { MANAGEMENT_SCOPES } from './services/management-api.js';
 
 export const scopeName = z.string().regex(/^[\w.-]+:[\w.*-]+$/, 'scopes are named resource:action, e.g. orders:read');
 

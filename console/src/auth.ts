@@ -1,4 +1,4 @@
-import { MANAGEMENT_SCOPES } from '../../server/management/permissions.js';
+import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 
 /**
  * Signing in to the console: the authorization code flow with PKCE (RFC 7636) as the public client

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import { createEmbeddedDatabase } from '../db/embedded.js';
 import { migrate, readMigrations } from '../db/migrate.js';
 import { createPostgresDatabase } from '../db/postgres.js';
-import { SYSTEM } from '../management/audit.js';
+import { SYSTEM } from '../services/audit.js';
 import { projectPath } from '../paths.js';
 import { listKeys, rotateSigningKeys } from '../oidc/key-rotation.js';
 import { MAX_ACTIVATE_IN } from '../management/routes/keys.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { StorageUnavailableError, UnstorableValueError, isConnectionError, isUnstorableValue } from '../../adapters/errors.js';
+import { StorageUnavailableError, UnstorableValueError, isConnectionError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 
 // bigint (int8) and numeric come back as strings by default; our counters fit in a JS number.

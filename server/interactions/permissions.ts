@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { findApiByIdentifier, findApisByScopes } from '../store/apis.js';
-import { isOidcScope, splitScope } from '../oidc/scopes.js';
+import { isOidcScope, splitScope } from '../services/scope-names.js';
 import { permissionsOfUser } from '../store/roles.js';
 import type { Permission } from '../../views/consent.js';
 

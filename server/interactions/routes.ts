@@ -13,7 +13,7 @@ import { consentPage } from '../../views/consent.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import { csrfTokens } from './csrf.js';
-import { recordAudit } from '../management/audit.js';
+import { recordAudit } from '../services/audit.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import { permissionsFor, scopesToConfirm, withinRoles } from './permissions.js';
 

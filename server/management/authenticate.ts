@@ -6,21 +6,10 @@ import type { KeyRing } from '../oidc/keyring.js';
 import { findClient } from '../store/clients.js';
 import { permissionsOfUser } from '../store/roles.js';
 import { findUserById } from '../store/users.js';
-import { checkApiKey } from './api-key-check.js';
-import type { Actor } from './audit.js';
-import { insufficientScope, invalidToken } from './errors.js';
-import { MANAGEMENT_SCOPES, managementApiIdentifier } from './scopes.js';
-
-/** Who is calling the Management API, and what they may do on this request. */
-export interface Principal {
-  kind: 'user' | 'api_key' | 'client';
-  /** user id, API key id, or client_id */
-  id: string;
-  /** The user behind a user token or an API key. */
-  userId?: string;
-  permissions: ReadonlySet<string>;
-  actor: Actor;
-}
+import { checkApiKey } from '../services/api-key-check.js';
+import type { Principal } from '../services/principal.js';
+import { insufficientScope, invalidToken } from '../services/errors.js';
+import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../services/management-api.js';
 
 export interface AuthDeps {
   db: Database;

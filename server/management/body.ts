@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { ApiError, invalidRequest } from './errors.js';
+import { ApiError, invalidRequest } from '../services/errors.js';
 
 const LIMIT = 64 * 1024;
 

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ArtifactRouting } from '../oidc/adapter.js';
 import type { KeyRing } from '../oidc/keyring.js';
 import type { RotationResult } from '../oidc/key-rotation.js';
-import type { Actor } from './audit.js';
+import type { Actor } from '../services/audit.js';
 import { authenticate } from './authenticate.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { apiRoutes } from './routes/apis.js';

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ArtifactStore, Payload } from '../../adapters/contract.js';
-import { AlreadyConsumedError, UnstorableValueError } from '../../adapters/errors.js';
+import { AlreadyConsumedError, UnstorableValueError } from '../db/errors.js';
 import { digest } from '../crypto/tokens.js';
 
 /** Kept in Postgres whatever else is configured: they outlive a Redis restart. */

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.js';
 import { digest, digestsEqual, randomToken } from '../crypto/tokens.js';
 import { type ClientRecord, findClient } from '../store/clients.js';
 import { ipAllowed } from '../net/ip-allowlist.js';
-import { isOidcScope } from './scopes.js';
+import { isOidcScope } from '../services/scope-names.js';
 
 /**
  * Client metadata properties we add to what oidc-provider knows (RFC 7591 §2 allows extensions).

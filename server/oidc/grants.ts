@@ -1,8 +1,8 @@
 import type { KoaContextWithOIDC, Grant } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { findConsent, saveConsent } from '../store/consents.js';
-import { CONSOLE_CLIENT_ID } from '../console/client.js';
-import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../management/scopes.js';
+import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
+import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../services/management-api.js';
 
 /**
  * Finds the grant an authorization request can use without asking the user again: the one just

@@ -1,12 +1,12 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { jwtVerify } from 'jose';
 import type { Database } from '../db/database.js';
-import { checkApiKey } from '../management/api-key-check.js';
+import { checkApiKey } from '../services/api-key-check.js';
 import { findApiByIdentifier } from '../store/apis.js';
 import { findClient } from '../store/clients.js';
 import { permissionsOfUser } from '../store/roles.js';
 import { findUserById } from '../store/users.js';
-import { keyGrants } from './key-scopes.js';
+import { keyGrants } from '../services/key-scopes.js';
 import type { KeyRing } from './keyring.js';
 
 /**

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import type { Database, Queryable } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
-import { type Actor, recordAudit } from '../management/audit.js';
+import { type Actor, recordAudit } from '../services/audit.js';
 import {
   KEYS_LOCK,
   KEY_FOR_ALG,

@@ -1,7 +1,7 @@
 import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { findApiByIdentifier, findApisByScopes, type Api } from '../store/apis.js';
-import { isOidcScope, splitScope } from './scopes.js';
+import { isOidcScope, splitScope } from '../services/scope-names.js';
 import { permissionsOfUser } from '../store/roles.js';
 
 /** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */

@@ -1,10 +1,10 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/database.js';
-import { checkApiKey } from '../management/api-key-check.js';
+import { checkApiKey } from '../services/api-key-check.js';
 import { findApiByIdentifier, findApisByScopes } from '../store/apis.js';
-import { keyGrants, keyScopesAt } from './key-scopes.js';
-import { splitScope } from './scopes.js';
+import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
+import { splitScope } from '../services/scope-names.js';
 
 /**
  * RFC 8693 token exchange: an API key (the subject token) for a short-lived RFC 9068 JWT access

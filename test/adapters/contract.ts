@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { ArtifactStore, Payload } from '../../adapters/contract.js';
-import { AlreadyConsumedError } from '../../adapters/errors.js';
+import { AlreadyConsumedError } from '../../server/db/errors.js';
 
 /**
  * One behaviour for every ArtifactStore (adapters/contract.ts): each backend's test file calls this

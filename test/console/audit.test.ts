@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MANAGEMENT_SCOPES } from '../../server/management/permissions.js';
+import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ADMIN, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
 

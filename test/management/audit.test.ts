@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { recordAudit } from '../../server/management/audit.js';
+import { recordAudit } from '../../server/services/audit.js';
 import { parseIsoInstant } from '../../server/management/routes/audit.js';
 import { createApiKey, createUser } from '../../server/cli/operations.js';
 import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { managementRouter } from '../../server/management/router.js';
-import { MANAGEMENT_SCOPES } from '../../server/management/scopes.js';
+import { MANAGEMENT_SCOPES } from '../../server/services/management-api.js';
 import { baseSeed } from '../support/fixtures.js';
 import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, type TestServer } from '../support/server.js';

@@ -1,4 +1,4 @@
-import { MANAGEMENT_SCOPES } from '../../../server/management/permissions.js';
+import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
 import type { Api } from '../types.js';
 
 export interface ScopeGroup {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { MANAGEMENT_SCOPES } from '../../../server/management/permissions.js';
+import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
 import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';

@@ -1,4 +1,4 @@
-import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../scopes.js';
+import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../../services/management-api.js';
 import { SCHEMAS, type Schema, page, ref } from './schemas.js';
 
 /**

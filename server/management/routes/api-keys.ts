@@ -1,8 +1,8 @@
 import { readJson } from '../body.js';
 import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
-import { createApiKey, createApiKeySchema, deleteApiKey, getApiKey, listApiKeys, updateApiKey, updateApiKeySchema } from '../services/api-keys.js';
-import { queryString } from '../validation.js';
+import { createApiKey, createApiKeySchema, deleteApiKey, getApiKey, listApiKeys, updateApiKey, updateApiKeySchema } from '../../services/api-keys.js';
+import { queryString } from '../../services/validation.js';
 
 /** API keys: long-lived bearer credentials of a user, for scripts and server-to-server calls. */
 export const apiKeyRoutes: RouteGroup = (router, { db }) => {

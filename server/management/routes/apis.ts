@@ -1,8 +1,8 @@
 import { readJson } from '../body.js';
 import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
-import { createApi, createApiSchema, deleteApi, getApi, listApis, updateApi, updateApiSchema } from '../services/apis.js';
-import { queryString } from '../validation.js';
+import { createApi, createApiSchema, deleteApi, getApi, listApis, updateApi, updateApiSchema } from '../../services/apis.js';
+import { queryString } from '../../services/validation.js';
 
 /** Registered APIs (resource servers, RFC 8707) and the scopes they define. */
 export const apiRoutes: RouteGroup = (router, { db }) => {

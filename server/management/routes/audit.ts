@@ -1,6 +1,6 @@
 import { requires } from '../authenticate.js';
-import { invalidRequest } from '../errors.js';
-import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
+import { invalidRequest } from '../../services/errors.js';
+import { decodeCursor, pageOf, parseLimit } from '../../services/pagination.js';
 import type { RouteGroup } from '../router.js';
 
 /** One audit event as the API shows it. */

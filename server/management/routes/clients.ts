@@ -4,8 +4,8 @@ import type { RouteGroup } from '../router.js';
 import {
   createClient, createClientSchema, deleteClient, deleteClientSecret, getClient, listClients, listClientSecrets,
   rotateClientSecret, updateClient, updateClientSchema, DEFAULT_PREVIOUS_EXPIRES_IN,
-} from '../services/clients.js';
-import { expiresIn, queryString } from '../validation.js';
+} from '../../services/clients.js';
+import { expiresIn, queryString } from '../../services/validation.js';
 import { z } from 'zod';
 
 const rotateSchema = z.strictObject({ previous_expires_in: expiresIn.optional() });

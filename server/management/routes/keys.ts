@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listKeys } from '../../oidc/key-rotation.js';
 import { principalOf, requires } from '../authenticate.js';
 import { readJson, validate } from '../body.js';
-import { decodeCursor, encodeCursor, parseLimit } from '../pagination.js';
+import { decodeCursor, encodeCursor, parseLimit } from '../../services/pagination.js';
 import type { RouteGroup } from '../router.js';
 
 /** Longest activation delay a caller may ask for: a week, as for KEY_ACTIVATION_DELAY. */

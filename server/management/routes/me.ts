@@ -1,6 +1,6 @@
 import { principalOf } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
-import { getUser } from '../services/users.js';
+import { getUser } from '../../services/users.js';
 
 /**
  * Who the caller is and what this credential may do right now: the permissions its scopes and the

@@ -1,7 +1,7 @@
 import { readJson } from '../body.js';
 import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
-import { createRole, createRoleSchema, deleteRole, getRole, listAllRoles, updateRole, updateRoleSchema } from '../services/roles.js';
+import { createRole, createRoleSchema, deleteRole, getRole, listAllRoles, updateRole, updateRoleSchema } from '../../services/roles.js';
 
 /** Roles: named sets of permissions. /user-roles lists the same roles (the name the issue uses). */
 export const roleRoutes: RouteGroup = (router, { db }) => {

@@ -1,8 +1,8 @@
 import { readJson } from '../body.js';
 import { principalOf, requires } from '../authenticate.js';
 import type { RouteGroup } from '../router.js';
-import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema } from '../services/users.js';
-import { queryString } from '../validation.js';
+import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema } from '../../services/users.js';
+import { queryString } from '../../services/validation.js';
 
 /** Local user accounts and their roles. */
 export const userRoutes: RouteGroup = (router, { db }) => {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import { MANAGEMENT_SCOPES } from '../management/scopes.js';
+import { MANAGEMENT_SCOPES } from './management-api.js';
 
 /** The admin console signs in as this public client (authorization code + PKCE, RFC 7636). */
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';

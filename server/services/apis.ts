@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Database, Queryable } from '../../db/database.js';
-import type { ApiScope } from '../../store/apis.js';
-import { type Actor, recordAudit } from '../audit.js';
-import { ApiError, conflict, forbidden, invalidRequest, notFound } from '../errors.js';
-import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
-import { scopeName } from '../validation.js';
+import type { Database, Queryable } from '../db/database.js';
+import type { ApiScope } from '../store/apis.js';
+import { type Actor, recordAudit } from './audit.js';
+import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import { scopeName } from './validation.js';
 
 const scopeEntry = z.union([scopeName, z.strictObject({ name: scopeName, description: z.string().max(300).optional() })]);
 const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {

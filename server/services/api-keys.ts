@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import type { Database, Queryable } from '../../db/database.js';
-import { issueCredential } from '../../crypto/credentials.js';
-import { isOidcScope } from '../../oidc/scopes.js';
-import { type ApiKeyRow, toApiKey } from '../../store/api-keys.js';
-import { permissionsOfUser } from '../../store/roles.js';
-import { findUserById } from '../../store/users.js';
-import type { Principal } from '../authenticate.js';
-import { recordAudit } from '../audit.js';
-import { forbidden, insufficientScope, invalidRequest, notFound } from '../errors.js';
-import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
-import { environment, expiresIn, expiryDate, ipAllowlist, iso, scopeName } from '../validation.js';
+import type { Database, Queryable } from '../db/database.js';
+import { issueCredential } from '../crypto/credentials.js';
+import { isOidcScope } from './scope-names.js';
+import { type ApiKeyRow, toApiKey } from '../store/api-keys.js';
+import { permissionsOfUser } from '../store/roles.js';
+import { findUserById } from '../store/users.js';
+import type { Principal } from './principal.js';
+import { recordAudit } from './audit.js';
+import { forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
+import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import { environment, expiresIn, expiryDate, ipAllowlist, iso, scopeName } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
 const scopes = z.array(scopeName).min(1).max(200).transform((s) => [...new Set(s)]);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Database, Queryable } from '../../db/database.js';
-import { findRole, listRoles, type Role } from '../../store/roles.js';
-import { type Actor, recordAudit } from '../audit.js';
-import { conflict, forbidden, notFound } from '../errors.js';
-import { scopeName } from '../validation.js';
+import type { Database, Queryable } from '../db/database.js';
+import { findRole, listRoles, type Role } from '../store/roles.js';
+import { type Actor, recordAudit } from './audit.js';
+import { conflict, forbidden, notFound } from './errors.js';
+import { scopeName } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
 const permissions = z.array(scopeName).max(500).transform((p) => [...new Set(p)]);

@@ -1,7 +1,7 @@
-import type { Queryable } from '../../db/database.js';
-import { isOidcScope } from '../../oidc/scopes.js';
-import { findApisByScopes } from '../../store/apis.js';
-import { invalidRequest } from '../errors.js';
+import type { Queryable } from '../db/database.js';
+import { isOidcScope } from './scope-names.js';
+import { findApisByScopes } from '../store/apis.js';
+import { invalidRequest } from './errors.js';
 
 /**
  * Every non-identity scope must be defined by a registered API: an unknown one is refused, naming

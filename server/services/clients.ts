@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Database, Queryable } from '../../db/database.js';
-import { issueCredential } from '../../crypto/credentials.js';
-import { isOidcScope, splitScope } from '../../oidc/scopes.js';
-import { type ClientMetadata, type ClientRecord, findClient, findClients } from '../../store/clients.js';
-import { type Actor, recordAudit } from '../audit.js';
-import { ApiError, conflict, forbidden, invalidRequest, notFound } from '../errors.js';
-import { decodeCursor, type Page, pageOf, parseLimit } from '../pagination.js';
-import { MANAGEMENT_SCOPES } from '../scopes.js';
-import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from '../validation.js';
+import type { Database, Queryable } from '../db/database.js';
+import { issueCredential } from '../crypto/credentials.js';
+import { isOidcScope, splitScope } from './scope-names.js';
+import { type ClientMetadata, type ClientRecord, findClient, findClients } from '../store/clients.js';
+import { type Actor, recordAudit } from './audit.js';
+import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import { decodeCursor, type Page, pageOf, parseLimit } from './pagination.js';
+import { MANAGEMENT_SCOPES } from './management-api.js';
+import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;

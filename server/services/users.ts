@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Database, Queryable } from '../../db/database.js';
-import { hashPassword } from '../../crypto/passwords.js';
-import { rolesOfUser, setUserRoles } from '../../store/roles.js';
-import { type Actor, recordAudit } from '../audit.js';
-import { conflict, forbidden, invalidRequest, notFound } from '../errors.js';
-import { decodeCursor, pageOf, parseLimit } from '../pagination.js';
+import type { Database, Queryable } from '../db/database.js';
+import { hashPassword } from '../crypto/passwords.js';
+import { rolesOfUser, setUserRoles } from '../store/roles.js';
+import { type Actor, recordAudit } from './audit.js';
+import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 
 const roleList = z.array(z.string().max(63)).max(50).transform((r) => [...new Set(r)]);
 

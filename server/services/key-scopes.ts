@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import type { VerifiedApiKey } from '../management/api-key-check.js';
+import type { VerifiedApiKey } from './api-key-check.js';
 import { findApisByScopes, type Api } from '../store/apis.js';
 
 /** What an API key may do at one API right now. */
