@@ -22,12 +22,31 @@ export interface ArtifactStore {
   destroy(model: string, id: string): Promise<void>;
   /** Removes every artifact of this model that belongs to the grant. */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /**
+   * Removes every artifact of this model issued to the client (payload.clientId) and returns how many:
+   * what revoking a client takes away (RFC 6749 §10.4, RFC 7009 §2.1).
+   */
+  revokeByClientId(model: string, clientId: string): Promise<number>;
+  /**
+   * Removes every artifact of this model that acts for the account (payload.accountId) and returns
+   * how many: what deactivating a user or changing their password takes away (OWASP ASVS 3.3.3).
+   */
+  revokeByAccountId(model: string, accountId: string): Promise<number>;
 }
 
+/** The payload fields revocation looks artifacts up by. */
+export type OwnerField = 'clientId' | 'accountId';
+
 /** The fields of a payload the stores index on. */
-export function indexFields(payload: Payload): { grantId?: string; uid?: string; userCode?: string } {
+export function indexFields(payload: Payload): { grantId?: string; uid?: string; userCode?: string; clientId?: string; accountId?: string } {
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  return { grantId: str(payload.grantId), uid: str(payload.uid), userCode: str(payload.userCode) };
+  return {
+    grantId: str(payload.grantId),
+    uid: str(payload.uid),
+    userCode: str(payload.userCode),
+    clientId: str(payload.clientId),
+    accountId: str(payload.accountId),
+  };
 }
 
 export const epochNow = () => Math.floor(Date.now() / 1000);

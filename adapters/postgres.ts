@@ -1,6 +1,6 @@
 import type { Queryable } from '../server/db/database.js';
 import { AlreadyConsumedError } from '../server/db/errors.js';
-import { type ArtifactStore, type Payload, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, epochNow, indexFields } from './contract.js';
 
 interface Row {
   payload: Payload;
@@ -76,6 +76,21 @@ export class PostgresArtifactStore implements ArtifactStore {
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
     await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND grant_id = $2', [model, grantId]);
+  }
+
+  revokeByClientId(model: string, clientId: string): Promise<number> {
+    return this.revokeByOwner(model, 'clientId', clientId);
+  }
+
+  revokeByAccountId(model: string, accountId: string): Promise<number> {
+    return this.revokeByOwner(model, 'accountId', accountId);
+  }
+
+  // Backed by the expression indexes of migration 002 for the models that live here durably.
+  private async revokeByOwner(model: string, field: OwnerField, value: string): Promise<number> {
+    const column = field === 'clientId' ? "payload->>'clientId'" : "payload->>'accountId'";
+    const { rowCount } = await this.db.query(`DELETE FROM oidc_artifacts WHERE model = $1 AND ${column} = $2`, [model, value]);
+    return rowCount;
   }
 
   /** Deletes rows past their expiry; run now and then, since Postgres has no TTL of its own. */

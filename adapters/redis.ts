@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AlreadyConsumedError, StorageUnavailableError, isConnectionError } from '../server/db/errors.js';
-import { type ArtifactStore, type Payload, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, epochNow, indexFields } from './contract.js';
 
 /**
  * Marks an artifact consumed if it exists and is not consumed yet. Returns 1 when this call consumed
@@ -12,12 +12,12 @@ return redis.call('hsetnx', KEYS[1], 'consumed', ARGV[1])
 `;
 
 /**
- * Adds an artifact to its grant's index set and keeps the set alive as long as its longest-lived
+ * Adds an artifact to an index set (its grant's, its client's, its account's) and keeps the set alive as long as its longest-lived
  * member: a member without expiry makes the set persistent, and a later member with a TTL must not
  * give it one (EXPIRE NX cannot tell "no TTL yet" from "persistent on purpose", so this is a script).
  * KEYS[1] the set; ARGV[1] the artifact id; ARGV[2] its TTL in seconds, 0 for none.
  */
-const INDEX_GRANT = `
+const INDEX = `
 local existed = redis.call('exists', KEYS[1])
 local ttl = redis.call('ttl', KEYS[1])
 redis.call('sadd', KEYS[1], ARGV[1])
@@ -31,24 +31,29 @@ return 1
 `;
 
 /**
- * Deletes the members of a grant index that still belong to the grant. A member replaced since it was
- * indexed (upsert with another grantId) is left alone, as it is in Postgres. Decoding in the script
- * keeps the check and the delete atomic. It touches keys it computes (one Redis, not a cluster, as
- * the multi-key commands of this store already assume).
- * KEYS[1] the set; ARGV[1] the key prefix of the model's artifacts; ARGV[2] the grant id.
+ * Deletes the members of an index set that still belong to what it indexes (payload[ARGV[3]] equals
+ * ARGV[2]). A member replaced since it was indexed (upsert with another grantId) is left alone, as it
+ * is in Postgres. Decoding in the script keeps the check and the delete atomic. It touches keys it
+ * computes (one Redis, not a cluster, as the multi-key commands of this store already assume).
+ * KEYS[1] the set; ARGV[1] the key prefix of the model's artifacts; ARGV[2] the value; ARGV[3] the
+ * payload field. Returns how many artifacts it deleted.
  */
-const REVOKE_GRANT = `
+const REVOKE_INDEXED = `
 local ids = redis.call('smembers', KEYS[1])
+local deleted = 0
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   local raw = redis.call('hget', key, 'payload')
   if raw then
     local ok, payload = pcall(cjson.decode, raw)
-    if ok and type(payload) == 'table' and payload['grantId'] == ARGV[2] then redis.call('del', key) end
+    if ok and type(payload) == 'table' and payload[ARGV[3]] == ARGV[2] then
+      redis.call('del', key)
+      deleted = deleted + 1
+    end
   end
 end
 redis.call('del', KEYS[1])
-return #ids
+return deleted
 `;
 
 /** Short-lived artifacts in Redis hashes ({payload, consumed}) that expire with the artifact. */
@@ -64,6 +69,9 @@ export class RedisArtifactStore implements ArtifactStore {
   }
   private grantKey(model: string, grantId: string) {
     return `${this.prefix}grant:${model}:${grantId}`;
+  }
+  private ownerKey(model: string, field: OwnerField, value: string) {
+    return `${this.prefix}${field === 'clientId' ? 'client' : 'account'}:${model}:${value}`;
   }
   private uidKey(model: string, uid: string) {
     return `${this.prefix}uid:${model}:${uid}`;
@@ -83,11 +91,14 @@ export class RedisArtifactStore implements ArtifactStore {
 
   async upsert(model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
     const key = this.key(model, id);
-    const { grantId, uid, userCode } = indexFields(payload);
+    const { grantId, uid, userCode, clientId, accountId } = indexFields(payload);
     const multi = this.redis.multi().del(key).hset(key, 'payload', JSON.stringify(payload));
     const expire = (k: string) => (expiresIn ? multi.expire(k, expiresIn) : multi.persist(k));
     expire(key);
-    if (grantId) multi.eval(INDEX_GRANT, 1, this.grantKey(model, grantId), id, String(expiresIn ?? 0));
+    const ttl = String(expiresIn ?? 0);
+    if (grantId) multi.eval(INDEX, 1, this.grantKey(model, grantId), id, ttl);
+    if (clientId) multi.eval(INDEX, 1, this.ownerKey(model, 'clientId', clientId), id, ttl);
+    if (accountId) multi.eval(INDEX, 1, this.ownerKey(model, 'accountId', accountId), id, ttl);
     if (uid) {
       multi.set(this.uidKey(model, uid), id);
       expire(this.uidKey(model, uid));
@@ -141,6 +152,19 @@ export class RedisArtifactStore implements ArtifactStore {
   }
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
-    await this.call(() => this.redis.eval(REVOKE_GRANT, 1, this.grantKey(model, grantId), this.key(model, ''), grantId));
+    await this.call(() => this.redis.eval(REVOKE_INDEXED, 1, this.grantKey(model, grantId), this.key(model, ''), grantId, 'grantId'));
+  }
+
+  revokeByClientId(model: string, clientId: string): Promise<number> {
+    return this.revokeByOwner(model, 'clientId', clientId);
+  }
+
+  revokeByAccountId(model: string, accountId: string): Promise<number> {
+    return this.revokeByOwner(model, 'accountId', accountId);
+  }
+
+  private async revokeByOwner(model: string, field: OwnerField, value: string): Promise<number> {
+    const deleted = await this.call(() => this.redis.eval(REVOKE_INDEXED, 1, this.ownerKey(model, field, value), this.key(model, ''), value, field));
+    return Number(deleted);
   }
 }

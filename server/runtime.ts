@@ -83,13 +83,14 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   const durable = new PostgresArtifactStore(db);
   const routing: ArtifactRouting = { durable, shortLived: redis ? new RedisArtifactStore(redis) : durable };
 
+  // The Management API first: a seed's roles and clients may name its permissions.
+  await ensureManagementApi(db, config.issuer);
+  await ensureConsoleClient(db, config.issuer);
+
   if (config.seedFile) {
     const counts = await applySeed(db, readSeedFile(config.seedFile));
     logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
   }
-
-  await ensureManagementApi(db, config.issuer);
-  await ensureConsoleClient(db, config.issuer);
   const sealer = createSealer(config.keyEncryptionSecret);
   const keys = new KeyRing(db, sealer);
   const keyMaintenance = new KeyMaintenance({

@@ -268,9 +268,9 @@ describe('gatehouse CLI', function () {
       expect(test.json).to.include({ environment: 'test', token_endpoint_auth_method: 'none' });
 
       for (const [args, message] of [
-        [['--scope', 'nothing:here'], 'nothing:here: no registered API defines this scope'],
+        [['--scope', 'nothing:here'], 'nothing:here is not a scope of any registered API'],
         [['--scope', 'openid'], 'identity scopes'],
-        [['--public'], 'client_credentials needs a confidential client'],
+        [['--public'], 'a public client (token_endpoint_auth_method "none") can only use authorization_code and refresh_token'],
         [['--ip-allowlist', '10.0.0.0/33'], 'prefix length'],
         [['--client-id', 'svc-orders'], 'already exists'],
         [['--expires-in', 'forever'], '--expires-in'],
@@ -338,7 +338,7 @@ describe('gatehouse CLI', function () {
         const events = await api.get('/audit-events?type=client.created');
         expect(events.status).to.equal(200);
         const created = events.body.data.find((e: { target: { id: string } }) => e.target.id === client.client_id);
-        expect(created.actor).to.deep.equal({ type: 'system', id: null, ip: null });
+        expect(created.actor).to.deep.equal({ type: 'system', id: 'cli', ip: null });
       });
 
       const revoked = await run(['clients', 'revoke', client.client_id, '--json']);
@@ -346,7 +346,7 @@ describe('gatehouse CLI', function () {
       expect(revoked.json.client_id).to.equal(client.client_id);
       const again = await run(['clients', 'revoke', client.client_id, '--json']);
       expect(again.code).to.equal(1);
-      expect(JSON.parse(again.stderr).error_description).to.include('no client');
+      expect(JSON.parse(again.stderr).error_description).to.include(`client ${client.client_id} not found`);
 
       await withServer(async (server) => {
         const token = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: ORDERS_API }, { authorization: basic(client.client_id, client.client_secret) });

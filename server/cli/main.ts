@@ -1,34 +1,46 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createSealer } from '../crypto/seal.js';
 import type { Database } from '../db/database.js';
 import { createEmbeddedDatabase } from '../db/embedded.js';
-import { migrate, readMigrations } from '../db/migrate.js';
+import { migrate, pendingMigrations, readMigrations } from '../db/migrate.js';
 import { createPostgresDatabase } from '../db/postgres.js';
-import { SYSTEM } from '../services/audit.js';
 import { projectPath } from '../paths.js';
-import { listKeys, rotateSigningKeys } from '../oidc/key-rotation.js';
-import { MAX_ACTIVATE_IN } from '../management/routes/keys.js';
+import { createApiKey, createApiKeySchema } from '../services/api-keys.js';
+import { createClient, createClientSchema, deleteClient, listEveryClient } from '../services/clients.js';
+import { ApiError } from '../services/errors.js';
+import { ensureManagementApi } from '../services/management-api.js';
+import { systemPrincipal } from '../services/principal.js';
+import { MAX_ACTIVATE_IN, listKeys, rotateSigningKeys } from '../services/signing-keys.js';
+import { createUser, createUserSchema } from '../services/users.js';
 import { SeedError, applySeed, readSeedFile } from '../seed.js';
 import { type OptionSpecs, UsageError, describeOptions, parseArgs, parseDuration } from './args.js';
-import {
-  type CreateApiKeyInput,
-  type CreateClientInput,
-  OperationError,
-  createApiKey,
-  createClient,
-  createUser,
-  listClients,
-  revokeClient,
-} from './operations.js';
+import { z } from 'zod';
 
 /**
  * `gatehouse <command>`: operator commands on the configured database (DATABASE_URL, or the
  * embedded database in DATA_DIR), read from the same environment as the server. Output is text for
  * people or, with --json, one JSON document on stdout for scripts. Exit codes: 0 done, 1 failed,
  * 2 the command line was wrong.
+ *
+ * Every command that changes something calls the same service as the Management API (services/),
+ * with the same schema and checks, acting as the system: the operator holds everything, and the audit
+ * log records the actor as system:cli.
  */
+
+/** What the operator's tools act as. */
+const CLI = systemPrincipal('cli');
+
+/** A request body the service's schema checks, as the Management API would; its first problem is the error. */
+function checked<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new ApiError(400, 'invalid_request', `${issue.path.join('.') || 'input'}: ${issue.message}`);
+}
+
 
 interface Context {
   config: Config;
@@ -111,7 +123,7 @@ const COMMANDS: Command[] = [
     async run({ db, positional }) {
       const file = resolve(positional[0]);
       const seed = readSeedFile(file, 'seed file');
-      return { file, ...(await applySeed(db, seed, { audit: { actor: SYSTEM, source: file } })) };
+      return { file, ...(await applySeed(db, seed, { audit: { source: file } })) };
     },
     text: (r: { file: string; apis: number; roles: number; users: number; clients: number }) =>
       `applied ${r.file}: ${r.apis} API(s), ${r.roles} role(s), ${r.users} user(s), ${r.clients} client(s)`,
@@ -140,19 +152,20 @@ const COMMANDS: Command[] = [
         throw new UsageError('--auth-method is client_secret_basic or client_secret_post (use --public for none)');
       }
       if (method && options.public) throw new UsageError('--public and --auth-method exclude each other');
+      const clientId = str(options['client-id']);
       return {
-        clientId: str(options['client-id']),
-        name: str(options.name),
-        grantTypes: list(options['grant-type']).length ? list(options['grant-type']) : ['client_credentials'],
-        redirectUris: list(options['redirect-uri']),
-        scope: list(options.scope),
-        authMethod: options.public ? 'none' : ((method ?? 'client_secret_basic') as 'client_secret_basic' | 'client_secret_post'),
+        ...(clientId ? { client_id: clientId } : {}),
+        client_name: str(options.name) ?? clientId ?? 'Created with the CLI',
+        grant_types: list(options['grant-type']).length ? list(options['grant-type']) : ['client_credentials'],
+        redirect_uris: list(options['redirect-uri']),
+        scope: [...new Set(list(options.scope))].join(' '),
+        token_endpoint_auth_method: options.public ? 'none' : (method ?? 'client_secret_basic'),
         environment: environmentOf(options.environment),
-        expiresIn: durationOption(options, 'expires-in'),
-        ipAllowlist: list(options['ip-allowlist']),
-      } satisfies CreateClientInput;
+        expires_in: durationOption(options, 'expires-in'),
+        ip_allowlist: list(options['ip-allowlist']),
+      };
     },
-    run: ({ db, input }) => createClient(db, input, SYSTEM),
+    run: ({ db, input }) => createClient(db, checked(createClientSchema, input), CLI),
     text: (r) =>
       fields(r, ['client_id', 'client_name', 'grant_types', 'scope', 'environment', 'expires_at', 'ip_allowlist', 'client_secret']) +
       (r.client_secret ? SHOWN_ONCE('client_secret') : ''),
@@ -163,7 +176,7 @@ const COMMANDS: Command[] = [
     options: {},
     positional: 0,
     needsSchema: true,
-    run: ({ db }) => listClients(db),
+    run: ({ db }) => listEveryClient(db),
     text: (rows) => table(rows, ['client_id', 'client_name', 'environment', 'enabled', 'grant_types', 'scope', 'secrets', 'created_at', 'expires_at', 'last_used_at']),
   },
   {
@@ -173,7 +186,7 @@ const COMMANDS: Command[] = [
     options: {},
     positional: 1,
     needsSchema: true,
-    run: ({ db, positional }) => revokeClient(db, positional[0], SYSTEM),
+    run: ({ db, positional }) => deleteClient(db, positional[0], CLI),
     text: (r: { client_id: string; revoked_artifacts: number }) => `revoked ${r.client_id} (${r.revoked_artifacts} grant(s) and refresh token(s) revoked)`,
   },
   {
@@ -188,8 +201,12 @@ const COMMANDS: Command[] = [
     positional: 0,
     needsSchema: true,
     async run({ db, options, stdin }) {
-      const password = options['password-stdin'] ? stdin().replace(/\r?\n$/, '') : undefined;
-      return createUser(db, { email: str(options.email)!, name: str(options.name)!, password, roles: list(options.role) }, SYSTEM);
+      // No password: one is generated and printed once, so the operator can hand it over.
+      const generated = options['password-stdin'] ? undefined : randomBytes(18).toString('base64url');
+      const password = options['password-stdin'] ? stdin().replace(/\r?\n$/, '') : generated;
+      const input = checked(createUserSchema, { email: str(options.email), name: str(options.name), password, roles: list(options.role) });
+      const user = await createUser(db, input, CLI);
+      return generated ? { ...user, password: generated } : user;
     },
     text: (r) => fields(r, ['id', 'email', 'name', 'roles', 'password']) + (r.password ? SHOWN_ONCE('password') : ''),
   },
@@ -207,16 +224,15 @@ const COMMANDS: Command[] = [
     },
     positional: 0,
     needsSchema: true,
-    input: (options) =>
-      ({
-        user: str(options.user)!,
-        name: str(options.name)!,
-        scopes: list(options.scope),
-        environment: environmentOf(options.environment),
-        expiresIn: durationOption(options, 'expires-in'),
-        ipAllowlist: list(options['ip-allowlist']),
-      }) satisfies CreateApiKeyInput,
-    run: ({ db, input }) => createApiKey(db, input, SYSTEM),
+    input: (options) => ({
+      user_id: str(options.user)!,
+      name: str(options.name)!,
+      scopes: list(options.scope),
+      environment: environmentOf(options.environment),
+      expires_in: durationOption(options, 'expires-in'),
+      ip_allowlist: list(options['ip-allowlist']),
+    }),
+    run: ({ db, input }) => createApiKey(db, checked(createApiKeySchema, input), CLI),
     text: (r) => fields(r, ['id', 'name', 'user_id', 'scopes', 'environment', 'expires_at', 'key']) + SHOWN_ONCE('key'),
   },
   {
@@ -235,7 +251,7 @@ const COMMANDS: Command[] = [
       return Number(raw);
     },
     async run({ db, config, input }) {
-      const result = await rotateSigningKeys(db, createSealer(config.keyEncryptionSecret), { activateIn: input, actor: SYSTEM, reason: 'manual' });
+      const result = await rotateSigningKeys(db, createSealer(config.keyEncryptionSecret), { activateIn: input, actor: CLI.actor, reason: 'manual' });
       return result!;
     },
     text: (r: { keys: { kid: string; kty: string; activates_at: string }[]; retiring: string[] }) =>
@@ -299,15 +315,8 @@ async function openDatabase(config: Config): Promise<Database> {
 }
 
 async function checkSchema(db: Database): Promise<void> {
-  const known = readMigrations().map((m) => m.version);
-  let applied: string[] = [];
-  try {
-    applied = (await db.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version);
-  } catch {
-    /* no table yet: nothing applied */
-  }
-  const pending = known.filter((v) => !applied.includes(v));
-  if (pending.length) throw new OperationError(`the database schema is not up to date (${pending.length} pending migration(s)): run 'gatehouse migrate' first`);
+  const pending = await pendingMigrations(db);
+  if (pending.length) throw new Error(`the database schema is not up to date (${pending.length} pending migration(s)): run 'gatehouse migrate' first`);
 }
 
 interface Io {
@@ -384,13 +393,18 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   let db: Database | undefined;
   try {
     db = await openDatabase(config);
-    if (command.needsSchema) await checkSchema(db);
+    if (command.needsSchema) {
+      await checkSchema(db);
+      // As a starting server does: seeds, roles and keys may name the Management API's permissions.
+      await ensureManagementApi(db, config.issuer);
+    }
     const result = await command.run({ config, db, positional: parsed.positional, options: parsed.options, input, stdin: io.stdin });
     io.out(json ? `${JSON.stringify(result, null, 2)}\n` : `${command.text(result)}\n`);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) return failWith(2, 'usage', err.message, `Run 'gatehouse ${command.path.join(' ')} --help'.`);
-    if (err instanceof OperationError || err instanceof SeedError) return failWith(1, 'failed', err.message);
+    if (err instanceof ApiError) return failWith(1, 'failed', err.error_description);
+    if (err instanceof SeedError) return failWith(1, 'failed', err.message);
     // Anything else (the database unreachable, a bug) is reported by message only: no stack, and
     // nothing from the request such as a password.
     return failWith(1, 'failed', err instanceof Error ? err.message : String(err));

@@ -23,3 +23,20 @@ export interface Database extends Queryable {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A transaction seen as a Database, so that several operations that each open a transaction (the
+ * services) run as one: theirs join this one, and everything commits or rolls back together (the
+ * seed file is applied whole or not at all).
+ */
+export function joinTransaction(db: Database, tx: Queryable): Database {
+  return {
+    kind: db.kind,
+    query: (text, params) => tx.query(text, params),
+    exec: (sql) => tx.exec(sql),
+    transaction: (fn) => fn(tx),
+    withAdvisoryLock: (_key, fn) => fn(tx),
+    ping: () => db.ping(),
+    close: () => Promise.reject(new Error('a joined transaction is closed by its owner')),
+  };
+}

@@ -60,3 +60,14 @@ export async function migrate(db: Database, migrations = readMigrations()): Prom
     return done;
   });
 }
+
+/** Versions known to this build that the database has not applied (all of them on an empty one). */
+export async function pendingMigrations(db: Database, migrations = readMigrations()): Promise<string[]> {
+  let applied = new Set<string>();
+  try {
+    applied = new Set((await db.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+  } catch {
+    /* no table yet: nothing applied */
+  }
+  return migrations.map((m) => m.version).filter((v) => !applied.has(v));
+}

@@ -3,10 +3,8 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Database } from '../db/database.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import type { KeyRing } from '../oidc/keyring.js';
-import { findClient } from '../store/clients.js';
-import { permissionsOfUser } from '../store/roles.js';
-import { findUserById } from '../store/users.js';
 import { checkApiKey } from '../services/api-key-check.js';
+import { apiKeyPrincipal, principalForAccessToken } from '../services/credentials.js';
 import type { Principal } from '../services/principal.js';
 import { insufficientScope, invalidToken } from '../services/errors.js';
 import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../services/management-api.js';
@@ -16,9 +14,6 @@ export interface AuthDeps {
   issuer: string;
   keys: KeyRing;
 }
-
-const intersect = (a: Iterable<string>, b: ReadonlySet<string>) => new Set([...a].filter((x) => b.has(x)));
-const managementOnly = (scopes: Iterable<string>) => [...scopes].filter((s) => s in MANAGEMENT_SCOPES);
 
 async function fromJwt(deps: AuthDeps, token: string, ip: string): Promise<Principal> {
   let payload;
@@ -37,33 +32,15 @@ async function fromJwt(deps: AuthDeps, token: string, ip: string): Promise<Princ
   const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
   if (!sub || !clientId) throw invalidToken();
 
-  // The issuing client must still exist and be enabled: revocation reaches our own API at once.
-  const client = await findClient(deps.db, clientId);
-  if (!client || !client.enabled || (client.expiresAt && client.expiresAt.getTime() <= Date.now())) {
-    throw invalidToken('the client this token was issued to has been revoked');
-  }
-  if (sub === clientId) {
-    // Client credentials: what the client may be granted now bounds what the token still does.
-    const allowed = new Set((client.metadata.scope ?? '').split(' '));
-    return { kind: 'client', id: clientId, permissions: intersect(managementOnly(scopes), allowed), actor: { type: 'client', id: clientId, ip } };
-  }
-  const user = await findUserById(deps.db, sub);
-  if (!user || !user.active) throw invalidToken('the user this token was issued to is deactivated');
-  const roles = await permissionsOfUser(deps.db, user.id);
-  return { kind: 'user', id: user.id, userId: user.id, permissions: intersect(managementOnly(scopes), roles), actor: { type: 'user', id: user.id, ip } };
+  const principal = await principalForAccessToken(deps.db, { sub, clientId, scopes }, ip);
+  if ('refused' in principal) throw invalidToken(principal.refused);
+  return principal;
 }
 
 async function fromApiKey(deps: AuthDeps, presented: string, ip: string): Promise<Principal> {
   const result = await checkApiKey(deps.db, presented, ip);
   if (!result.ok) throw invalidToken(result.reason === 'unknown' ? 'the API key is not valid' : `the API key is ${result.reason.replace(/_/g, ' ')}`);
-  const { key, owner, rolePermissions } = result.value;
-  return {
-    kind: 'api_key',
-    id: key.id,
-    userId: owner.id,
-    permissions: intersect(managementOnly(key.scopes), rolePermissions),
-    actor: { type: 'api_key', id: key.id, ip },
-  };
+  return apiKeyPrincipal(result.value, ip);
 }
 
 /** RFC 6750 §2.1 bearer authentication for /api/v1: a JWT from this server, or an API key. */

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { ArtifactRouting } from '../oidc/adapter.js';
 import type { KeyRing } from '../oidc/keyring.js';
-import type { RotationResult } from '../oidc/key-rotation.js';
+import type { RotationResult } from '../services/signing-keys.js';
 import type { Actor } from '../services/audit.js';
 import { authenticate } from './authenticate.js';
 import { apiKeyRoutes } from './routes/api-keys.js';

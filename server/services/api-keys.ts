@@ -2,11 +2,15 @@ import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import { issueCredential } from '../crypto/credentials.js';
 import { isOidcScope } from './scope-names.js';
-import { type ApiKeyRow, toApiKey } from '../store/api-keys.js';
+import {
+  type ApiKeyRow, deleteApiKeyRow, findApiKeyRow, insertApiKey, listApiKeyRows, toApiKey, updateApiKeyFields,
+} from '../store/api-keys.js';
+import { enforcedScopes } from '../store/apis.js';
 import { permissionsOfUser } from '../store/roles.js';
-import { findUserById } from '../store/users.js';
+import { findUserByEmail, findUserById } from '../store/users.js';
 import type { Principal } from './principal.js';
 import { recordAudit } from './audit.js';
+import { assertMayActOnUser, assertMayConfer } from './delegation.js';
 import { forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, scopeName } from './validation.js';
@@ -54,7 +58,8 @@ export function serializeApiKey(r: ApiKeyRow) {
 
 /**
  * Whose keys the caller may manage. api-keys:write covers your own; someone else's also needs
- * users:write (administering users), so a developer manages only their own keys.
+ * users:write (administering users), so a developer manages only their own keys. The operator's
+ * tools name the owner (by id or email) and act as the system.
  */
 function ownerFor(principal: Principal, requested: string | undefined): string {
   if (requested && requested !== principal.userId) {
@@ -67,65 +72,72 @@ function ownerFor(principal: Principal, requested: string | undefined): string {
 
 /**
  * Scopes of APIs that enforce roles (the Management API always does) must be within what the owner's
- * roles allow, and within the creator's when a user makes a key for someone else: nobody hands out
- * more than they hold. Use is bounded by the owner's roles again on every call, so this is about
- * telling the caller now rather than handing out a key that silently does less.
+ * roles allow: a key that silently does less than it says helps nobody. Use is bounded by the owner's
+ * roles again on every call. What the caller may hand out is the delegation rule's to say.
  */
-async function checkWithinRoles(q: Queryable, ownerId: string, requested: string[], creatorId?: string) {
-  const { rows } = await q.query<{ name: string }>(
-    `SELECT s->>'name' AS name FROM apis, jsonb_array_elements(scopes) s WHERE enforce_roles AND s->>'name' = ANY($1::text[])`,
-    [requested],
-  );
-  if (!rows.length) return;
+async function checkWithinOwnersRoles(q: Queryable, ownerId: string, requested: string[]) {
+  const enforced = await enforcedScopes(q, requested);
+  if (!enforced.size) return;
   const allowed = await permissionsOfUser(q, ownerId);
-  const denied = rows.find((r) => !allowed.has(r.name));
-  if (denied) throw forbidden(`the key's owner may not hold ${denied.name}: their roles do not allow it`);
-  if (creatorId && creatorId !== ownerId) {
-    const yours = await permissionsOfUser(q, creatorId);
-    const notYours = rows.find((r) => !yours.has(r.name));
-    if (notYours) throw forbidden(`you may not hand out ${notYours.name}: your roles do not allow it`);
-  }
+  const denied = [...enforced].find((s) => !allowed.has(s));
+  if (denied) throw forbidden(`the key's owner may not hold ${denied}: their roles do not allow it`);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function checkScopeKinds(list: string[]) {
+  if (list.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
+}
 
 async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
-  const { rows } = UUID.test(id) ? await q.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]) : { rows: [] as ApiKeyRow[] };
-  const row = rows[0];
+  const row = await findApiKeyRow(q, id);
   // Someone else's key is "not found" to a caller who may not manage it: ids are not disclosed.
   if (!row || (row.user_id !== principal.userId && !principal.permissions.has('users:write'))) throw notFound(`API key ${id}`);
   return row;
 }
 
+/** Managing another user's key is acting on that user: the delegation rule applies. */
+async function checkMayManage(q: Queryable, key: ApiKeyRow, principal: Principal) {
+  if (key.user_id !== principal.userId) await assertMayActOnUser(q, principal, key.user_id);
+}
+
 export async function createApiKey(db: Database, input: z.infer<typeof createApiKeySchema>, principal: Principal) {
-  const ownerId = ownerFor(principal, input.user_id);
-  const owner = await findUserById(db, ownerId);
-  if (!owner) throw invalidRequest('user_id: no such user', 'user_id');
+  const requestedOwner = input.user_id;
+  const owner = principal.kind === 'system' && requestedOwner
+    ? (await findUserById(db, requestedOwner)) ?? (await findUserByEmail(db, requestedOwner))
+    : await findUserById(db, ownerFor(principal, requestedOwner));
+  if (!owner) throw invalidRequest(`user_id: no user ${requestedOwner ?? principal.userId}`, 'user_id');
   if (!owner.active) throw invalidRequest('user_id: the user is deactivated', 'user_id');
-  if (input.scopes.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
+  checkScopeKinds(input.scopes);
   const credential = issueCredential('ak', input.environment);
   return db.transaction(async (tx) => {
     await checkApiScopes(tx, input.scopes, 'scopes');
-    await checkWithinRoles(tx, ownerId, input.scopes, principal.userId);
-    const { rows } = await tx.query<ApiKeyRow>(
-      `INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, environment, ip_allowlist, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [ownerId, input.name, credential.prefix, credential.hash, JSON.stringify(input.scopes), input.environment,
-        JSON.stringify(input.ip_allowlist), expiryDate(input.expires_in) ?? null],
-    );
+    if (owner.id !== principal.userId) await assertMayActOnUser(tx, principal, owner.id);
+    await assertMayConfer(tx, principal, input.scopes, 'a key with these scopes', 'scopes');
+    await checkWithinOwnersRoles(tx, owner.id, input.scopes);
+    const row = await insertApiKey(tx, {
+      userId: owner.id, name: input.name, prefix: credential.prefix, hash: credential.hash, scopes: input.scopes,
+      environment: input.environment, ipAllowlist: input.ip_allowlist, expiresAt: expiryDate(input.expires_in) ?? null,
+    });
     await recordAudit(tx, {
       type: 'api_key.created',
       actor: principal.actor,
-      target: { type: 'api_key', id: rows[0].id },
-      data: { user_id: ownerId, name: input.name, scopes: input.scopes, environment: input.environment },
+      target: { type: 'api_key', id: row.id },
+      data: { user_id: owner.id, name: input.name, scopes: input.scopes, environment: input.environment },
     });
-    return { ...serializeApiKey(rows[0]), key: credential.value };
+    return { ...serializeApiKey(row), key: credential.value };
   });
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Postgres' own text for a timestamptz, as the cursor carries it. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 export async function listApiKeys(db: Queryable, principal: Principal, query: { user?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ c: string; i: string }>(query.cursor, ['c', 'i']);
+  // The cursor is decoded, not trusted: a forged one must be a 400, not a failed cast (500).
+  if (after && !(typeof after.c === 'string' && TIMESTAMP.test(after.c) && typeof after.i === 'string' && UUID.test(after.i))) {
+    throw invalidRequest('cursor is not one this server issued', 'cursor');
+  }
   // Whose keys: ?user= (yours, or anyone's with users:write); else your own; an automation client
   // holding users:write, which has no keys of its own, sees everyone's.
   let userId: string | null;
@@ -138,12 +150,7 @@ export async function listApiKeys(db: Queryable, principal: Principal, query: { 
   } else if (principal.userId) userId = principal.userId;
   else if (principal.permissions.has('users:write')) userId = null;
   else throw forbidden('list keys with ?user=<id>: this token does not belong to a user');
-  const { rows } = await db.query<ApiKeyRow>(
-    `SELECT * FROM api_keys WHERE ($1::uuid IS NULL OR user_id = $1::uuid)
-       AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-     ORDER BY created_at DESC, id DESC LIMIT $4`,
-    [userId, after?.c ?? null, after?.i ?? null, limit + 1],
-  );
+  const rows = await listApiKeyRows(db, { userId, after: after && { createdAt: after.c, id: after.i }, limit: limit + 1 });
   return pageOf(rows, limit, serializeApiKey, (r) => ({ c: new Date(r.created_at).toISOString(), i: r.id }));
 }
 
@@ -151,28 +158,33 @@ export async function getApiKey(db: Queryable, id: string, principal: Principal)
   return serializeApiKey(await mustFind(db, id, principal));
 }
 
+/**
+ * A key never widens itself or another: new scopes, or enabling a disabled key, confer what the
+ * key then carries, so the caller must hold it. Renaming or disabling only takes away.
+ */
 export async function updateApiKey(db: Database, id: string, patch: z.infer<typeof updateApiKeySchema>, principal: Principal) {
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, id, principal);
+    await checkMayManage(tx, current, principal);
     if (patch.scopes) {
-      if (patch.scopes.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
+      checkScopeKinds(patch.scopes);
       await checkApiScopes(tx, patch.scopes, 'scopes');
-      await checkWithinRoles(tx, current.user_id, patch.scopes, principal.userId);
+      await checkWithinOwnersRoles(tx, current.user_id, patch.scopes);
     }
-    const { rows } = await tx.query<ApiKeyRow>(
-      `UPDATE api_keys SET name = COALESCE($2, name), scopes = COALESCE($3, scopes), enabled = COALESCE($4, enabled), updated_at = now()
-       WHERE id = $1 RETURNING *`,
-      [id, patch.name ?? null, patch.scopes ? JSON.stringify(patch.scopes) : null, patch.enabled ?? null],
-    );
-    await recordAudit(tx, { type: 'api_key.updated', actor: principal.actor, target: { type: 'api_key', id }, data: { fields: Object.keys(patch), scopes: rows[0].scopes } });
-    return serializeApiKey(rows[0]);
+    if (patch.scopes || (patch.enabled === true && !current.enabled)) {
+      await assertMayConfer(tx, principal, patch.scopes ?? current.scopes, 'a key with these scopes', patch.scopes ? 'scopes' : undefined);
+    }
+    const row = await updateApiKeyFields(tx, id, patch);
+    await recordAudit(tx, { type: 'api_key.updated', actor: principal.actor, target: { type: 'api_key', id }, data: { fields: Object.keys(patch), scopes: row.scopes } });
+    return serializeApiKey(row);
   });
 }
 
 export async function deleteApiKey(db: Database, id: string, principal: Principal): Promise<void> {
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id, principal);
-    await tx.query('DELETE FROM api_keys WHERE id = $1', [id]);
+    await checkMayManage(tx, current, principal);
+    await deleteApiKeyRow(tx, id);
     await recordAudit(tx, { type: 'api_key.revoked', actor: principal.actor, target: { type: 'api_key', id }, data: { user_id: current.user_id, name: current.name } });
   });
 }

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
-import type { ApiScope } from '../store/apis.js';
-import { type Actor, recordAudit } from './audit.js';
+import {
+  type ApiRow, type ApiScope, deleteApiRow, findApiRow, holdersOfScopes, insertApi, listApiRows, scopesDefinedElsewhere, updateApiRow,
+} from '../store/apis.js';
+import { findClients } from '../store/clients.js';
+import { recordAudit } from './audit.js';
+import { assertMayConfer } from './delegation.js';
 import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import type { Principal } from './principal.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 import { scopeName } from './validation.js';
 
@@ -20,6 +25,12 @@ const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
 // refinement even after z.url() failed, and a throw there would be a 500.
 const identifier = z.url().max(500).refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)');
 
+/**
+ * The confidential clients that act as this API's resource servers: they, and only they, may
+ * introspect its tokens and API keys (RFC 7662 §4).
+ */
+const resourceServers = z.array(z.string().regex(/^[\w.:-]{3,128}$/, 'a client_id')).max(50).transform((l) => [...new Set(l)]);
+
 export const createApiSchema = z.strictObject({
   identifier,
   name: z.string().trim().min(1).max(200),
@@ -27,6 +38,7 @@ export const createApiSchema = z.strictObject({
   access_token_ttl: z.number().int().min(60).max(3600).default(900),
   signing_alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'),
   enforce_roles: z.boolean().default(false),
+  resource_servers: resourceServers.default([]),
 });
 
 export const updateApiSchema = z.strictObject({
@@ -35,21 +47,11 @@ export const updateApiSchema = z.strictObject({
   access_token_ttl: z.number().int().min(60).max(3600).optional(),
   signing_alg: z.enum(['RS256', 'PS256', 'ES256']).optional(),
   enforce_roles: z.boolean().optional(),
+  resource_servers: resourceServers.optional(),
   identifier: z.never({ error: 'identifier cannot change: it is the audience of every token issued for this API; register a new API' }).optional(),
 });
 
-interface Row {
-  id: string;
-  identifier: string;
-  name: string;
-  scopes: ApiScope[];
-  access_token_ttl: number;
-  signing_alg: string;
-  enforce_roles: boolean;
-  builtin: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+type Row = ApiRow;
 
 export const serializeApi = (r: Row) => ({
   id: r.id,
@@ -59,26 +61,33 @@ export const serializeApi = (r: Row) => ({
   access_token_ttl: r.access_token_ttl,
   signing_alg: r.signing_alg,
   enforce_roles: r.enforce_roles,
+  resource_servers: r.resource_servers ?? [],
   builtin: r.builtin,
   created_at: new Date(r.created_at).toISOString(),
   updated_at: new Date(r.updated_at).toISOString(),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function mustFind(q: Queryable, id: string): Promise<Row> {
-  const { rows } = UUID.test(id) ? await q.query<Row>('SELECT * FROM apis WHERE id = $1', [id]) : { rows: [] as Row[] };
-  if (!rows[0]) throw notFound(`API ${id}`);
-  return rows[0];
+  const row = await findApiRow(q, id);
+  if (!row) throw notFound(`API ${id}`);
+  return row;
+}
+
+/** Resource servers are confidential clients that exist: a public one could be anyone. */
+async function checkResourceServers(q: Queryable, clientIds: string[]) {
+  const found = new Map((await findClients(q, clientIds)).map((c) => [c.clientId, c]));
+  for (const id of clientIds) {
+    const c = found.get(id);
+    if (!c) throw invalidRequest(`resource_servers: there is no client ${id}`, 'resource_servers');
+    if (c.metadata.token_endpoint_auth_method === 'none') {
+      throw invalidRequest(`resource_servers: ${id} is a public client; only a client that authenticates may introspect (RFC 7662 §2.1)`, 'resource_servers');
+    }
+  }
 }
 
 /** Scope names this API defines that belong to another API already: names are global. */
 async function checkScopesFree(q: Queryable, list: ApiScope[], exceptId: string | null) {
-  const { rows } = await q.query<{ name: string; identifier: string }>(
-    `SELECT s->>'name' AS name, identifier FROM apis, jsonb_array_elements(scopes) s
-     WHERE s->>'name' = ANY($1::text[]) AND ($2::uuid IS NULL OR id <> $2::uuid)`,
-    [list.map((s) => s.name), exceptId],
-  );
+  const rows = await scopesDefinedElsewhere(q, list.map((s) => s.name), exceptId);
   if (rows[0]) throw conflict(`scope ${rows[0].name} already belongs to ${rows[0].identifier}: a scope names one permission of one API`);
 }
 
@@ -91,13 +100,7 @@ async function checkScopesFree(q: Queryable, list: ApiScope[], exceptId: string 
  */
 async function checkScopesUnused(q: Queryable, removed: string[]) {
   if (!removed.length) return;
-  const { rows } = await q.query<{ kind: 'clients' | 'roles' | 'api_keys'; id: string }>(
-    `(SELECT 'clients' AS kind, client_id AS id FROM clients
-       WHERE string_to_array(metadata->>'scope', ' ') && $1::text[] ORDER BY client_id LIMIT 20)
-     UNION ALL (SELECT 'roles', name FROM roles WHERE permissions ?| $1::text[] ORDER BY name LIMIT 20)
-     UNION ALL (SELECT 'api_keys', id::text FROM api_keys WHERE scopes ?| $1::text[] ORDER BY id LIMIT 20)`,
-    [removed],
-  );
+  const rows = await holdersOfScopes(q, removed);
   if (!rows.length) return;
   const holders = { clients: [] as string[], roles: [] as string[], api_keys: [] as string[] };
   for (const r of rows) holders[r.kind].push(r.id);
@@ -113,17 +116,17 @@ async function checkScopesUnused(q: Queryable, removed: string[]) {
   );
 }
 
-export async function createApi(db: Database, input: z.infer<typeof createApiSchema>, actor: Actor) {
+export async function createApi(db: Database, input: z.infer<typeof createApiSchema>, caller: Principal) {
   return db.transaction(async (tx) => {
     await checkScopesFree(tx, input.scopes, null);
-    const { rows } = await tx.query<Row>(
-      `INSERT INTO apis (identifier, name, scopes, access_token_ttl, signing_alg, enforce_roles)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (identifier) DO NOTHING RETURNING *`,
-      [input.identifier, input.name, JSON.stringify(input.scopes), input.access_token_ttl, input.signing_alg, input.enforce_roles],
-    );
-    if (!rows[0]) throw conflict(`an API with identifier ${input.identifier} already exists`);
-    await recordAudit(tx, { type: 'api.created', actor, target: { type: 'api', id: rows[0].id }, data: { identifier: input.identifier, scopes: input.scopes.map((s) => s.name) } });
-    return serializeApi(rows[0]);
+    await checkResourceServers(tx, input.resource_servers);
+    const row = await insertApi(tx, {
+      identifier: input.identifier, name: input.name, scopes: input.scopes, accessTokenTtl: input.access_token_ttl,
+      signingAlg: input.signing_alg, enforceRoles: input.enforce_roles, resourceServers: input.resource_servers,
+    });
+    if (!row) throw conflict(`an API with identifier ${input.identifier} already exists`);
+    await recordAudit(tx, { type: 'api.created', actor: caller.actor, target: { type: 'api', id: row.id }, data: { identifier: input.identifier, scopes: input.scopes.map((s) => s.name) } });
+    return serializeApi(row);
   });
 }
 
@@ -131,10 +134,7 @@ export async function listApis(db: Queryable, query: { cursor?: string; limit?: 
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ i: string }>(query.cursor, ['i']);
   if (after && typeof after.i !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
-  const { rows } = await db.query<Row>(
-    'SELECT * FROM apis WHERE ($1::text IS NULL OR identifier > $1) ORDER BY identifier LIMIT $2',
-    [after?.i ?? null, limit + 1],
-  );
+  const rows = await listApiRows(db, { afterIdentifier: after?.i, limit: limit + 1 });
   return pageOf(rows, limit, serializeApi, (r) => ({ i: r.identifier }));
 }
 
@@ -142,44 +142,52 @@ export async function getApi(db: Queryable, id: string) {
   return serializeApi(await mustFind(db, id));
 }
 
-export async function updateApi(db: Database, id: string, patch: z.infer<typeof updateApiSchema>, actor: Actor) {
+/**
+ * Of the built-in Management API only its resource servers may change (which clients may
+ * introspect its tokens); it is defined by the server. Turning enforce_roles off hands the API's
+ * scopes to anyone who may edit a client: the caller must hold them all (the delegation rule).
+ */
+export async function updateApi(db: Database, id: string, patch: z.infer<typeof updateApiSchema>, caller: Principal) {
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
-    if (current.builtin) throw forbidden('the Management API is built in and cannot be changed');
+    if (current.builtin && Object.keys(patch).some((k) => k !== 'resource_servers')) {
+      throw forbidden('the Management API is built in: only its resource_servers can be changed');
+    }
     if (patch.scopes) {
       await checkScopesFree(tx, patch.scopes, id);
       const kept = new Set(patch.scopes.map((s) => s.name));
       await checkScopesUnused(tx, current.scopes.map((s) => s.name).filter((s) => !kept.has(s)));
     }
-    const { rows } = await tx.query<Row>(
-      `UPDATE apis SET name = COALESCE($2, name), scopes = COALESCE($3, scopes),
-         access_token_ttl = COALESCE($4, access_token_ttl), signing_alg = COALESCE($5, signing_alg),
-         enforce_roles = COALESCE($6, enforce_roles), updated_at = now()
-       WHERE id = $1 RETURNING *`,
-      [id, patch.name ?? null, patch.scopes ? JSON.stringify(patch.scopes) : null, patch.access_token_ttl ?? null, patch.signing_alg ?? null, patch.enforce_roles ?? null],
-    );
+    if (patch.resource_servers) await checkResourceServers(tx, patch.resource_servers);
+    if (current.enforce_roles && patch.enforce_roles === false) {
+      await assertMayConfer(tx, caller, current.scopes.map((s) => s.name), 'turning off enforce_roles (everyone could then be given these scopes)', 'enforce_roles');
+    }
+    const row = await updateApiRow(tx, id, {
+      name: patch.name, scopes: patch.scopes, accessTokenTtl: patch.access_token_ttl, signingAlg: patch.signing_alg,
+      enforceRoles: patch.enforce_roles, resourceServers: patch.resource_servers,
+    });
     const before = serializeApi(current) as Record<string, unknown>;
-    const after = serializeApi(rows[0]) as Record<string, unknown>;
+    const after = serializeApi(row) as Record<string, unknown>;
     const fields = Object.keys(patch).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
     if (fields.length) {
       await recordAudit(tx, {
         type: 'api.updated',
-        actor,
+        actor: caller.actor,
         target: { type: 'api', id },
         data: { identifier: current.identifier, fields, before: Object.fromEntries(fields.map((f) => [f, before[f]])), after: Object.fromEntries(fields.map((f) => [f, after[f]])) },
       });
     }
-    return serializeApi(rows[0]);
+    return serializeApi(row);
   });
 }
 
-export async function deleteApi(db: Database, id: string, actor: Actor): Promise<void> {
+export async function deleteApi(db: Database, id: string, caller: Principal): Promise<void> {
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     if (current.builtin) throw forbidden('the Management API is built in and cannot be deleted');
     await checkScopesUnused(tx, current.scopes.map((s) => s.name));
-    await tx.query('DELETE FROM apis WHERE id = $1', [id]);
-    await recordAudit(tx, { type: 'api.deleted', actor, target: { type: 'api', id }, data: { identifier: current.identifier } });
+    await deleteApiRow(tx, id);
+    await recordAudit(tx, { type: 'api.deleted', actor: caller.actor, target: { type: 'api', id }, data: { identifier: current.identifier } });
   });
 }
 

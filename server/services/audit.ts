@@ -1,4 +1,7 @@
 import type { Queryable } from '../db/database.js';
+import { type AuditRow, insertAuditEvent, listAuditEvents } from '../store/audit.js';
+import { invalidRequest } from './errors.js';
+import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 
 export type ActorType = 'user' | 'api_key' | 'client' | 'system' | 'anonymous';
 
@@ -21,19 +24,83 @@ export interface AuditEvent {
  * its record commit or roll back together.
  */
 export async function recordAudit(q: Queryable, event: AuditEvent): Promise<void> {
-  await q.query(
-    `INSERT INTO audit_events (type, actor_type, actor_id, ip, target_type, target_id, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [
-      event.type,
-      event.actor.type,
-      event.actor.id ?? null,
-      event.actor.ip ?? null,
-      event.target?.type ?? null,
-      event.target?.id ?? null,
-      JSON.stringify(event.data ?? {}),
-    ],
-  );
+  await insertAuditEvent(q, {
+    type: event.type,
+    actorType: event.actor.type,
+    actorId: event.actor.id ?? null,
+    ip: event.actor.ip ?? null,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    data: event.data ?? {},
+  });
 }
 
 export const SYSTEM: Actor = { type: 'system' };
+
+/** One audit event as the API shows it. */
+export interface AuditEventView {
+  id: string;
+  type: string;
+  occurred_at: string;
+  actor: { type: string; id: string | null; ip: string | null };
+  target: { type: string; id: string | null } | null;
+  data: Record<string, unknown>;
+}
+
+const toView = (r: AuditRow): AuditEventView => ({
+  id: r.id,
+  type: r.type,
+  occurred_at: new Date(r.occurred_at).toISOString(),
+  actor: { type: r.actor_type, id: r.actor_id, ip: r.ip },
+  target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
+  data: r.data,
+});
+
+/**
+ * ISO 8601 as RFC 3339 §5.6 profiles it: a date, or a date and time with an optional offset
+ * (none means UTC). Anything else, or a date that does not exist (February 30), is refused.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+export function parseIsoInstant(value: string): Date | undefined {
+  const m = ISO_8601.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', offset = 'Z'] = m;
+  // Year 0 and before do not exist in the calendar Postgres and RFC 3339 share.
+  if (Number(y) < 1) return undefined;
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  // Day within the month, leap years included: the UTC date must round-trip.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (day.getUTCDate() !== Number(d)) return undefined;
+  const ms = frac ? frac.padEnd(3, '0').slice(0, 3) : '000';
+  const tz = offset.toUpperCase() === 'Z' ? 'Z' : offset.length === 5 ? `${offset.slice(0, 3)}:${offset.slice(3)}` : offset;
+  const t = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}${tz}`);
+  return Number.isNaN(t.getTime()) ? undefined : t;
+}
+
+/**
+ * The append-only log, newest first. Filters: `type` (exact, or a prefix ending in `.*` such as
+ * `client.*`), `actor` (an actor id: user id, API key id, client_id), `since` (ISO 8601; events at or
+ * after it). Cursor pagination on the event id, which only grows.
+ */
+export async function listAudit(q: Queryable, query: { type?: string; actor?: string; since?: string; cursor?: string; limit?: string }) {
+  const limit = parseLimit(query.limit);
+  const since = query.since === undefined ? undefined : parseIsoInstant(query.since);
+  if (query.since !== undefined && !since) {
+    throw invalidRequest('since: must be an ISO 8601 date or date-time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z', 'since');
+  }
+  const cursor = decodeCursor<{ id: string }>(query.cursor, ['id']);
+  if (cursor && !/^\d{1,19}$/.test(String(cursor.id))) throw invalidRequest('cursor is not one this server issued', 'cursor');
+  if (query.type !== undefined && query.type.length > 200) throw invalidRequest('type: at most 200 characters', 'type');
+  if (query.actor !== undefined && query.actor.length > 200) throw invalidRequest('actor: at most 200 characters', 'actor');
+  const prefix = query.type?.endsWith('.*');
+  const rows = await listAuditEvents(q, {
+    type: prefix ? query.type!.slice(0, -1) : query.type,
+    typePrefix: prefix,
+    actorId: query.actor,
+    since,
+    beforeId: cursor ? String(cursor.id) : undefined,
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, toView, (r) => ({ id: r.id }));
+}

@@ -2,12 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import { issueCredential } from '../crypto/credentials.js';
+import { digest } from '../crypto/tokens.js';
 import { isOidcScope, splitScope } from './scope-names.js';
-import { type ClientMetadata, type ClientRecord, findClient, findClients } from '../store/clients.js';
-import { type Actor, recordAudit } from './audit.js';
-import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import {
+  type ClientMetadata, type ClientRecord, type SecretRow, capLiveSecrets, deleteClientRow, deleteClientSecret as deleteSecretRow,
+  findClient, findClients, insertClient, insertClientSecret, listAllClients, listClientIds, listLiveSecrets, lockClientSecrets,
+  updateClientRow,
+} from '../store/clients.js';
+import { deleteConsentsForClient } from '../store/consents.js';
+import { emailsOfUsers } from '../store/users.js';
+import { revokeClientArtifacts } from './artifacts.js';
+import { recordAudit } from './audit.js';
+import { assertMayConfer } from './delegation.js';
+import { conflict, forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, type Page, pageOf, parseLimit } from './pagination.js';
-import { MANAGEMENT_SCOPES } from './management-api.js';
+import type { Principal } from './principal.js';
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
@@ -62,11 +71,6 @@ export const updateClientSchema = z.strictObject({
   type: fixed('type cannot change after creation; create a new credential'),
   environment: fixed('environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential'),
 });
-
-/** Whoever asks for a change through the Management API. Absent for the operator's own tools (CLI, seed). */
-export interface Caller {
-  permissions: ReadonlySet<string>;
-}
 
 interface StoredMetadata extends ClientMetadata {
   type?: ClientType;
@@ -134,20 +138,33 @@ function checkShape(m: StoredMetadata): void {
   }
 }
 
-/** Management API permissions named in a scope string (the built-in API's scopes). */
-const managementScopesOf = (scope: string | undefined) => splitScope(scope).filter((s) => Object.hasOwn(MANAGEMENT_SCOPES, s));
+/**
+ * Ownership (issue 8): clients:write covers the clients you created; anyone else's, and those the
+ * operator's tools made (no owner), need clients:admin. A client's own token acts for its owner.
+ */
+function checkOwnership(caller: Principal, client: ClientRecord) {
+  if (caller.kind === 'system') return;
+  if (client.createdBy && client.createdBy === caller.ownerId) return;
+  if (caller.permissions.has('clients:admin')) return;
+  throw insufficientScope('clients:admin', client.createdBy
+    ? `${client.clientId} belongs to someone else: changing it needs the clients:admin permission`
+    : `${client.clientId} was made by an operator tool and belongs to no one: changing it needs the clients:admin permission`);
+}
 
 /**
- * A client-credentials token carries the Management API permissions its client holds
- * (authenticate.ts). Whoever could give a client such a permission, change such a client, or get a
- * secret for it could act with that permission; so each of these needs the caller to hold it too,
- * and nobody gains a permission through a credential. Suspending, revoking a secret and deleting
- * only take access away: clients:write is enough for those.
+ * Whoever could give a credential a permission, change such a credential (its redirect URIs, grant
+ * types) or get a secret for it could act with that permission; so each of these needs the caller to
+ * hold every guarded scope the credential holds or would hold (services/delegation.ts). Suspending,
+ * revoking a secret and deleting only take access away: ownership is enough for those.
  */
-function checkNoEscalation(caller: Caller | undefined, held: string[], message: (permission: string) => string, field?: string) {
-  if (!caller) return;
-  const missing = held.find((p) => !caller.permissions.has(p));
-  if (missing) throw new ApiError(403, 'forbidden', message(missing), {}, { scope: missing, ...(field ? { field } : {}) });
+const mayConfer = (q: Queryable, caller: Principal, scopes: string[], what: string, field?: string) =>
+  assertMayConfer(q, caller, scopes, what, field);
+
+/** RFC 6749 §2.1: a public client's token requests come from its users' devices, anywhere. */
+function checkIpAllowlist(m: StoredMetadata, list: readonly string[]) {
+  if (m.token_endpoint_auth_method === 'none' && list.length) {
+    throw invalidRequest('ip_allowlist: a public client (spa, native) runs on its users\' devices, so no address list can describe it; IP allowlists are for confidential clients', 'ip_allowlist');
+  }
 }
 
 const normaliseScope = (scope: string | undefined) => splitScope(scope).join(' ');
@@ -159,7 +176,7 @@ function statusOf(c: ClientRecord): 'active' | 'suspended' | 'expired' {
 }
 
 /** The client as the Management API shows it: never a secret, not even its digest. */
-export function serializeClient(c: ClientRecord) {
+export function serializeClient(c: ClientRecord, owners: ReadonlyMap<string, string> = new Map()) {
   const m = c.metadata as StoredMetadata;
   return {
     id: c.id,
@@ -176,6 +193,8 @@ export function serializeClient(c: ClientRecord) {
     builtin: c.builtin,
     status: statusOf(c),
     ip_allowlist: c.ipAllowlist,
+    // Who may change it with clients:write alone (issue 8); null when an operator tool made it.
+    owner: c.createdBy ? { id: c.createdBy, email: owners.get(c.createdBy) ?? null } : null,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
     expires_at: iso(c.expiresAt),
@@ -195,18 +214,29 @@ async function mustFind(q: Queryable, clientId: string): Promise<ClientRecord> {
   return c;
 }
 
-/** A client the server registers itself (server/console/client.ts) is put back at every start: it is read-only. */
-async function mustFindChangeable(q: Queryable, clientId: string): Promise<ClientRecord> {
+/** The client as shown, its owner's email included. */
+async function view(q: Queryable, clientId: string) {
+  const c = await mustFind(q, clientId);
+  return serializeClient(c, await emailsOfUsers(q, c.createdBy ? [c.createdBy] : []));
+}
+
+/**
+ * A client the caller may change: not built in (the server puts the console's client back at every
+ * start, so it is read-only), and theirs or within clients:admin.
+ */
+async function mustFindChangeable(q: Queryable, clientId: string, caller: Principal): Promise<ClientRecord> {
   const c = await mustFind(q, clientId);
   if (c.builtin) throw forbidden(`${clientId} is built in (the admin console signs in with it) and cannot be changed, rotated or deleted`);
+  checkOwnership(caller, c);
   return c;
 }
 
-/** Grants and refresh tokens (the durable artifacts, RFC 6749 §10.4) a client holds in oidc_artifacts. */
-const purgeArtifacts = (q: Queryable, clientId: string) =>
-  q.query(`DELETE FROM oidc_artifacts WHERE model IN ('Grant', 'RefreshToken') AND payload->>'clientId' = $1`, [clientId]);
+/** Only the operator's tools (the seed file) bring a secret of their own; everyone else gets one issued. */
+export interface CreateOptions {
+  secret?: string;
+}
 
-export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, actor: Actor, caller?: Caller) {
+export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, caller: Principal, options: CreateOptions = {}) {
   const preset = TYPES[input.type ?? (input.grant_types?.includes('authorization_code') ? 'web' : 'service')];
   const metadata: StoredMetadata = {
     client_name: input.client_name,
@@ -220,34 +250,57 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
   };
   metadata.type ??= inferType(metadata);
   checkShape(metadata);
-  checkNoEscalation(caller, managementScopesOf(metadata.scope), (p) => `scope: granting ${p} needs that permission yourself, because this credential's tokens would carry it`, 'scope');
+  checkIpAllowlist(metadata, input.ip_allowlist);
+  const isPublic = metadata.token_endpoint_auth_method === 'none';
+  if (options.secret !== undefined && (caller.kind !== 'system' || isPublic)) throw invalidRequest('client_secret: secrets are issued by the server', 'client_secret');
   const clientId = input.client_id ?? `${input.environment === 'test' ? 'cl_test_' : 'cl_'}${randomBytes(12).toString('hex')}`;
-  const secret = metadata.token_endpoint_auth_method === 'none' ? undefined : issueCredential('sk', input.environment);
+  const secret = isPublic ? undefined : options.secret !== undefined ? operatorSecret(options.secret) : issued(input.environment);
   return db.transaction(async (tx) => {
     await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
-    const inserted = await tx.query(
-      `INSERT INTO clients (client_id, metadata, environment, enabled, expires_at, ip_allowlist, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING RETURNING id`,
-      [clientId, JSON.stringify(metadata), input.environment, input.enabled, expiryDate(input.expires_in) ?? null,
-        JSON.stringify(input.ip_allowlist), actor.type === 'user' ? actor.id : null],
-    );
-    if (!inserted.rowCount) throw conflict(`a client with client_id ${clientId} already exists`);
+    await mayConfer(tx, caller, splitScope(metadata.scope), "this credential's scope (its tokens would carry it)", 'scope');
+    const inserted = await insertClient(tx, {
+      clientId, metadata, environment: input.environment, enabled: input.enabled, expiresAt: expiryDate(input.expires_in) ?? null,
+      ipAllowlist: input.ip_allowlist, createdBy: caller.ownerId ?? null,
+    });
+    if (!inserted) throw conflict(`a client with client_id ${clientId} already exists`);
     // A chosen client_id may be one deleted before. A refresh on another node that was in flight when
     // it was deleted can have saved a refresh token after that DELETE; it must not pass to this client.
-    if (input.client_id) await purgeArtifacts(tx, clientId);
-    if (secret) {
-      await tx.query('INSERT INTO client_secrets (client_id, secret_hash, hint, prefix) VALUES ($1, $2, $3, $4)', [
-        clientId, secret.hash, secret.prefix.slice(-4), secret.prefix,
-      ]);
-    }
+    if (input.client_id) await revokeClientArtifacts(tx, clientId);
+    if (secret) await insertClientSecret(tx, clientId, secret.stored);
     await recordAudit(tx, {
       type: 'client.created',
-      actor,
+      actor: caller.actor,
       target: { type: 'client', id: clientId },
       data: { client_name: metadata.client_name, type: metadata.type, grant_types: metadata.grant_types, scope: metadata.scope, environment: input.environment },
     });
-    const client = serializeClient(await mustFind(tx, clientId));
-    return secret ? { ...client, client_secret: secret.value } : client;
+    const client = await view(tx, clientId);
+    return secret && options.secret === undefined ? { ...client, client_secret: secret.value } : client;
+  });
+}
+
+/** A secret the server issues: sk_live_… / sk_test_…, shown once, its prefix kept to tell secrets apart. */
+function issued(env: 'live' | 'test') {
+  const credential = issueCredential('sk', env);
+  return { value: credential.value, stored: { hash: credential.hash, hint: credential.prefix.slice(-4), prefix: credential.prefix } };
+}
+
+/** A secret an operator chose (the seed file): only its digest and first characters are kept. */
+function operatorSecret(value: string) {
+  return { value, stored: { hash: digest(value), hint: value.slice(0, 4), prefix: null } };
+}
+
+/**
+ * The seed file's declarative secret: the client's secrets become exactly this one (kept, with its
+ * history, when it is already the live one). Operator tools only.
+ */
+export async function setOperatorSecret(db: Database, clientId: string, value: string | undefined, caller: Principal): Promise<void> {
+  if (caller.kind !== 'system') throw forbidden('only operator tools set a chosen secret');
+  await db.transaction(async (tx) => {
+    const client = await mustFind(tx, clientId);
+    const hash = value === undefined ? undefined : digest(value);
+    const keep = client.secrets.find((s) => s.hash === hash && s.expiresAt === null);
+    for (const row of await lockClientSecrets(tx, clientId)) if (row.id !== keep?.id) await deleteSecretRow(tx, row.id);
+    if (value !== undefined && !keep) await insertClientSecret(tx, clientId, operatorSecret(value).stored);
   });
 }
 
@@ -261,32 +314,33 @@ export async function listClients(db: Queryable, query: { q?: string; cursor?: s
   if (after && !(typeof after.c === 'string' && PG_TIMESTAMP.test(after.c) && typeof after.i === 'string')) {
     throw invalidRequest('cursor is not one this server issued', 'cursor');
   }
-  const q = query.q?.trim() ? `%${query.q.trim().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
-  // The cursor holds created_at to the microsecond: clients created within one millisecond would
-  // otherwise fall between two pages.
-  const { rows } = await db.query<{ client_id: string; created: string }>(
-    `SELECT client_id, created_at::text AS created FROM clients
-     WHERE ($1::text IS NULL OR client_id ILIKE $1 OR metadata->>'client_name' ILIKE $1)
-       AND ($2::timestamptz IS NULL OR (created_at, client_id) < ($2::timestamptz, $3::text))
-     ORDER BY created_at DESC, client_id DESC LIMIT $4`,
-    [q, after?.c ?? null, after?.i ?? null, limit + 1],
-  );
+  const q = query.q?.trim() || null;
+  const rows = await listClientIds(db, { q: q ?? undefined, after: after && { created: after.c, clientId: after.i }, limit: limit + 1 });
   const page = pageOf(rows, limit, (r) => r.client_id, (r) => ({ c: r.created, i: r.client_id }));
   const byId = new Map((await findClients(db, page.data)).map((c) => [c.clientId, c]));
   // A client deleted between the two queries is left out of the page rather than failing it.
   const records = page.data.flatMap((id) => byId.get(id) ?? []);
-  return { data: records.map(serializeClient), next_cursor: page.next_cursor };
+  const owners = await emailsOfUsers(db, records.flatMap((c) => (c.createdBy ? [c.createdBy] : [])));
+  return { data: records.map((c) => serializeClient(c, owners)), next_cursor: page.next_cursor };
+}
+
+/** Every client, for the operator's CLI, with how many live secrets each has. */
+export async function listEveryClient(db: Queryable) {
+  const records = await listAllClients(db);
+  const owners = await emailsOfUsers(db, records.flatMap((c) => (c.createdBy ? [c.createdBy] : [])));
+  return records.map((c) => ({ ...serializeClient(c, owners), secrets: c.secrets.length }));
 }
 
 export async function getClient(db: Queryable, clientId: string) {
-  return serializeClient(await mustFind(db, clientId));
+  return view(db, clientId);
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function updateClient(db: Database, clientId: string, patch: z.infer<typeof updateClientSchema>, actor: Actor, caller?: Caller) {
+export async function updateClient(db: Database, clientId: string, patch: z.infer<typeof updateClientSchema>, caller: Principal) {
+  const actor = caller.actor;
   return db.transaction(async (tx) => {
-    const current = await mustFindChangeable(tx, clientId);
+    const current = await mustFindChangeable(tx, clientId, caller);
     const before = current.metadata as StoredMetadata;
     const method = patch.token_endpoint_auth_method;
     if (method !== undefined && (method === 'none') !== (before.token_endpoint_auth_method === 'none')) {
@@ -302,23 +356,15 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
       ...(patch.scope !== undefined && { scope: normaliseScope(patch.scope) }),
     };
     checkShape(metadata);
+    checkIpAllowlist(metadata, patch.ip_allowlist ?? current.ipAllowlist);
+    if (patch.scope !== undefined) await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
     const onlySuspends = Object.keys(patch).every((k) => k === 'enabled') && patch.enabled !== true;
     if (!onlySuspends) {
-      const held = [...new Set([...managementScopesOf(before.scope), ...managementScopesOf(metadata.scope)])];
-      checkNoEscalation(caller, held, (p) => `this credential holds (or would hold) ${p}: changing it needs that permission yourself; you can still suspend or delete it`, patch.scope !== undefined ? 'scope' : undefined);
+      const held = [...splitScope(before.scope), ...splitScope(metadata.scope)];
+      await mayConfer(tx, caller, held, 'changing a credential that holds (or would hold) these permissions; you can still suspend or delete it', patch.scope !== undefined ? 'scope' : undefined);
     }
-    if (patch.scope !== undefined) await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
     const expiresAt = expiryDate(patch.expires_in);
-    await tx.query(
-      `UPDATE clients SET metadata = $2,
-         enabled = COALESCE($3, enabled),
-         expires_at = CASE WHEN $4::boolean THEN $5::timestamptz ELSE expires_at END,
-         ip_allowlist = COALESCE($6, ip_allowlist),
-         updated_at = now()
-       WHERE client_id = $1`,
-      [clientId, JSON.stringify(metadata), patch.enabled ?? null, expiresAt !== undefined, expiresAt ?? null,
-        patch.ip_allowlist ? JSON.stringify(patch.ip_allowlist) : null],
-    );
+    await updateClientRow(tx, clientId, { metadata, enabled: patch.enabled, expiresAt, ipAllowlist: patch.ip_allowlist });
     // The audit record names what changed, with values before and after: all of it metadata, no secret.
     const was: Record<string, unknown> = { ...before, ip_allowlist: current.ipAllowlist, expires_at: iso(current.expiresAt) };
     const now: Record<string, unknown> = {
@@ -327,6 +373,9 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
       expires_at: expiresAt === undefined ? iso(current.expiresAt) : iso(expiresAt),
     };
     const fields = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((k) => !same(was[k], now[k]));
+    // A consent was given for where the person would be sent. A new redirect URI is a new place:
+    // everyone is asked again, on a page that names it (RFC 6749 §10.6, RFC 9700 §4.1).
+    const forgotten = fields.includes('redirect_uris') ? await deleteConsentsForClient(tx, clientId) : 0;
     if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
       await recordAudit(tx, { type: patch.enabled ? 'client.resumed' : 'client.suspended', actor, target: { type: 'client', id: clientId } });
     }
@@ -335,36 +384,31 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
         type: 'client.updated',
         actor,
         target: { type: 'client', id: clientId },
-        data: { fields, before: Object.fromEntries(fields.map((f) => [f, was[f] ?? null])), after: Object.fromEntries(fields.map((f) => [f, now[f] ?? null])) },
+        data: {
+          fields,
+          before: Object.fromEntries(fields.map((f) => [f, was[f] ?? null])),
+          after: Object.fromEntries(fields.map((f) => [f, now[f] ?? null])),
+          ...(fields.includes('redirect_uris') ? { consents_forgotten: forgotten } : {}),
+        },
       });
     }
-    return serializeClient(await mustFind(tx, clientId));
+    return view(tx, clientId);
   });
 }
 
 /**
- * Revokes a client: the row and its secrets go, so the next token request is invalid_client on every
- * node (each request reads the client from the database), and its grants and refresh tokens go too.
- * Codes, sessions and opaque access tokens in Redis are not searched for: each use of one loads the
- * client, which no longer exists. Consents go with the row (ON DELETE CASCADE).
+ * Revokes a client: the row, its secrets and consents go, so the next token request is
+ * invalid_client on every node, and so do its grants and refresh tokens (RFC 6749 §10.4). Codes and
+ * sessions in Redis are not searched for: each use of one loads the client, which no longer exists.
  */
-export async function deleteClient(db: Database, clientId: string, actor: Actor): Promise<void> {
-  await db.transaction(async (tx) => {
-    await mustFindChangeable(tx, clientId);
-    const { rowCount } = await tx.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
-    if (!rowCount) throw notFound(`client ${clientId}`);
-    const revoked = await purgeArtifacts(tx, clientId);
-    await recordAudit(tx, { type: 'client.revoked', actor, target: { type: 'client', id: clientId }, data: { revoked_artifacts: revoked.rowCount } });
+export async function deleteClient(db: Database, clientId: string, caller: Principal): Promise<{ client_id: string; revoked_artifacts: number }> {
+  return db.transaction(async (tx) => {
+    await mustFindChangeable(tx, clientId, caller);
+    if (!(await deleteClientRow(tx, clientId))) throw notFound(`client ${clientId}`);
+    const revoked = await revokeClientArtifacts(tx, clientId);
+    await recordAudit(tx, { type: 'client.revoked', actor: caller.actor, target: { type: 'client', id: clientId }, data: { revoked_artifacts: revoked } });
+    return { client_id: clientId, revoked_artifacts: revoked };
   });
-}
-
-interface SecretRow {
-  id: string;
-  prefix: string | null;
-  hint: string;
-  created_at: Date;
-  expires_at: Date | null;
-  last_used_at: Date | null;
 }
 
 const serializeSecret = (s: SecretRow) => ({
@@ -382,43 +426,30 @@ export const DEFAULT_PREVIOUS_EXPIRES_IN = 7 * 86400;
  * Zero-downtime rotation: a new secret, shown once, while the existing live secrets keep working
  * until previous_expires_in (never extended: a secret already due to expire sooner keeps its date).
  */
-export async function rotateClientSecret(db: Database, clientId: string, previousExpiresIn: number, actor: Actor, caller?: Caller) {
+export async function rotateClientSecret(db: Database, clientId: string, previousExpiresIn: number, caller: Principal) {
   return db.transaction(async (tx) => {
-    const client = await mustFindChangeable(tx, clientId);
+    const client = await mustFindChangeable(tx, clientId, caller);
     if (client.metadata.token_endpoint_auth_method === 'none') {
       throw invalidRequest('a public client has no secret to rotate');
     }
-    checkNoEscalation(caller, managementScopesOf(client.metadata.scope), (p) => `this credential holds ${p}: a new secret for it needs that permission yourself`);
+    await mayConfer(tx, caller, splitScope(client.metadata.scope), 'a new secret for a credential that holds these permissions');
     const until = new Date(Date.now() + previousExpiresIn * 1000);
-    await tx.query(
-      `UPDATE client_secrets SET expires_at = LEAST(COALESCE(expires_at, $2), $2)
-       WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > now())`,
-      [clientId, until],
-    );
-    const secret = issueCredential('sk', client.environment);
-    const { rows } = await tx.query<SecretRow>(
-      `INSERT INTO client_secrets (client_id, secret_hash, hint, prefix) VALUES ($1, $2, $3, $4)
-       RETURNING id, prefix, hint, created_at, expires_at, last_used_at`,
-      [clientId, secret.hash, secret.prefix.slice(-4), secret.prefix],
-    );
+    await capLiveSecrets(tx, clientId, until);
+    const secret = issued(client.environment);
+    const row = await insertClientSecret(tx, clientId, secret.stored);
     await recordAudit(tx, {
       type: 'client.secret_rotated',
-      actor,
+      actor: caller.actor,
       target: { type: 'client', id: clientId },
-      data: { secret_id: rows[0].id, previous_expires_at: until.toISOString() },
+      data: { secret_id: row.id, previous_expires_at: until.toISOString() },
     });
-    return { ...serializeSecret(rows[0]), client_secret: secret.value };
+    return { ...serializeSecret(row), client_secret: secret.value };
   });
 }
 
 export async function listClientSecrets(db: Queryable, clientId: string) {
   await mustFind(db, clientId);
-  const { rows } = await db.query<SecretRow>(
-    `SELECT id, prefix, hint, created_at, expires_at, last_used_at FROM client_secrets
-     WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC, id`,
-    [clientId],
-  );
-  return { data: rows.map(serializeSecret), next_cursor: null };
+  return { data: (await listLiveSecrets(db, clientId)).map(serializeSecret), next_cursor: null };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -428,20 +459,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * secret is refused: the client would stay enabled yet unable to authenticate, which looks like an
  * outage rather than a decision. Rotate first, or suspend or delete the client.
  */
-export async function deleteClientSecret(db: Database, clientId: string, secretId: string, actor: Actor): Promise<void> {
+export async function deleteClientSecret(db: Database, clientId: string, secretId: string, caller: Principal): Promise<void> {
   await db.transaction(async (tx) => {
-    await mustFindChangeable(tx, clientId);
+    await mustFindChangeable(tx, clientId, caller);
     // Locked, so two concurrent deletions cannot each see the other's secret as the one left.
-    const { rows } = await tx.query<{ id: string; live: boolean }>(
-      `SELECT id, (expires_at IS NULL OR expires_at > now()) AS live FROM client_secrets WHERE client_id = $1 FOR UPDATE`,
-      [clientId],
-    );
+    const rows = await lockClientSecrets(tx, clientId);
     const target = UUID.test(secretId) ? rows.find((r) => r.id.toLowerCase() === secretId.toLowerCase()) : undefined;
     if (!target) throw notFound(`secret ${secretId}`);
     if (target.live && !rows.some((r) => r.live && r.id !== target.id)) {
       throw conflict(`secret ${secretId} is the client's only live secret: rotate first (POST /clients/${clientId}/secrets), or suspend or delete the client`);
     }
-    await tx.query('DELETE FROM client_secrets WHERE id = $1', [target.id]);
-    await recordAudit(tx, { type: 'client.secret_revoked', actor, target: { type: 'client', id: clientId }, data: { secret_id: target.id } });
+    await deleteSecretRow(tx, target.id);
+    await recordAudit(tx, { type: 'client.secret_revoked', actor: caller.actor, target: { type: 'client', id: clientId }, data: { secret_id: target.id } });
   });
 }

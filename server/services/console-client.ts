@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { putBuiltinClient } from '../store/clients.js';
 import { MANAGEMENT_SCOPES } from './management-api.js';
 
 /** The admin console signs in as this public client (authorization code + PKCE, RFC 7636). */
@@ -20,16 +21,9 @@ export async function ensureConsoleClient(db: Queryable, issuer: string): Promis
     grant_types: ['authorization_code', 'refresh_token'],
     redirect_uris: [consoleRedirectUri(issuer)],
     post_logout_redirect_uris: [consoleSignedOutUri(issuer)],
-    token_endpoint_auth_method: 'none',
-    application_type: 'web',
+    token_endpoint_auth_method: 'none' as const,
+    application_type: 'web' as const,
     scope: ['openid', 'profile', 'email', ...Object.keys(MANAGEMENT_SCOPES)].join(' '),
   };
-  await db.query(
-    `INSERT INTO clients (client_id, metadata, builtin) VALUES ($1, $2, true)
-     ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata, builtin = true, enabled = true,
-       expires_at = NULL, ip_allowlist = '[]', updated_at = now()
-     WHERE clients.metadata IS DISTINCT FROM EXCLUDED.metadata OR NOT clients.builtin OR NOT clients.enabled
-       OR clients.expires_at IS NOT NULL OR clients.ip_allowlist <> '[]'`,
-    [CONSOLE_CLIENT_ID, JSON.stringify(metadata)],
-  );
+  await putBuiltinClient(db, CONSOLE_CLIENT_ID, metadata);
 }

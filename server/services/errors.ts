@@ -22,11 +22,11 @@ export const invalidToken = (description = 'the access token is missing, malform
   });
 
 /** RFC 6750 §3.1: the token is fine but lacks the scope; say which one is needed. */
-export const insufficientScope = (scope: string) =>
+export const insufficientScope = (scope: string, description = `this request needs the "${scope}" permission`) =>
   new ApiError(
     403,
     'insufficient_scope',
-    `this request needs the "${scope}" permission`,
+    description,
     { 'WWW-Authenticate': `Bearer realm="gatehouse", error="insufficient_scope", scope="${scope}"` },
     { scope },
   );

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import { upsertApi } from '../store/apis.js';
+import { markBuiltinApi, upsertApi } from '../store/apis.js';
 
 export { MANAGEMENT_SCOPES } from './permissions.js';
 import { MANAGEMENT_SCOPES } from './permissions.js';
@@ -17,5 +17,5 @@ export async function ensureManagementApi(db: Queryable, issuer: string): Promis
     scopes: Object.entries(MANAGEMENT_SCOPES).map(([name, description]) => ({ name, description })),
     accessTokenTtl: 900,
   });
-  await db.query('UPDATE apis SET builtin = true, enforce_roles = true WHERE identifier = $1', [managementApiIdentifier(issuer)]);
+  await markBuiltinApi(db, managementApiIdentifier(issuer));
 }

@@ -4,7 +4,8 @@
  */
 export const MANAGEMENT_SCOPES: Record<string, string> = {
   'clients:read': 'View API credentials (clients)',
-  'clients:write': 'Create, change, rotate and revoke API credentials',
+  'clients:write': 'Create API credentials; change, rotate and revoke the ones you created',
+  'clients:admin': 'Change, rotate, suspend and revoke API credentials that others created',
   'apis:read': 'View registered APIs and their scopes',
   'apis:write': 'Register and change APIs',
   'users:read': 'View users',

@@ -1,15 +1,20 @@
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
-import { findRole, listRoles, type Role } from '../store/roles.js';
-import { type Actor, recordAudit } from './audit.js';
+import { deleteRoleRow, findRole, insertRole, listRoles, type Role, updateRoleFields } from '../store/roles.js';
+import { recordAudit } from './audit.js';
+import { assertMayConfer } from './delegation.js';
+import type { Principal } from './principal.js';
 import { conflict, forbidden, notFound } from './errors.js';
 import { scopeName } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 
 const permissions = z.array(scopeName).max(500).transform((p) => [...new Set(p)]);
 
+/** The roles table's CHECK constraint, so a bad name fails with a message, not SQL. */
+export const roleName = z.string().regex(/^[a-z][a-z0-9_-]{1,62}$/, 'role names are 2-63 lower-case letters, digits, _ and -, starting with a letter');
+
 export const createRoleSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{1,62}$/, 'lower-case letters, digits, _ and -, starting with a letter'),
+  name: roleName,
   description: z.string().max(300).default(''),
   permissions,
 });
@@ -47,33 +52,31 @@ export async function getRole(db: Queryable, name: string) {
   return serializeRole(await mustFind(db, name));
 }
 
-export async function createRole(db: Database, input: z.infer<typeof createRoleSchema>, actor: Actor) {
+export async function createRole(db: Database, input: z.infer<typeof createRoleSchema>, caller: Principal) {
   return db.transaction(async (tx) => {
     await checkApiScopes(tx, input.permissions, 'permissions');
-    const { rowCount } = await tx.query(
-      'INSERT INTO roles (name, description, permissions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
-      [input.name, input.description, JSON.stringify(input.permissions)],
-    );
-    if (!rowCount) throw conflict(`a role named ${input.name} already exists`);
-    await recordAudit(tx, { type: 'role.created', actor, target: { type: 'role', id: input.name }, data: { permissions: input.permissions } });
+    await assertMayConfer(tx, caller, input.permissions, 'a role with these permissions', 'permissions');
+    if (!(await insertRole(tx, input))) throw conflict(`a role named ${input.name} already exists`);
+    await recordAudit(tx, { type: 'role.created', actor: caller.actor, target: { type: 'role', id: input.name }, data: { permissions: input.permissions } });
     return serializeRole(await mustFind(tx, input.name));
   });
 }
 
-/** A role change applies at once to every holder's API keys and next tokens: nothing is copied. */
-export async function updateRole(db: Database, name: string, patch: z.infer<typeof updateRoleSchema>, actor: Actor) {
+/**
+ * A role change applies at once to every holder's API keys and next tokens: nothing is copied. So
+ * changing a role is giving (or taking) its permissions to everyone who holds it: the caller must
+ * hold every permission it has now and will have, including on a role they hold themselves.
+ */
+export async function updateRole(db: Database, name: string, patch: z.infer<typeof updateRoleSchema>, caller: Principal) {
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, name);
     readOnly(current);
     if (patch.permissions) await checkApiScopes(tx, patch.permissions, 'permissions');
-    await tx.query(
-      `UPDATE roles SET description = COALESCE($2, description), permissions = COALESCE($3, permissions), updated_at = now()
-       WHERE name = $1`,
-      [name, patch.description ?? null, patch.permissions ? JSON.stringify(patch.permissions) : null],
-    );
+    await assertMayConfer(tx, caller, [...current.permissions, ...(patch.permissions ?? [])], `changing the role ${name}`, patch.permissions ? 'permissions' : undefined);
+    await updateRoleFields(tx, name, patch);
     await recordAudit(tx, {
       type: 'role.updated',
-      actor,
+      actor: caller.actor,
       target: { type: 'role', id: name },
       data: { before: current.permissions, after: patch.permissions ?? current.permissions },
     });
@@ -81,10 +84,13 @@ export async function updateRole(db: Database, name: string, patch: z.infer<type
   });
 }
 
-export async function deleteRole(db: Database, name: string, actor: Actor): Promise<void> {
+/** Deleting a role takes its permissions from everyone who holds it: the caller must hold them all. */
+export async function deleteRole(db: Database, name: string, caller: Principal): Promise<void> {
   await db.transaction(async (tx) => {
-    readOnly(await mustFind(tx, name));
-    await tx.query('DELETE FROM roles WHERE name = $1', [name]);
-    await recordAudit(tx, { type: 'role.deleted', actor, target: { type: 'role', id: name } });
+    const current = await mustFind(tx, name);
+    readOnly(current);
+    await assertMayConfer(tx, caller, current.permissions, `deleting the role ${name}`);
+    await deleteRoleRow(tx, name);
+    await recordAudit(tx, { type: 'role.deleted', actor: caller.actor, target: { type: 'role', id: name } });
   });
 }

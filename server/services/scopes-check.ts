@@ -11,5 +11,5 @@ export async function checkApiScopes(q: Queryable, scopes: readonly string[], fi
   const apiScopes = scopes.filter((s) => !isOidcScope(s));
   const defined = new Set((await findApisByScopes(q, apiScopes)).flatMap((a) => a.scopes.map((s) => s.name)));
   const unknown = apiScopes.find((s) => !defined.has(s));
-  if (unknown) throw invalidRequest(`${field}: no registered API defines the scope "${unknown}"`, field);
+  if (unknown) throw invalidRequest(`${field}: ${unknown} is not a scope of any registered API`, field);
 }

@@ -1,42 +1,39 @@
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import { hashPassword } from '../crypto/passwords.js';
-import { rolesOfUser, setUserRoles } from '../store/roles.js';
-import { type Actor, recordAudit } from './audit.js';
+import { findRoles, rolesOfUser, setUserRoles } from '../store/roles.js';
+import {
+  EmailTakenError, type UserView, deleteUserRow, emailTakenByOther, findUserView, insertUser, invalidateSessions,
+  listUserViews, updateUserFields,
+} from '../store/users.js';
+import { revokeAccountArtifacts } from './artifacts.js';
+import { recordAudit } from './audit.js';
+import { roleName } from './roles.js';
+import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import type { Principal } from './principal.js';
 
-const roleList = z.array(z.string().max(63)).max(50).transform((r) => [...new Set(r)]);
+const roleList = z.array(roleName).max(50).transform((r) => [...new Set(r)]);
+
+export const password = z.string().min(8, 'passwords need at least 8 characters').max(1024);
 
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
   name: z.string().trim().min(1).max(200),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
+  password: password.optional(),
   roles: roleList.default([]),
 });
 
 export const updateUserSchema = z.strictObject({
   email: z.email().max(320).optional(),
   name: z.string().trim().min(1).max(200).optional(),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
+  password: password.optional(),
   roles: roleList.optional(),
   active: z.boolean().optional(),
 });
 
-interface Row {
-  id: string;
-  email: string;
-  name: string;
-  active: boolean;
-  roles: string[] | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const SELECT = `SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at,
-  (SELECT coalesce(json_agg(role_name ORDER BY role_name), '[]') FROM user_roles WHERE user_id = u.id) AS roles FROM users u`;
-
-export const serializeUser = (r: Row) => ({
+export const serializeUser = (r: UserView) => ({
   id: r.id,
   email: r.email,
   name: r.name,
@@ -46,19 +43,17 @@ export const serializeUser = (r: Row) => ({
   updated_at: new Date(r.updated_at).toISOString(),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-async function mustFind(q: Queryable, id: string): Promise<Row> {
-  const { rows } = UUID.test(id) ? await q.query<Row>(`${SELECT} WHERE u.id = $1`, [id]) : { rows: [] as Row[] };
-  if (!rows[0]) throw notFound(`user ${id}`);
-  return rows[0];
+async function mustFind(q: Queryable, id: string): Promise<UserView> {
+  const user = await findUserView(q, id);
+  if (!user) throw notFound(`user ${id}`);
+  return user;
 }
 
 async function checkRoles(q: Queryable, roles: string[]) {
   if (!roles.length) return;
-  const { rows } = await q.query<{ name: string }>('SELECT name FROM roles WHERE name = ANY($1::text[])', [roles]);
-  const missing = roles.find((r) => !rows.some((x) => x.name === r));
-  if (missing) throw invalidRequest(`roles: there is no role named "${missing}"`, 'roles');
+  const found = new Set((await findRoles(q, roles)).map((r) => r.name));
+  const missing = roles.find((r) => !found.has(r));
+  if (missing) throw invalidRequest(`roles: unknown role ${missing}`, 'roles');
 }
 
 /**
@@ -69,31 +64,24 @@ async function passwordHashFor(password: string | undefined) {
   return hashPassword(password ?? crypto.randomUUID() + crypto.randomUUID());
 }
 
-export async function createUser(db: Database, input: z.infer<typeof createUserSchema>, actor: Actor) {
+export async function createUser(db: Database, input: z.infer<typeof createUserSchema>, caller: Principal) {
   const passwordHash = await passwordHashFor(input.password);
   return db.transaction(async (tx) => {
     await checkRoles(tx, input.roles);
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
-       ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
-      [input.email, input.name, passwordHash],
-    );
-    if (!rows[0]) throw conflict(`a user with email ${input.email} already exists`);
-    await setUserRoles(tx, rows[0].id, input.roles);
-    await recordAudit(tx, { type: 'user.created', actor, target: { type: 'user', id: rows[0].id }, data: { email: input.email, roles: input.roles } });
-    return serializeUser(await mustFind(tx, rows[0].id));
+    await assertMayGiveRoles(tx, caller, input.roles);
+    const id = await insertUser(tx, { email: input.email, name: input.name, passwordHash });
+    if (!id) throw conflict(`a user with email ${input.email} already exists`);
+    await setUserRoles(tx, id, input.roles);
+    await recordAudit(tx, { type: 'user.created', actor: caller.actor, target: { type: 'user', id }, data: { email: input.email, roles: input.roles } });
+    return serializeUser(await mustFind(tx, id));
   });
 }
 
 export async function listUsers(db: Queryable, query: { q?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
   const after = decodeCursor<{ e: string }>(query.cursor, ['e']);
-  const q = query.q?.trim() ? `%${query.q.trim().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
-  const { rows } = await db.query<Row>(
-    `${SELECT} WHERE ($1::text IS NULL OR u.email ILIKE $1 OR u.name ILIKE $1) AND ($2::text IS NULL OR lower(u.email) > $2)
-     ORDER BY lower(u.email) LIMIT $3`,
-    [q, after?.e ?? null, limit + 1],
-  );
+  if (after && typeof after.e !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
+  const rows = await listUserViews(db, { q: query.q?.trim() || undefined, afterEmail: after?.e, limit: limit + 1 });
   return pageOf(rows, limit, serializeUser, (r) => ({ e: r.email.toLowerCase() }));
 }
 
@@ -102,40 +90,34 @@ export async function getUser(db: Queryable, id: string) {
 }
 
 /**
- * Ends everything a user holds: browser sessions (sessions_valid_after, checked by findAccount, so it
- * works wherever sessions live), grants and refresh tokens in Postgres. API keys stop by themselves
- * (checkApiKey refuses an inactive owner).
+ * Ends everything a user holds (OWASP ASVS 3.3.1, 3.3.3): their browser sessions on every node
+ * (sessions_valid_after, which findAccount checks wherever sessions live), and their grants and
+ * refresh tokens. Used on deactivation, deletion and a password change. API keys are credentials of
+ * their own: they stop with deactivation (checkApiKey refuses an inactive owner), not with a new
+ * password.
  */
-async function endUserAccess(tx: Queryable, userId: string) {
-  await tx.query('UPDATE users SET sessions_valid_after = now() WHERE id = $1', [userId]);
-  const { rowCount } = await tx.query(
-    `DELETE FROM oidc_artifacts WHERE model IN ('Grant', 'RefreshToken', 'Session') AND payload->>'accountId' = $1`,
-    [userId],
-  );
-  return rowCount;
+async function endUserAccess(tx: Queryable, userId: string): Promise<number> {
+  await invalidateSessions(tx, userId);
+  return revokeAccountArtifacts(tx, userId);
 }
 
-export async function updateUser(db: Database, id: string, patch: z.infer<typeof updateUserSchema>, actor: Actor) {
+export async function updateUser(db: Database, id: string, patch: z.infer<typeof updateUserSchema>, caller: Principal) {
   const passwordHash = patch.password ? await hashPassword(patch.password) : null;
+  const actor = caller.actor;
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
-    if (patch.roles) await checkRoles(tx, patch.roles);
-    if (patch.email && patch.email.toLowerCase() !== current.email.toLowerCase()) {
-      const { rows } = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [patch.email, id]);
-      if (rows.length) throw conflict(`a user with email ${patch.email} already exists`);
+    await assertMayActOnUser(tx, caller, id);
+    if (patch.roles) {
+      await checkRoles(tx, patch.roles);
+      await assertMayGiveRoles(tx, caller, patch.roles);
     }
-    await tx
-      .query(
-        `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), password_hash = COALESCE($4, password_hash),
-           active = COALESCE($5, active), updated_at = now() WHERE id = $1`,
-        [id, patch.email ?? null, patch.name ?? null, passwordHash, patch.active ?? null],
-      )
-      .catch((err: { code?: string }) => {
-        // The check above cannot see another request taking the address at the same moment; the
-        // unique index (23505, unique_violation) does, and that is the same conflict, not a 500.
-        if (err.code === '23505') throw conflict(`a user with email ${patch.email} already exists`);
-        throw err;
-      });
+    if (patch.email && patch.email.toLowerCase() !== current.email.toLowerCase() && (await emailTakenByOther(tx, patch.email, id))) {
+      throw conflict(`a user with email ${patch.email} already exists`);
+    }
+    await updateUserFields(tx, id, { email: patch.email, name: patch.name, passwordHash, active: patch.active }).catch((err) => {
+      if (err instanceof EmailTakenError) throw conflict(`a user with email ${patch.email} already exists`);
+      throw err;
+    });
     const target = { type: 'user', id };
     if (patch.roles) {
       const before = await rolesOfUser(tx, id);
@@ -148,6 +130,11 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
     } else if (patch.active === true && !current.active) {
       await recordAudit(tx, { type: 'user.activated', actor, target });
     }
+    if (patch.password !== undefined && patch.active !== false) {
+      // A new password ends what the old one started (OWASP ASVS 3.3.3).
+      const revoked = await endUserAccess(tx, id);
+      await recordAudit(tx, { type: 'user.password_changed', actor, target, data: { revoked_artifacts: revoked } });
+    }
     const fields = (['email', 'name', 'password'] as const).filter((f) => patch[f] !== undefined);
     if (fields.length) await recordAudit(tx, { type: 'user.updated', actor, target, data: { fields } });
     return serializeUser(await mustFind(tx, id));
@@ -155,15 +142,16 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
 }
 
 /**
- * `self` is the user the caller acts for (a user token or one of their API keys): nobody deletes
- * the account they are using, which would also end the access they are using it with.
+ * Nobody deletes the account they are using (a user token or one of their API keys), which would
+ * also end the access they are using it with.
  */
-export async function deleteUser(db: Database, id: string, actor: Actor, self?: string): Promise<void> {
-  if (self === id || (actor.type === 'user' && actor.id === id)) throw forbidden('you cannot delete yourself; ask another administrator');
+export async function deleteUser(db: Database, id: string, caller: Principal): Promise<void> {
+  if (caller.userId === id) throw forbidden('you cannot delete yourself; ask another administrator');
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
+    await assertMayActOnUser(tx, caller, id);
     await endUserAccess(tx, id);
-    await tx.query('DELETE FROM users WHERE id = $1', [id]);
-    await recordAudit(tx, { type: 'user.deleted', actor, target: { type: 'user', id }, data: { email: current.email } });
+    await deleteUserRow(tx, id);
+    await recordAudit(tx, { type: 'user.deleted', actor: caller.actor, target: { type: 'user', id }, data: { email: current.email } });
   });
 }

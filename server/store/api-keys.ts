@@ -53,6 +53,53 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   updatedAt: new Date(r.updated_at),
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findApiKeyRow(db: Queryable, id: string): Promise<ApiKeyRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export async function insertApiKey(
+  db: Queryable,
+  key: { userId: string; name: string; prefix: string; hash: string; scopes: string[]; environment: string; ipAllowlist: string[]; expiresAt: Date | null },
+): Promise<ApiKeyRow> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, environment, ip_allowlist, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [key.userId, key.name, key.prefix, key.hash, JSON.stringify(key.scopes), key.environment, JSON.stringify(key.ipAllowlist), key.expiresAt],
+  );
+  return rows[0];
+}
+
+/** Newest first; `userId` null for everyone's; the cursor is the last row's (created_at, id). */
+export async function listApiKeyRows(
+  db: Queryable,
+  f: { userId: string | null; after?: { createdAt: string; id: string }; limit: number },
+): Promise<ApiKeyRow[]> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `SELECT * FROM api_keys WHERE ($1::uuid IS NULL OR user_id = $1::uuid)
+       AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+     ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [f.userId, f.after?.createdAt ?? null, f.after?.id ?? null, f.limit],
+  );
+  return rows;
+}
+
+export async function updateApiKeyFields(db: Queryable, id: string, patch: { name?: string; scopes?: string[]; enabled?: boolean }): Promise<ApiKeyRow> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET name = COALESCE($2, name), scopes = COALESCE($3, scopes), enabled = COALESCE($4, enabled), updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id, patch.name ?? null, patch.scopes ? JSON.stringify(patch.scopes) : null, patch.enabled ?? null],
+  );
+  return rows[0];
+}
+
+export async function deleteApiKeyRow(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM api_keys WHERE id = $1', [id]);
+}
+
 export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise<ApiKey | undefined> {
   const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE prefix = $1', [prefix]);
   return rows[0] && toApiKey(rows[0]);

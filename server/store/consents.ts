@@ -24,3 +24,9 @@ export async function saveConsent(db: Queryable, accountId: string, clientId: st
     [accountId, clientId, consent.oidcScope, JSON.stringify(consent.oidcClaims), JSON.stringify(consent.resources)],
   );
 }
+
+/** Forgets what users consented to for this client, so each is asked again (a redirect URI changed). */
+export async function deleteConsentsForClient(db: Queryable, clientId: string): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM consents WHERE client_id = $1', [clientId]);
+  return rowCount;
+}

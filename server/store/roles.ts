@@ -57,6 +57,53 @@ export async function permissionsOfUser(db: Queryable, userId: string): Promise<
   return new Set(rows.map((r) => r.permission));
 }
 
+/**
+ * What a user's roles give, whether or not the account is active: what someone acting on that user
+ * must hold themselves (a deactivated administrator is still an administrator to reactivate).
+ */
+export async function permissionsOfRolesOfUser(db: Queryable, userId: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ permission: string }>(
+    `SELECT DISTINCT jsonb_array_elements_text(r.permissions) AS permission
+     FROM user_roles ur JOIN roles r ON r.name = ur.role_name WHERE ur.user_id = $1`,
+    [userId],
+  );
+  return new Set(rows.map((r) => r.permission));
+}
+
+/** The named roles that exist, with their permissions. */
+export async function findRoles(db: Queryable, names: readonly string[]): Promise<Role[]> {
+  if (!names.length) return [];
+  const { rows } = await db.query<Row>('SELECT * FROM roles WHERE name = ANY($1::text[])', [names]);
+  return rows.map(toRole);
+}
+
+/** Inserts a role; false when the name is taken. */
+export async function insertRole(db: Queryable, role: { name: string; description: string; permissions: string[] }): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'INSERT INTO roles (name, description, permissions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
+    [role.name, role.description, JSON.stringify(role.permissions)],
+  );
+  return rowCount > 0;
+}
+
+export async function updateRoleFields(db: Queryable, name: string, patch: { description?: string; permissions?: string[] }): Promise<void> {
+  await db.query(
+    `UPDATE roles SET description = COALESCE($2, description), permissions = COALESCE($3, permissions), updated_at = now()
+     WHERE name = $1`,
+    [name, patch.description ?? null, patch.permissions ? JSON.stringify(patch.permissions) : null],
+  );
+}
+
+export async function deleteRoleRow(db: Queryable, name: string): Promise<void> {
+  await db.query('DELETE FROM roles WHERE name = $1', [name]);
+}
+
+/** Users who hold the role. */
+export async function holdersOfRole(db: Queryable, name: string): Promise<string[]> {
+  const { rows } = await db.query<{ user_id: string }>('SELECT user_id FROM user_roles WHERE role_name = $1', [name]);
+  return rows.map((r) => r.user_id);
+}
+
 export async function setUserRoles(db: Queryable, userId: string, roles: readonly string[]): Promise<void> {
   await db.query('DELETE FROM user_roles WHERE user_id = $1', [userId]);
   for (const role of roles) {

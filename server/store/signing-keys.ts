@@ -121,3 +121,67 @@ export function providerJwks(keys: StoredKey[], now = new Date()): { keys: JWK[]
   const rest = published.filter((k) => !first.includes(k));
   return { keys: [...first, ...rest].map((k) => k.privateJwk) };
 }
+
+export interface KeyRow {
+  kid: string;
+  alg: string;
+  created_at: Date;
+  activates_at: Date;
+  retired_at: Date | null;
+  /** The database's clock, so status is judged by one clock across nodes. */
+  now: Date;
+}
+
+/** Key rows newest first (all, or the named kids), without private material. */
+export async function listKeyRows(db: Queryable, kids?: readonly string[]): Promise<KeyRow[]> {
+  const { rows } = await db.query<KeyRow>(
+    `SELECT kid, alg, created_at, activates_at, retired_at, now() AS now FROM signing_keys
+     WHERE $1::text[] IS NULL OR kid = ANY($1::text[]) ORDER BY created_at DESC, kid`,
+    [kids ?? null],
+  );
+  return rows;
+}
+
+/**
+ * Transaction-scoped: released at commit or rollback. Conflicts with the session lock taken when
+ * the first keys are created (loadSigningKeys), as intended.
+ */
+export async function lockKeysForTransaction(tx: Queryable): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+}
+
+/** Whether a key of this type signs now or will (a database the server has started on). */
+export async function keyTypeInUse(q: Queryable, kty: string): Promise<boolean> {
+  const { rows } = await q.query('SELECT 1 FROM signing_keys WHERE alg = $1 AND (retired_at IS NULL OR retired_at > now()) LIMIT 1', [kty]);
+  return rows.length > 0;
+}
+
+/**
+ * Every other key of this type that would sign after `at` stops then; LEAST-like, it keeps an
+ * earlier retirement and supersedes a pending key from an earlier rotation. Returns their kids.
+ */
+export async function retireOtherKeys(q: Queryable, kty: string, exceptKid: string, at: Date): Promise<string[]> {
+  const { rows } = await q.query<{ kid: string }>(
+    `UPDATE signing_keys SET retired_at = $3
+     WHERE alg = $1 AND kid <> $2 AND (retired_at IS NULL OR retired_at > $3)
+     RETURNING kid`,
+    [kty, exceptKid, at],
+  );
+  return rows.map((r) => r.kid);
+}
+
+/**
+ * A scheduled rotation is due when no key is pending and the newest key of some type activated
+ * more than `days` ago.
+ */
+export async function rotationDue(q: Queryable, days: number): Promise<boolean> {
+  const { rows } = await q.query<{ due: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM signing_keys WHERE activates_at > now()
+                          AND (retired_at IS NULL OR retired_at > activates_at))
+        AND EXISTS (SELECT 1 FROM (SELECT alg, max(activates_at) AS newest FROM signing_keys
+                                    WHERE retired_at IS NULL GROUP BY alg) k
+                     WHERE k.newest < now() - make_interval(days => $1)) AS due`,
+    [days],
+  );
+  return rows[0]?.due === true;
+}

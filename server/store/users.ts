@@ -60,3 +60,91 @@ export async function upsertUserByEmail(
   );
   return toUser(rows[0]);
 }
+
+/** A user as the Management API lists them: with their role names. */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  active: boolean;
+  roles: string[] | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT_VIEW = `SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at,
+  (SELECT coalesce(json_agg(role_name ORDER BY role_name), '[]') FROM user_roles WHERE user_id = u.id) AS roles FROM users u`;
+
+export async function findUserView(db: Queryable, id: string): Promise<UserView | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query<UserView>(`${SELECT_VIEW} WHERE u.id = $1`, [id]);
+  return rows[0];
+}
+
+/** A page ordered by lower(email); `q` matches email or name (LIKE wildcards taken literally). */
+export async function listUserViews(db: Queryable, f: { q?: string; afterEmail?: string; limit: number }): Promise<UserView[]> {
+  const q = f.q ? `%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
+  const { rows } = await db.query<UserView>(
+    `${SELECT_VIEW} WHERE ($1::text IS NULL OR u.email ILIKE $1 OR u.name ILIKE $1) AND ($2::text IS NULL OR lower(u.email) > $2)
+     ORDER BY lower(u.email) LIMIT $3`,
+    [q, f.afterEmail ?? null, f.limit],
+  );
+  return rows;
+}
+
+/** Inserts a user; undefined when the email (case-insensitively) is taken. */
+export async function insertUser(db: Queryable, user: { email: string; name: string; passwordHash: string }): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
+     ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
+    [user.email, user.name, user.passwordHash],
+  );
+  return rows[0]?.id;
+}
+
+export async function emailTakenByOther(db: Queryable, email: string, exceptId: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [email, exceptId]);
+  return rows.length > 0;
+}
+
+/** Thrown when an update would give a user an email another user has (the unique index said so). */
+export class EmailTakenError extends Error {}
+
+export async function updateUserFields(
+  db: Queryable,
+  id: string,
+  patch: { email?: string; name?: string; passwordHash?: string | null; active?: boolean },
+): Promise<void> {
+  await db
+    .query(
+      `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), password_hash = COALESCE($4, password_hash),
+         active = COALESCE($5, active), updated_at = now() WHERE id = $1`,
+      [id, patch.email ?? null, patch.name ?? null, patch.passwordHash ?? null, patch.active ?? null],
+    )
+    .catch((err: { code?: string }) => {
+      // A concurrent request may take the address between a check and this update; the unique index
+      // (23505, unique_violation) sees it.
+      if (err.code === '23505') throw new EmailTakenError();
+      throw err;
+    });
+}
+
+/**
+ * Every browser session of the user started before now stops being accepted (findAccount compares
+ * a session's login time with this), wherever sessions are stored.
+ */
+export async function invalidateSessions(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE users SET sessions_valid_after = now() WHERE id = $1', [id]);
+}
+
+export async function deleteUserRow(db: Queryable, id: string): Promise<void> {
+  await db.query('DELETE FROM users WHERE id = $1', [id]);
+}
+
+/** Emails of these users, for the console's owner column. */
+export async function emailsOfUsers(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  const valid = ids.filter((id) => UUID.test(id));
+  if (!valid.length) return new Map();
+  const { rows } = await db.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [valid]);
+  return new Map(rows.map((r) => [r.id, r.email]));
+}

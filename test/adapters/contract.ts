@@ -113,6 +113,32 @@ export function artifactStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.find('RefreshToken', unexpiring)).to.equal(undefined);
     });
 
+    it('revokes by client and by account: only that model, only that owner, counting what it removed', async () => {
+      const [client, other, account] = [`cl-${uid()}`, `cl-${uid()}`, uid()];
+      const [a, b, c, d, e] = [uid(), uid(), uid(), uid(), uid()];
+      await store.upsert('RefreshToken', a, { clientId: client, accountId: account }, 60);
+      await store.upsert('RefreshToken', b, { clientId: client }, undefined);
+      await store.upsert('RefreshToken', c, { clientId: other, accountId: account }, 60);
+      await store.upsert('Grant', d, { clientId: client, accountId: account }, 60);
+      // Replaced since it was indexed: it no longer belongs to the client and must survive.
+      await store.upsert('RefreshToken', e, { clientId: client }, 60);
+      await store.upsert('RefreshToken', e, { clientId: other }, 60);
+
+      expect(await store.revokeByClientId('RefreshToken', client)).to.equal(2);
+      expect(await store.find('RefreshToken', a)).to.equal(undefined);
+      expect(await store.find('RefreshToken', b)).to.equal(undefined);
+      expect(await store.find('RefreshToken', c)).to.deep.equal({ clientId: other, accountId: account });
+      expect(await store.find('RefreshToken', e)).to.deep.equal({ clientId: other });
+      expect(await store.find('Grant', d)).to.deep.equal({ clientId: client, accountId: account });
+      expect(await store.revokeByClientId('RefreshToken', client)).to.equal(0);
+
+      expect(await store.revokeByAccountId('RefreshToken', account)).to.equal(1);
+      expect(await store.find('RefreshToken', c)).to.equal(undefined);
+      expect(await store.revokeByAccountId('Grant', account)).to.equal(1);
+      expect(await store.find('Grant', d)).to.equal(undefined);
+      expect(await store.revokeByAccountId('Grant', uid())).to.equal(0);
+    });
+
     it('finds by uid, only within the model and only while live', async () => {
       const [id, sessionUid] = [uid(), uid()];
       await store.upsert('Session', id, { uid: sessionUid, accountId: 'acc-2' }, 60);

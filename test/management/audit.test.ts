@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { recordAudit } from '../../server/services/audit.js';
-import { parseIsoInstant } from '../../server/management/routes/audit.js';
-import { createApiKey, createUser } from '../../server/cli/operations.js';
+import { parseIsoInstant } from '../../server/services/audit.js';
+import { createApiKey } from '../../server/services/api-keys.js';
+import { systemPrincipal } from '../../server/services/principal.js';
+import { createUser } from '../../server/services/users.js';
 import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
 import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -165,8 +167,9 @@ describe('audit log: GET /audit-events', () => {
   });
 
   it('shows what the rest of the server records: an API key used from a new address', async () => {
-    const owner = await createUser(server.runtime.db, { email: 'auditor@example.test', name: 'Auditor', roles: ['viewer'], password: 'a long enough password' }, { type: 'system' });
-    const key = await createApiKey(server.runtime.db, { user: owner.id, name: 'reporting', scopes: ['audit:read'], environment: 'live', ipAllowlist: [] }, { type: 'system' });
+    const cli = systemPrincipal('cli');
+    const owner = await createUser(server.runtime.db, { email: 'auditor@example.test', name: 'Auditor', roles: ['viewer'], password: 'a long enough password' }, cli);
+    const key = await createApiKey(server.runtime.db, { user_id: owner.id, name: 'reporting', scopes: ['audit:read'], environment: 'live', ip_allowlist: [] }, cli);
     const res = await managementApi(server, key.key).get(`/audit-events?type=api_key.used_from_new_ip&actor=${key.id}`);
     expect(res.status).to.equal(200);
     expect(res.body.data).to.have.length(1);

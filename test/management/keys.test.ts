@@ -4,7 +4,7 @@ import { ORDERS_API, SERVICE, baseSeed, basic, postForm } from '../support/fixtu
 import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, usingRealServices, type TestServer } from '../support/server.js';
 import { loadConfig } from '../../server/config.js';
-import { statusOf } from '../../server/oidc/key-rotation.js';
+import { statusOf } from '../../server/services/signing-keys.js';
 
 const EC_API = 'https://ec.example.test';
 const EC_CLIENT = { id: 'ec-service', secret: 'ec-service-secret-0123456789abcdef' };

@@ -47,6 +47,9 @@ export const baseSeed = () => ({
   ],
 });
 
+/** The built-in console client (public, PKCE), to sign a person in as the console does. */
+export const consoleClient = (server: { issuer: string }) => ({ id: 'gatehouse-console', redirect: `${server.issuer}/console/callback` });
+
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** POSTs a form to the token endpoint (or any form endpoint) and returns status and parsed JSON. */

@@ -3,7 +3,7 @@ import { basic, postForm } from './fixtures.js';
 
 /** Every Management API scope: what the seeded admin client may be granted. */
 export const ALL_MANAGEMENT_SCOPES = [
-  'clients:read', 'clients:write', 'apis:read', 'apis:write', 'users:read', 'users:write', 'users:delete',
+  'clients:read', 'clients:write', 'clients:admin', 'apis:read', 'apis:write', 'users:read', 'users:write', 'users:delete',
   'roles:read', 'roles:write', 'api-keys:read', 'api-keys:write', 'audit:read', 'keys:write',
 ];
 

@@ -12,17 +12,17 @@ export const apiRoutes: RouteGroup = (router, { db }) => {
   router.post('/apis', requires('apis:write'), async (ctx) => {
     const input = await readJson(ctx, createApiSchema);
     ctx.status = 201;
-    ctx.body = await createApi(db, input, principalOf(ctx).actor);
+    ctx.body = await createApi(db, input, principalOf(ctx));
   });
   router.get('/apis/:id', requires('apis:read'), async (ctx) => {
     ctx.body = await getApi(db, ctx.params.id);
   });
   router.patch('/apis/:id', requires('apis:write'), async (ctx) => {
     const patch = await readJson(ctx, updateApiSchema);
-    ctx.body = await updateApi(db, ctx.params.id, patch, principalOf(ctx).actor);
+    ctx.body = await updateApi(db, ctx.params.id, patch, principalOf(ctx));
   });
   router.delete('/apis/:id', requires('apis:write'), async (ctx) => {
-    await deleteApi(db, ctx.params.id, principalOf(ctx).actor);
+    await deleteApi(db, ctx.params.id, principalOf(ctx));
     ctx.status = 204;
   });
 };

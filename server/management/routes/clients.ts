@@ -11,9 +11,8 @@ import { z } from 'zod';
 const rotateSchema = z.strictObject({ previous_expires_in: expiresIn.optional() });
 
 /**
- * API credentials (OAuth clients) and their secrets. The caller's permissions go to the service:
- * nobody may give a credential, or take a secret of one that holds, a Management API permission they
- * do not hold themselves (services/clients.ts, checkNoEscalation).
+ * API credentials (OAuth clients) and their secrets. The caller goes to the service, which applies
+ * ownership and the delegation rule (services/clients.ts, services/delegation.ts).
  */
 export const clientRoutes: RouteGroup = (router, { db }) => {
   router.get('/clients', requires('clients:read'), async (ctx) => {
@@ -28,7 +27,7 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
     const input = await readJson(ctx, createClientSchema);
     ctx.status = 201;
     const principal = principalOf(ctx);
-    ctx.body = await createClient(db, input, principal.actor, principal);
+    ctx.body = await createClient(db, input, principal);
   });
 
   router.get('/clients/:client_id', requires('clients:read'), async (ctx) => {
@@ -38,11 +37,11 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
   router.patch('/clients/:client_id', requires('clients:write'), async (ctx) => {
     const patch = await readJson(ctx, updateClientSchema);
     const principal = principalOf(ctx);
-    ctx.body = await updateClient(db, ctx.params.client_id, patch, principal.actor, principal);
+    ctx.body = await updateClient(db, ctx.params.client_id, patch, principal);
   });
 
   router.delete('/clients/:client_id', requires('clients:write'), async (ctx) => {
-    await deleteClient(db, ctx.params.client_id, principalOf(ctx).actor);
+    await deleteClient(db, ctx.params.client_id, principalOf(ctx));
     ctx.status = 204;
   });
 
@@ -54,11 +53,11 @@ export const clientRoutes: RouteGroup = (router, { db }) => {
     const body = ctx.request.length || ctx.get('content-type') ? await readJson(ctx, rotateSchema) : validate(rotateSchema, {});
     ctx.status = 201;
     const principal = principalOf(ctx);
-    ctx.body = await rotateClientSecret(db, ctx.params.client_id, body.previous_expires_in ?? DEFAULT_PREVIOUS_EXPIRES_IN, principal.actor, principal);
+    ctx.body = await rotateClientSecret(db, ctx.params.client_id, body.previous_expires_in ?? DEFAULT_PREVIOUS_EXPIRES_IN, principal);
   });
 
   router.delete('/clients/:client_id/secrets/:secret_id', requires('clients:write'), async (ctx) => {
-    await deleteClientSecret(db, ctx.params.client_id, ctx.params.secret_id, principalOf(ctx).actor);
+    await deleteClientSecret(db, ctx.params.client_id, ctx.params.secret_id, principalOf(ctx));
     ctx.status = 204;
   });
 };

@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { listKeys } from '../../oidc/key-rotation.js';
+import { MAX_ACTIVATE_IN, listKeysPage } from '../../services/signing-keys.js';
 import { principalOf, requires } from '../authenticate.js';
 import { readJson, validate } from '../body.js';
-import { decodeCursor, encodeCursor, parseLimit } from '../../services/pagination.js';
+import { queryString } from '../../services/validation.js';
 import type { RouteGroup } from '../router.js';
-
-/** Longest activation delay a caller may ask for: a week, as for KEY_ACTIVATION_DELAY. */
-export const MAX_ACTIVATE_IN = 7 * 24 * 3600;
 
 export const rotateBody = z
   .object({
@@ -25,14 +22,7 @@ export const rotateBody = z
  */
 export const keyRoutes: RouteGroup = (router, deps) => {
   router.get('/keys', requires('apis:read'), async (ctx) => {
-    const limit = parseLimit(ctx.query.limit);
-    const after = decodeCursor<{ c: string; k: string }>(ctx.query.cursor, ['c', 'k']);
-    // A handful of rows (two per rotation): filtering in memory keeps the cursor simple.
-    const all = await listKeys(deps.db);
-    const rest = after ? all.filter((k) => k.created_at < after.c || (k.created_at === after.c && k.kid > after.k)) : all;
-    const data = rest.slice(0, limit);
-    const last = data[data.length - 1];
-    ctx.body = { data, next_cursor: rest.length > limit && last ? encodeCursor({ c: last.created_at, k: last.kid }) : null };
+    ctx.body = await listKeysPage(deps.db, { cursor: queryString(ctx.query.cursor, 'cursor'), limit: queryString(ctx.query.limit, 'limit') });
   });
 
   router.post('/keys/rotate', requires('keys:write'), async (ctx) => {

@@ -13,17 +13,17 @@ export const roleRoutes: RouteGroup = (router, { db }) => {
   router.post('/roles', requires('roles:write'), async (ctx) => {
     const input = await readJson(ctx, createRoleSchema);
     ctx.status = 201;
-    ctx.body = await createRole(db, input, principalOf(ctx).actor);
+    ctx.body = await createRole(db, input, principalOf(ctx));
   });
   router.get('/roles/:name', requires('roles:read'), async (ctx) => {
     ctx.body = await getRole(db, ctx.params.name);
   });
   router.patch('/roles/:name', requires('roles:write'), async (ctx) => {
     const patch = await readJson(ctx, updateRoleSchema);
-    ctx.body = await updateRole(db, ctx.params.name, patch, principalOf(ctx).actor);
+    ctx.body = await updateRole(db, ctx.params.name, patch, principalOf(ctx));
   });
   router.delete('/roles/:name', requires('roles:write'), async (ctx) => {
-    await deleteRole(db, ctx.params.name, principalOf(ctx).actor);
+    await deleteRole(db, ctx.params.name, principalOf(ctx));
     ctx.status = 204;
   });
 };

@@ -16,18 +16,17 @@ export const userRoutes: RouteGroup = (router, { db }) => {
   router.post('/users', requires('users:write'), async (ctx) => {
     const input = await readJson(ctx, createUserSchema);
     ctx.status = 201;
-    ctx.body = await createUser(db, input, principalOf(ctx).actor);
+    ctx.body = await createUser(db, input, principalOf(ctx));
   });
   router.get('/users/:id', requires('users:read'), async (ctx) => {
     ctx.body = await getUser(db, ctx.params.id);
   });
   router.patch('/users/:id', requires('users:write'), async (ctx) => {
     const patch = await readJson(ctx, updateUserSchema);
-    ctx.body = await updateUser(db, ctx.params.id, patch, principalOf(ctx).actor);
+    ctx.body = await updateUser(db, ctx.params.id, patch, principalOf(ctx));
   });
   router.delete('/users/:id', requires('users:delete'), async (ctx) => {
-    const principal = principalOf(ctx);
-    await deleteUser(db, ctx.params.id, principal.actor, principal.userId);
+    await deleteUser(db, ctx.params.id, principalOf(ctx));
     ctx.status = 204;
   });
 };
