@@ -110,7 +110,7 @@ const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify
 /**
  * Applies a seed idempotently: APIs by identifier, roles by name, users by email, clients by
  * client_id are created or updated, never duplicated. Roles come before users, who are granted them;
- * APIs before roles and clients, which name their scopes. A seeded secret replaces the client's other
+ * APIs before roles and clients, which name their scopes; an API's resource servers after the clients. A seeded secret replaces the client's other
  * secrets. All of it in one transaction: a seed is applied whole or not at all. With `audit`, one
  * `seed.applied` event also records the file.
  */
@@ -125,9 +125,11 @@ export async function applySeed(
 async function applyAll(db: Database, seed: Seed, options: { audit?: { source?: string } }) {
   for (const [i, api] of seed.apis.entries()) {
     await entry(`apis.${i} (${api.identifier})`, async () => {
+      // Resource servers are clients, which come later: they are set once the clients exist.
+      const { resource_servers: _servers, ...rest } = api;
       const existing = await findApiByIdentifier(db, api.identifier);
-      if (!existing) return createApi(db, createApiSchema.parse(api), SEED);
-      const { identifier: _identifier, ...patch } = api;
+      if (!existing) return createApi(db, createApiSchema.parse(rest), SEED);
+      const { identifier: _identifier, ...patch } = rest;
       return updateApi(db, existing.id, patch, SEED);
     });
   }
@@ -171,6 +173,15 @@ async function applyAll(db: Database, seed: Seed, options: { audit?: { source?: 
         scope: spec.scope,
       }, SEED);
       await setOperatorSecret(db, client.client_id, client_secret, SEED);
+    });
+  }
+  for (const [i, api] of seed.apis.entries()) {
+    if (!api.resource_servers) continue;
+    await entry(`apis.${i} (${api.identifier})`, async () => {
+      const existing = await findApiByIdentifier(db, api.identifier);
+      if (existing && differs(existing.resourceServers, api.resource_servers)) {
+        await updateApi(db, existing.id, { resource_servers: api.resource_servers }, SEED);
+      }
     });
   }
   if (options.audit) {

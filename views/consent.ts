@@ -16,6 +16,11 @@ export interface ConsentView {
   clientName: string;
   userEmail: string;
   permissions: Permission[];
+  /**
+   * Where the person is sent next (the redirect URI's host, or its scheme for an app): a consent is
+   * given to an application at an address, and the address is what a person can check.
+   */
+  destination: string;
 }
 
 export function consentPage(v: ConsentView): string {
@@ -29,6 +34,7 @@ ${v.permissions.map(
   (p) => html`  <li><span class="permission">${p.text}</span>${p.api ? html` <span class="api">${p.api}</span>` : ''} <code>${p.scope}</code></li>
 `,
 )}</ul>
+<p class="destination">Whatever you choose, you will be sent back to <strong>${v.destination}</strong>.</p>
 <p class="note">If you allow, Gatehouse remembers it, so ${v.clientName} need not ask again for the same access.</p>
 <div class="actions">
   <form method="post" action="/interaction/${v.uid}/abort">

@@ -41,6 +41,17 @@ async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
 const BAD_LOGIN = 'The email or password is incorrect.';
 
 /** Login, consent and cancel: the pages oidc-provider sends people to (interactions.url). */
+/**
+ * What the consent page names as where the person goes next: the redirect URI's host for a web
+ * app, its scheme for a native app's private-use URI (RFC 8252 §7.1). The redirect URI was checked
+ * against the client's registered ones before the interaction began.
+ */
+function destinationOf(redirectUri: unknown): string {
+  if (typeof redirectUri !== 'string' || !URL.canParse(redirectUri)) return 'the application';
+  const url = new URL(redirectUri);
+  return url.host || url.protocol;
+}
+
 export function interactionRoutes({ provider, db, logger, cookieSecrets }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrf = csrfTokens(cookieSecrets);
@@ -98,7 +109,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
       const d = prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const { oidcScopes, resourceScopes } = await scopesToConfirm(db, d, params.scope, session?.accountId);
       const permissions = await permissionsFor(db, oidcScopes, resourceScopes);
-      sendHtml(ctx, consentPage({ uid, csrf: csrf.issue(uid), clientName: name, userEmail: user?.email ?? '', permissions }));
+      sendHtml(ctx, consentPage({ uid, csrf: csrf.issue(uid), clientName: name, userEmail: user?.email ?? '', permissions, destination: destinationOf(params.redirect_uri) }));
       return;
     }
     throw new BadRequestError(`unsupported interaction: ${prompt.name}`);

@@ -10,7 +10,7 @@ import { isOidcScope } from '../services/scope-names.js';
  * api_scopes: the API scopes this client may be granted. Its `scope` metadata only holds OIDC scopes,
  * because oidc-provider checks that against a static list and API scopes live in the database.
  */
-export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets', 'gatehouse_ip_allowlist'];
+export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets', 'gatehouse_ip_allowlist', 'gatehouse_owner'];
 
 /**
  * oidc-provider requires a client_secret on confidential clients. Ours are compared against the
@@ -36,6 +36,8 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
           gatehouse_secrets: record.secrets.map((s) => ({ id: s.id, hash: s.hash, exp: s.expiresAt })),
         }),
     gatehouse_ip_allowlist: record.ipAllowlist,
+    // The user who created it: its scopes of role-enforcing APIs are bounded by their roles (resources.ts).
+    ...(record.createdBy ? { gatehouse_owner: record.createdBy } : {}),
   };
 }
 

@@ -20,7 +20,10 @@ export function existingGrantLoader(db: Queryable, issuer: string) {
     const found = grantId ? await Grant.find(grantId) : undefined;
     if (clientId === CONSOLE_CLIENT_ID && accountId) return firstPartyGrant(ctx, found, accountId, issuer);
     const consent = accountId ? await findConsent(db, accountId, clientId) : undefined;
-    if (!consent) return found;
+    // The remembered consent is what allows asking nobody: a grant in this browser session whose
+    // consent has since been forgotten (its client's redirect URIs changed) is not reused silently.
+    // A grant consented to in this very request stands.
+    if (!consent) return ctx.oidc.result?.consent?.grantId ? found : undefined;
     // oidc-provider refuses a grant of another account (load_grant.js); such a grant gets no top-up.
     if (found && found.accountId !== accountId) return found;
     const grant = found ?? new Grant({ accountId, clientId });

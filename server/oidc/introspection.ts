@@ -28,13 +28,20 @@ import type { KeyRing } from './keyring.js';
  * resource server, not the key's caller (RFC 7662 has no way to pass that on). A key restricted to
  * its callers' addresses is therefore reported inactive to a resource server elsewhere: that fails
  * closed, and such keys belong with the resource server that sees the caller (our Management API).
+ *
+ * Only a token's audience may learn about it (RFC 7662 §4): an API names the clients that are its
+ * resource servers (apis.resource_servers), and a client gets active:true only for a JWT whose aud is
+ * an API it serves, or for an API key that reaches such an API, described only as far as those APIs
+ * go. Anything else is {"active": false}, so no integration can test credentials meant for others
+ * or read what they may do. The Management API is an API like the others here: its tokens and API
+ * keys are introspectable only by the clients listed as its resource servers.
  */
 export function introspectionExtension(db: Database, keys: KeyRing, issuer: string) {
-  async function forApiKey(ctx: KoaContextWithOIDC, token: string) {
+  async function forApiKey(ctx: KoaContextWithOIDC, token: string, asker: string) {
     const checked = await checkApiKey(db, token, ctx.ip);
     if (!checked.ok) return undefined;
     const { key, owner } = checked.value;
-    const grants = await keyGrants(db, checked.value);
+    const grants = (await keyGrants(db, checked.value)).filter((g) => g.api.resourceServers.includes(asker));
     // A key that may do nothing any more (every scope removed from its owner's roles) is not active.
     if (!grants.length) return undefined;
     const audiences = grants.map((g) => g.api.identifier);
@@ -51,13 +58,16 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
     };
   }
 
-  async function forJwt(token: string) {
+  async function forJwt(token: string, asker: string) {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys.verifier(), { issuer, typ: 'at+jwt' }));
     } catch {
       return undefined;
     }
+    // Our access tokens name one API (RFC 8707); the asker must be one of its resource servers.
+    const audience = typeof payload.aud === 'string' ? await findApiByIdentifier(db, payload.aud) : undefined;
+    if (!audience || !audience.resourceServers.includes(asker)) return undefined;
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
     const client = clientId ? await findClient(db, clientId) : undefined;
     if (!client || !client.enabled || (client.expiresAt && client.expiresAt.getTime() <= Date.now())) return undefined;
@@ -67,8 +77,7 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
       if (!user || !user.active) return undefined;
       // A user's token for an API that enforces roles does what it was granted AND what the roles
       // allow now, as the Management API checks on every call.
-      const api = typeof payload.aud === 'string' ? await findApiByIdentifier(db, payload.aud) : undefined;
-      if (api?.enforceRoles && scope) {
+      if (audience.enforceRoles && scope) {
         const allowed = await permissionsOfUser(db, user.id);
         scope = scope.split(' ').filter((s) => allowed.has(s)).join(' ');
         if (!scope) return undefined;
@@ -96,7 +105,8 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
       ctx.body = { active: false };
       return;
     }
-    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token) : isJwt ? await forJwt(token) : undefined;
+    const asker = ctx.oidc.client.clientId;
+    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token, asker) : isJwt ? await forJwt(token, asker) : undefined;
     ctx.body = answer ?? { active: false };
   };
 }

@@ -114,10 +114,11 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // RFC 7662 §4: only whom the server trusts may introspect. A refresh token only by the client
-        // it was issued to (resource servers never hold one); access tokens by any confidential client.
-        allowedPolicy: async (_ctx, client, token) =>
-          client.clientAuthMethod !== 'none' && (token.kind !== 'RefreshToken' || token.clientId === client.clientId),
+        // RFC 7662 §4: only a token's audience may introspect it. What oidc-provider stores itself
+        // (refresh tokens, and opaque access tokens for our own userinfo endpoint) has no other
+        // audience than the client it was issued to; our JWTs and API keys are answered by
+        // introspection.ts for the resource servers of their API.
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },

@@ -9,6 +9,9 @@ export function clientApiScopes(client: Client): Set<string> {
   return new Set(splitScope((client as unknown as { gatehouse_api_scopes?: string }).gatehouse_api_scopes));
 }
 
+/** The user who created the client, if a person did (see EXTRA_CLIENT_METADATA). */
+const ownerOf = (client: Client) => (client as unknown as { gatehouse_owner?: string }).gatehouse_owner;
+
 const isClientCredentials = (ctx: KoaContextWithOIDC) =>
   ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
 
@@ -85,6 +88,14 @@ export function resourceIndicators(db: Queryable) {
         const permitted = await permissionsOfUser(db, accountId);
         grantable = grantable.filter((s) => permitted.has(s));
       }
+      // A client acting for itself holds no more than the person who made it holds now, as their
+      // API keys do (issue 8): a deactivated owner has no roles, so their clients lose these scopes
+      // at once, on every node. Clients made by the operator's tools have no owner.
+      const owner = ownerOf(client);
+      if (api.enforceRoles && isClientCredentials(ctx) && owner) {
+        const permitted = await permissionsOfUser(db, owner);
+        grantable = grantable.filter((s) => permitted.has(s));
+      }
 
       if (strict(ctx)) {
         if (isClientCredentials(ctx)) refuseIdentityScopes(ctx);
@@ -98,6 +109,8 @@ export function resourceIndicators(db: Queryable) {
         const ours = new Set(defined);
         const denied = requested.find((s) => ours.has(s) && !allowed.has(s));
         if (denied) throw new errors.InvalidScope('requested scope is not allowed for this client', denied);
+        const lost = requested.find((s) => ours.has(s) && !grantable.includes(s));
+        if (lost && isClientCredentials(ctx)) throw new errors.InvalidScope("the client's owner does not hold this permission now", lost);
         const others = requested.filter((s) => !ours.has(s));
         if (others.length) {
           const owners = await apisOwning(others);

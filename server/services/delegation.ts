@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import { enforcedScopes } from '../store/apis.js';
+import { allEnforcedScopes, enforcedScopes } from '../store/apis.js';
 import { findRoles, permissionsOfRolesOfUser } from '../store/roles.js';
 import { ApiError } from './errors.js';
 import { MANAGEMENT_SCOPES } from './permissions.js';
@@ -76,4 +76,14 @@ export async function assertMayGiveRoles(q: Queryable, caller: Principal, roleNa
   if (caller.holds === 'everything' || !roleNames.length) return;
   const roles = await findRoles(q, roleNames);
   await assertMayConfer(q, caller, roles.flatMap((r) => r.permissions), `giving the role${roleNames.length > 1 ? 's' : ''} ${roleNames.join(', ')}`, 'roles');
+}
+
+/**
+ * Every guarded permission the caller may confer now (GET /me): what the console offers, so that it
+ * shows the rest as unavailable with the reason instead of letting a request fail.
+ */
+export async function conferrable(q: Queryable, caller: Principal): Promise<string[]> {
+  const all = [...Object.keys(MANAGEMENT_SCOPES), ...(await allEnforcedScopes(q))];
+  const missing = new Set(await missingFor(q, caller, all));
+  return [...new Set(all)].filter((s) => !missing.has(s)).sort();
 }

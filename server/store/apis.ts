@@ -200,3 +200,11 @@ export async function apisServedBy(db: Queryable, clientId: string): Promise<Api
   const { rows } = await db.query<Row>(`SELECT * FROM apis WHERE resource_servers ? $1 ORDER BY identifier`, [clientId]);
   return rows.map(toApi);
 }
+
+/** Every scope of every API that enforces roles. */
+export async function allEnforcedScopes(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT DISTINCT s->>'name' AS name FROM apis, jsonb_array_elements(scopes) s WHERE enforce_roles ORDER BY 1`,
+  );
+  return rows.map((r) => r.name);
+}

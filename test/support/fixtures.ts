@@ -12,8 +12,10 @@ export const baseSeed = () => ({
       identifier: ORDERS_API,
       name: 'Orders API',
       scopes: [{ name: 'orders:read', description: 'Read your orders' }, { name: 'orders:write', description: 'Create and change your orders' }],
+      // The service client also acts as these APIs' resource server: it may introspect their tokens.
+      resource_servers: [SERVICE.id],
     },
-    { identifier: BILLING_API, name: 'Billing API', scopes: ['billing:read'] },
+    { identifier: BILLING_API, name: 'Billing API', scopes: ['billing:read'], resource_servers: [SERVICE.id] },
   ],
   users: [USER],
   clients: [
