@@ -54,7 +54,6 @@ export function buildApp(runtime: Runtime): Koa {
     db,
     issuer: config.issuer,
     keys: runtime.keys,
-    routing: runtime.routing,
     logger,
     reloadKeys: async () => {
       await runtime.keyMaintenance.reload();

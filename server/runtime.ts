@@ -12,7 +12,7 @@ import { RedisArtifactStore } from '../adapters/redis.js';
 import type { ArtifactRouting } from './oidc/adapter.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, readSeedFile } from './seed.js';
-import { KeyRing } from './oidc/keyring.js';
+import { KeyRing } from './services/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './services/management-api.js';
 import { ensureConsoleClient } from './services/console-client.js';

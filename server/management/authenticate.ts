@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Database } from '../db/database.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
-import type { KeyRing } from '../oidc/keyring.js';
+import type { KeyRing } from '../services/keyring.js';
 import { checkApiKey } from '../services/api-key-check.js';
 import { apiKeyPrincipal, principalForAccessToken } from '../services/credentials.js';
 import type { Principal } from '../services/principal.js';

@@ -1,8 +1,7 @@
 import Router from '@koa/router';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { ArtifactRouting } from '../oidc/adapter.js';
-import type { KeyRing } from '../oidc/keyring.js';
+import type { KeyRing } from '../services/keyring.js';
 import type { RotationResult } from '../services/signing-keys.js';
 import type { Actor } from '../services/audit.js';
 import { authenticate } from './authenticate.js';
@@ -20,7 +19,6 @@ export interface ManagementDeps {
   db: Database;
   issuer: string;
   keys: KeyRing;
-  routing: ArtifactRouting;
   logger: Logger;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
   reloadKeys(): Promise<void>;

@@ -7,7 +7,7 @@ import { findClient } from '../store/clients.js';
 import { permissionsOfUser } from '../store/roles.js';
 import { findUserById } from '../store/users.js';
 import { keyGrants } from '../services/key-scopes.js';
-import type { KeyRing } from './keyring.js';
+import type { KeyRing } from '../services/keyring.js';
 
 /**
  * RFC 7662 introspection for the tokens oidc-provider does not store: API keys, and our own RFC 9068

@@ -5,7 +5,7 @@ import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../services/audit.js';
 import { type RotationResult, rotateSigningKeys, rotationDue } from '../services/signing-keys.js';
-import type { KeyRing } from './keyring.js';
+import type { KeyRing } from '../services/keyring.js';
 
 /**
  * oidc-provider takes its keys when it is constructed, so each node reloads the keys every minute

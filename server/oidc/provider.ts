@@ -13,7 +13,7 @@ import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } f
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
-import type { KeyRing } from './keyring.js';
+import type { KeyRing } from '../services/keyring.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
 

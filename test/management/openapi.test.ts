@@ -160,7 +160,6 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       db: server.runtime.db,
       issuer: server.issuer,
       keys: server.runtime.keys,
-      routing: server.runtime.routing,
       logger: server.runtime.logger,
       reloadKeys: async () => undefined,
       rotateKeys: async () => {
