@@ -22,10 +22,14 @@ describe('token exchange of API keys (RFC 8693)', () => {
       adminClientSeed() as never,
       // The exchanging client needs the grant type and nothing else: no scopes, no redirect URIs.
       { client_id: GATEWAY.id, client_secret: GATEWAY.secret, client_name: 'Gateway', grant_types: [TOKEN_EXCHANGE], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' } as never,
-      { client_id: PUBLIC_APP.id, client_name: 'Public', grant_types: [TOKEN_EXCHANGE], redirect_uris: [], token_endpoint_auth_method: 'none' } as never,
     );
     server = await startServer({ seed });
     admin = managementApi(server, await managementToken(server));
+    // No API, CLI or seed file registers a public client with this grant (services/clients.ts,
+    // checkShape); one written straight into the table shows the token endpoint refuses it anyway.
+    const publicMetadata = { client_name: 'Public', grant_types: [TOKEN_EXCHANGE], redirect_uris: [], token_endpoint_auth_method: 'none' };
+    expect((await admin.post('/clients', { ...publicMetadata, client_id: PUBLIC_APP.id })).status).to.equal(400);
+    await server.runtime.db.query('INSERT INTO clients (client_id, metadata) VALUES ($1, $2)', [PUBLIC_APP.id, JSON.stringify(publicMetadata)]);
     managementResource = `${server.issuer}/api/v1`;
   });
   after(async () => server?.destroy());
