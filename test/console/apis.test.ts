@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ORDERS_API } from '../support/fixtures.js';
 import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
@@ -81,14 +82,14 @@ describe('console: APIs page', function () {
     }
   });
 
-  it('the built-in Management API shows its scopes but cannot be edited or deleted', async () => {
+  it('the built-in Management API shows its scopes; only its resource servers can be edited, and it cannot be deleted', async () => {
     const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/apis' });
     try {
       const row = page.getByRole('row', { name: /Gatehouse Management API/ });
       await row.waitFor();
       await row.getByText('Built in').waitFor();
-      expect(await row.getByRole('button').count()).to.equal(0);
-      await row.getByText('13 scopes').click();
+      expect(await row.getByRole('button').allTextContents()).to.deep.equal(['Resource servers']);
+      await row.getByText(`${Object.keys(MANAGEMENT_SCOPES).length} scopes`).click();
       await row.getByText('apis:write').waitFor();
       expect(problems).to.deep.equal([]);
     } finally {
