@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
+import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
 
@@ -42,7 +43,7 @@ describe('console: API keys page', function () {
       await create.getByLabel('Name').fill('Nightly report');
       const management = create.getByRole('group', { name: 'Gatehouse Management API' });
       await management.getByLabel('clients:read').check();
-      await management.getByText('1 of 13 selected').waitFor();
+      await management.getByText(`1 of ${Object.keys(MANAGEMENT_SCOPES).length} selected`).waitFor();
       await create.getByLabel('Expires').selectOption({ label: 'In 30 days' });
       await create.getByRole('radio', { name: /^Test/ }).check();
       // Submitted from the keyboard, with Enter in the name field.
