@@ -20,7 +20,7 @@ export function UsersPage() {
 }
 
 function UserList() {
-  const { can, me } = useSession();
+  const { can, me, refresh } = useSession();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
   const list = usePaged<User>(`/users${query({ q, limit: 50 })}`);
@@ -162,6 +162,8 @@ function UserList() {
             setEditing(undefined);
             setMessage(`Roles of ${u.name} saved. They apply to their next token and their API keys at once.`);
             list.replace((x) => x.id === u.id, u);
+            // Your own roles: what you hold, and so may give, is asked again.
+            if (u.id === me.user?.id) refresh();
           }}
         />
       )}

@@ -20,7 +20,7 @@ export function RolesPage() {
 }
 
 function RoleList() {
-  const { can } = useSession();
+  const { can, refresh } = useSession();
   const lacks = useLacking();
   const roles = useLoad(async () => (await api.get<Page<Role>>('/roles')).data, []);
   const [editing, setEditing] = useState<Role | 'new' | undefined>();
@@ -105,6 +105,8 @@ function RoleList() {
             setEditing(undefined);
             setMessage(isNew ? `Role ${r.name} created.` : `Role ${r.name} saved. It applies to its users at once.`);
             roles.reload();
+            // It may be one of yours: what you hold, and so may give, is asked again.
+            refresh();
           }}
         />
       )}
@@ -119,6 +121,7 @@ function RoleList() {
             setMessage(`Role ${deleting.name} was deleted.`);
             setDeleting(undefined);
             roles.reload();
+            refresh();
           }}
         >
           <p>
