@@ -21,6 +21,8 @@ export interface Client {
   builtin: boolean;
   status: 'active' | 'suspended' | 'expired';
   ip_allowlist: string[];
+  /** Who created it (clients:write covers your own); null when an operator tool (CLI, seed) made it. */
+  owner: { id: string; email: string | null } | null;
   created_at: string;
   updated_at: string;
   expires_at: string | null;
@@ -57,6 +59,8 @@ export interface Api {
   access_token_ttl: number;
   signing_alg: string;
   enforce_roles: boolean;
+  /** client_ids of the confidential clients that may introspect this API's tokens (RFC 7662 §4). */
+  resource_servers: string[];
   builtin: boolean;
   created_at: string;
   updated_at: string;
@@ -117,6 +121,8 @@ export interface Me {
   id: string;
   user: User | null;
   permissions: string[];
+  /** Every guarded permission this credential may give to a key, client, role or user now (the delegation rule). */
+  may_confer: string[];
 }
 
 export interface SigningKey {

@@ -82,13 +82,13 @@ describe('console: APIs page', function () {
     }
   });
 
-  it('the built-in Management API shows its scopes but cannot be edited or deleted', async () => {
+  it('the built-in Management API shows its scopes; only its resource servers can be edited, and it cannot be deleted', async () => {
     const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/apis' });
     try {
       const row = page.getByRole('row', { name: /Gatehouse Management API/ });
       await row.waitFor();
       await row.getByText('Built in').waitFor();
-      expect(await row.getByRole('button').count()).to.equal(0);
+      expect(await row.getByRole('button').allTextContents()).to.deep.equal(['Resource servers']);
       await row.getByText(`${Object.keys(MANAGEMENT_SCOPES).length} scopes`).click();
       await row.getByText('apis:write').waitFor();
       expect(problems).to.deep.equal([]);

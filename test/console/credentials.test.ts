@@ -192,7 +192,8 @@ describe('console: API Access (credentials)', function () {
       await page.getByRole('link', { name: 'Orders sync' }).click();
       await page.getByRole('heading', { name: 'Orders sync', level: 1 }).waitFor();
       expect(await page.getByRole('button', { name: 'Revoke', exact: true }).isDisabled()).to.equal(true);
-      await page.getByRole('link', { name: 'Edit scopes' }).click();
+      // The scopes are there to read: the link says so, and the page names the missing permission.
+      await page.getByRole('link', { name: 'View scopes' }).click();
       await page.getByText(/You need the clients:write permission to change scopes/).waitFor();
       expect(problems).to.deep.equal([]);
     } finally {

@@ -33,8 +33,10 @@ export interface ConsoleHarness {
  */
 export async function startConsoleHarness(options: { clients?: boolean } = {}): Promise<ConsoleHarness> {
   const seed = baseSeed();
+  // Without the base seed's clients, its APIs name no resource server (there would be none to name).
+  const apis = options.clients === false ? seed.apis.map(({ resource_servers: _none, ...api }) => api) : seed.apis;
   const server = await startServer({
-    seed: { ...seed, users: [ADMIN, DEVELOPER, VIEWER], clients: [...(options.clients === false ? [] : seed.clients), adminClientSeed()] },
+    seed: { ...seed, apis, users: [ADMIN, DEVELOPER, VIEWER], clients: [...(options.clients === false ? [] : seed.clients), adminClientSeed()] },
   });
   const browser = await launchBrowser();
   const admin = managementApi(server, await managementToken(server));

@@ -1,5 +1,6 @@
 import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
-import type { Api } from '../types.js';
+import { lacking, notHeld } from '../delegation.js';
+import type { Api, Me } from '../types.js';
 
 export interface ScopeGroup {
   name: string;
@@ -22,7 +23,22 @@ export function scopeGroups(apis: Api[]): ScopeGroup[] {
   return groups;
 }
 
-/** Checkboxes for scopes, grouped, each group with a count; used for API keys and roles. */
+/**
+ * The groups with what `me` may not give marked unavailable, with the reason (GET /me may_confer,
+ * the delegation rule): used by every picker that gives scopes or permissions to something.
+ */
+export function offerOnlyConferrable(groups: ScopeGroup[], me: Me, apis: readonly Api[]): ScopeGroup[] {
+  return groups.map((g) => ({
+    ...g,
+    scopes: g.scopes.map((s) => {
+      const missing = lacking(me, apis, [s.name]);
+      return missing.length ? { ...s, unavailable: notHeld(missing) } : s;
+    }),
+  }));
+}
+
+/**
+ * Checkboxes for scopes, grouped, each group with a count; used for API keys and roles. */
 export function ScopePicker({
   idPrefix,
   legend,
@@ -66,7 +82,8 @@ export function ScopePicker({
                       id={id}
                       type="checkbox"
                       checked={selected.has(s.name)}
-                      disabled={Boolean(s.unavailable)}
+                      // One already held may still be removed: taking away is never refused by the rule.
+                      disabled={Boolean(s.unavailable) && !selected.has(s.name)}
                       aria-describedby={s.unavailable ? `${id}-why` : undefined}
                       onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)}
                     />

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
+import { offerOnlyConferrable, ScopePicker, scopeGroups } from '../components/scope-picker.js';
 import { CopyField } from '../components/secret.js';
 import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
 import { EXPIRY_CHOICES, formatDate, lines } from '../format.js';
@@ -109,16 +109,12 @@ function EnvironmentChoice({ value, onChange }: { value: 'live' | 'test'; onChan
 }
 
 /**
- * Scopes grouped by API. A key never holds a Management API permission its owner's roles lack, so
- * those are shown but cannot be chosen; other APIs that enforce roles are checked by the server,
- * whose refusal the dialog shows.
+ * Scopes grouped by API. A key never gets a permission its creator does not hold (the delegation
+ * rule): those of the Management API and of APIs that enforce roles are shown but cannot be chosen.
  */
 function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<string>; onChange(next: Set<string>): void }) {
-  const { can } = useSession();
-  const groups = scopeGroups(apis).map((g, i) =>
-    // scopeGroups puts the Management API first.
-    i === 0 ? { ...g, scopes: g.scopes.map((s) => (can(s.name) ? s : { ...s, unavailable: 'Your roles do not include this.' })) } : g,
-  );
+  const { me } = useSession();
+  const groups = offerOnlyConferrable(scopeGroups(apis), me, apis);
   return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work." groups={groups} selected={selected} onChange={onChange} />;
 }
 

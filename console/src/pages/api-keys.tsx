@@ -2,11 +2,12 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
-import type { ApiKey, ApiKeyCreated, Page, User } from '../types.js';
+import type { ApiKey, ApiKeyCreated, Page, Role, User } from '../types.js';
 import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import './api-keys.css';
 
@@ -31,7 +32,8 @@ function KeysList() {
   const isAdmin = can('users:write');
   const [whose, setWhose] = useState<Whose>('mine');
   const list = usePaged<ApiKey>(`/api-keys${query({ user: whose === 'all' ? 'all' : undefined, limit: 50 })}`);
-  const ownerEmail = useOwnerEmails(whose === 'all' && can('users:read'));
+  const owners = useOwners(whose === 'all' && can('users:read'), can('roles:read'));
+  const lacks = useLacking();
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<ApiKeyCreated | undefined>();
   const [revoking, setRevoking] = useState<ApiKey | undefined>();
@@ -39,9 +41,15 @@ function KeysList() {
   const [toggling, setToggling] = useState<ApiKey | undefined>();
   const [done, setDone] = useState<string | undefined>();
 
-  const ownerOf = (key: ApiKey) => (key.user_id === me.user?.id ? me.user.email : (ownerEmail.get(key.user_id) ?? key.user_id));
+  const ownerOf = (key: ApiKey) => (key.user_id === me.user?.id ? me.user.email : (owners.emails.get(key.user_id) ?? key.user_id));
   // Your own keys need api-keys:write; someone else's also users:write (the API checks the same).
   const mayChange = (key: ApiKey) => canWrite && (key.user_id === me.user?.id || isAdmin);
+  // Someone else's key is acting on them: only with every permission their roles give (the delegation rule).
+  const lockOf = (key: ApiKey) => {
+    if (key.user_id === me.user?.id) return undefined;
+    const missing = lacks(owners.permissions.get(key.user_id) ?? []);
+    return missing.length ? `${notHeld(missing)}, which ${ownerOf(key)}’s roles give` : undefined;
+  };
   const saved = (key: ApiKey, message: string) => {
     setDone(message);
     list.replace((k) => k.id === key.id, key);
@@ -82,6 +90,7 @@ function KeysList() {
             showOwner={whose === 'all'}
             ownerOf={ownerOf}
             mayChange={mayChange}
+            lockOf={lockOf}
             onEdit={setEditing}
             onToggle={setToggling}
             onRevoke={setRevoking}
@@ -146,25 +155,35 @@ function KeysList() {
   );
 }
 
+interface Owners {
+  emails: Map<string, string>;
+  /** What each owner's roles give, where roles:read lets the console see it. */
+  permissions: Map<string, string[]>;
+}
+
 /**
- * Emails of key owners for the "Owner" column. Keys carry only user_id; GET /users pages through
- * everyone (200 at a time, a few pages at most) so that one request serves a whole list of keys.
- * Where someone is not found the column falls back to the id.
+ * Key owners' emails for the "Owner" column, and what their roles give. Keys carry only user_id;
+ * GET /users pages through everyone (200 at a time, a few pages at most) so that one request serves
+ * a whole list of keys. Where someone is not found the column falls back to the id.
  */
-function useOwnerEmails(enabled: boolean): Map<string, string> {
+function useOwners(enabled: boolean, readRoles: boolean): Owners {
   const users = useLoad(async () => {
-    const emails = new Map<string, string>();
-    if (!enabled) return emails;
+    const owners: Owners = { emails: new Map(), permissions: new Map() };
+    if (!enabled) return owners;
+    const roles = readRoles ? (await api.get<Page<Role>>('/roles')).data : [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 5; pages++) {
       const page: Page<User> = await api.get<Page<User>>(`/users${query({ limit: 200, cursor })}`);
-      for (const u of page.data) emails.set(u.id, u.email);
+      for (const u of page.data) {
+        owners.emails.set(u.id, u.email);
+        owners.permissions.set(u.id, roles.filter((r) => u.roles.includes(r.name)).flatMap((r) => r.permissions));
+      }
       cursor = page.next_cursor;
       if (!cursor) break;
     }
-    return emails;
-  }, [enabled]);
-  return users.data ?? new Map();
+    return owners;
+  }, [enabled, readRoles]);
+  return users.data ?? { emails: new Map(), permissions: new Map() };
 }
 
 function WhoseSwitch({ value, onChange }: { value: Whose; onChange(v: Whose): void }) {
@@ -202,6 +221,7 @@ function KeysTable({
   showOwner,
   ownerOf,
   mayChange,
+  lockOf,
   onEdit,
   onToggle,
   onRevoke,
@@ -210,6 +230,7 @@ function KeysTable({
   showOwner: boolean;
   ownerOf(k: ApiKey): string;
   mayChange(k: ApiKey): boolean;
+  lockOf(k: ApiKey): string | undefined;
   onEdit(k: ApiKey): void;
   onToggle(k: ApiKey): void;
   onRevoke(k: ApiKey): void;
@@ -233,7 +254,10 @@ function KeysTable({
           </tr>
         </thead>
         <tbody>
-          {keys.map((k) => (
+          {keys.map((k) => {
+            const locked = lockOf(k);
+            const lock = disabledBecause(locked, `key-${k.id}-locked`);
+            return (
             <tr key={k.id}>
               <td class="cell-name" data-label="Name">
                 <strong>{k.name}</strong>
@@ -269,23 +293,29 @@ function KeysTable({
                 <div class="row-actions">
                   {mayChange(k) && (
                     <>
-                      <Button variant="ghost" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)}>
+                      <Button variant="ghost" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)} {...lock}>
                         Edit
                       </Button>
                       {k.status !== 'expired' && (
-                        <Button variant="ghost" aria-label={`${k.enabled ? 'Disable' : 'Enable'} ${k.name}`} onClick={() => onToggle(k)}>
+                        <Button variant="ghost" aria-label={`${k.enabled ? 'Disable' : 'Enable'} ${k.name}`} onClick={() => onToggle(k)} {...lock}>
                           {k.enabled ? 'Disable' : 'Enable'}
                         </Button>
                       )}
-                      <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)}>
+                      <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)} {...lock}>
                         Revoke
                       </Button>
                     </>
                   )}
                 </div>
+                {mayChange(k) && locked && (
+                  <p class="muted row-reason" id={`key-${k.id}-locked`}>
+                    {locked}
+                  </p>
+                )}
               </td>
             </tr>
-          ))}
+            );
+          })}
         </tbody>
       </table>
     </div>

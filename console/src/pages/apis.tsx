@@ -4,10 +4,10 @@ import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, Notice, PageHeader, RequirePermission } from '../components/ui.js';
-import { useAction } from '../hooks.js';
+import { useAction, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
-import type { Api, ApiScope } from '../types.js';
+import type { Api, ApiScope, Client, Page } from '../types.js';
 import './apis.css';
 
 /** The API's own bounds for access_token_ttl (services/apis.ts), checked here to say so before sending. */
@@ -129,6 +129,7 @@ function ApisTable({ apis, canWrite, onEdit, onDelete }: { apis: Api[]; canWrite
             <th scope="col">Scopes</th>
             <th scope="col">Token lifetime</th>
             <th scope="col">Roles enforced</th>
+            <th scope="col">Resource servers</th>
             <th scope="col">
               <span class="sr-only">Actions</span>
             </th>
@@ -150,20 +151,21 @@ function ApisTable({ apis, canWrite, onEdit, onDelete }: { apis: Api[]; canWrite
                 {lifetime(a.access_token_ttl)}
               </td>
               <td data-label="Roles enforced">{a.enforce_roles ? <Badge tone="success">Yes</Badge> : <Badge>No</Badge>}</td>
+              <td data-label="Resource servers" class="api-resource-servers">
+                {a.resource_servers.length ? a.resource_servers.map((id) => <code key={id}>{id}</code>) : <span class="muted">None</span>}
+              </td>
               <td data-label="Actions">
-                {/* The Management API is built in: read-only, so no buttons at all rather than dead ones. */}
-                {a.builtin ? (
-                  <span class="muted api-readonly">Read-only</span>
-                ) : (
-                  <div class="row-actions">
-                    <Button variant="ghost" aria-label={`Edit ${a.name}`} disabled={!canWrite} title={noWrite} onClick={() => onEdit(a)}>
-                      Edit
-                    </Button>
+                {/* The Management API is built in: only which clients may introspect its tokens can change. */}
+                <div class="row-actions">
+                  <Button variant="ghost" aria-label={`Edit ${a.name}`} disabled={!canWrite} title={noWrite} onClick={() => onEdit(a)}>
+                    {a.builtin ? 'Resource servers' : 'Edit'}
+                  </Button>
+                  {!a.builtin && (
                     <Button variant="ghost" aria-label={`Delete ${a.name}`} disabled={!canWrite} title={noWrite} onClick={() => onDelete(a)}>
                       Delete
                     </Button>
-                  </div>
-                )}
+                  )}
+                </div>
               </td>
             </tr>
           ))}
@@ -245,6 +247,9 @@ function ApiDialog({ existing, onClose, onSaved }: { existing?: Api; onClose(): 
   const [rows, setRows] = useState<ScopeRow[]>(existing?.scopes.length ? existing.scopes.map((s) => scopeRow(s.name, s.description ?? '')) : [scopeRow()]);
   const [ttl, setTtl] = useState(String(existing?.access_token_ttl ?? TTL_DEFAULT));
   const [enforceRoles, setEnforceRoles] = useState(existing?.enforce_roles ?? false);
+  const [servers, setServers] = useState<Set<string>>(new Set(existing?.resource_servers ?? []));
+  // The built-in Management API is defined by the server: only its resource servers may change.
+  const fixed = Boolean(existing?.builtin);
   // Local problems are shown only after a first attempt, not while someone is still typing.
   const [tried, setTried] = useState(false);
   const save = useAction(() => {
@@ -255,11 +260,13 @@ function ApiDialog({ existing, onClose, onSaved }: { existing?: Api; onClose(): 
         .map((r): ApiScope => ({ name: r.name.trim(), ...(r.description.trim() ? { description: r.description.trim() } : {}) })),
       access_token_ttl: Number(ttl),
       enforce_roles: enforceRoles,
+      resource_servers: [...servers],
     };
+    if (fixed) return api.patch<Api>(`/apis/${encodeURIComponent(existing!.id)}`, { resource_servers: body.resource_servers });
     return existing ? api.patch<Api>(`/apis/${encodeURIComponent(existing.id)}`, body) : api.post<Api>('/apis', { ...body, identifier: identifier.trim() });
   });
 
-  const local = checkForm(name, identifier, isNew, rows, ttl);
+  const local = fixed ? {} : checkForm(name, identifier, isNew, rows, ttl);
   const problems = { ...(tried ? local : {}), ...serverFieldError(save.error) };
   const generalError = save.error && !save.error.field ? save.error : undefined;
   const setRow = (key: number, patch: Partial<ScopeRow>) => setRows((all) => all.map((r) => (r.key === key ? { ...r, ...patch } : r)));
@@ -287,36 +294,43 @@ function ApiDialog({ existing, onClose, onSaved }: { existing?: Api; onClose(): 
       }
     >
       <form id="api-form" onSubmit={submit} noValidate>
-        <Field id="api-name" label="Name" hint="As people will read it, e.g. “Orders API”." error={problems.name}>
-          <input id="api-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
-        </Field>
-        <Field
-          id="api-identifier"
-          label="Identifier"
-          hint={isNew ? 'A URI that names the API, e.g. https://orders.example.com. Its tokens carry it as their audience; it cannot change later.' : 'The audience of its tokens; it cannot change.'}
-          error={problems.identifier}
-        >
-          <input
-            id="api-identifier"
-            type="url"
-            class="mono"
-            placeholder="https://orders.example.com"
-            value={identifier}
-            readOnly={!isNew}
-            onInput={(e) => setIdentifier((e.currentTarget as HTMLInputElement).value)}
-          />
-        </Field>
-        <ScopesEditor rows={rows} problems={problems} onChange={setRow} onAdd={() => setRows((all) => [...all, scopeRow()])} onRemove={(key) => setRows((all) => all.filter((r) => r.key !== key))} />
-        <Field id="api-ttl" label="Access token lifetime (seconds)" hint={`${TTL_MIN} to ${TTL_MAX}. Shorter means a revocation reaches APIs that check tokens offline sooner.`} error={problems.access_token_ttl}>
-          <input id="api-ttl" type="number" min={TTL_MIN} max={TTL_MAX} step={1} value={ttl} onInput={(e) => setTtl((e.currentTarget as HTMLInputElement).value)} />
-        </Field>
-        <div class="field">
-          <label class="check" for="api-enforce-roles">
-            <input id="api-enforce-roles" type="checkbox" checked={enforceRoles} onChange={(e) => setEnforceRoles((e.currentTarget as HTMLInputElement).checked)} />
-            Enforce user roles
-          </label>
-          <p class="hint">A person’s tokens and API keys then carry only the scopes of this API that their roles allow.</p>
-        </div>
+        {fixed ? (
+          <Notice>Gatehouse defines this API and its permissions. You choose which credentials may introspect its tokens and API keys.</Notice>
+        ) : (
+          <>
+            <Field id="api-name" label="Name" hint="As people will read it, e.g. “Orders API”." error={problems.name}>
+              <input id="api-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+            </Field>
+            <Field
+              id="api-identifier"
+              label="Identifier"
+              hint={isNew ? 'A URI that names the API, e.g. https://orders.example.com. Its tokens carry it as their audience; it cannot change later.' : 'The audience of its tokens; it cannot change.'}
+              error={problems.identifier}
+            >
+              <input
+                id="api-identifier"
+                type="url"
+                class="mono"
+                placeholder="https://orders.example.com"
+                value={identifier}
+                readOnly={!isNew}
+                onInput={(e) => setIdentifier((e.currentTarget as HTMLInputElement).value)}
+              />
+            </Field>
+            <ScopesEditor rows={rows} problems={problems} onChange={setRow} onAdd={() => setRows((all) => [...all, scopeRow()])} onRemove={(key) => setRows((all) => all.filter((r) => r.key !== key))} />
+            <Field id="api-ttl" label="Access token lifetime (seconds)" hint={`${TTL_MIN} to ${TTL_MAX}. Shorter means a revocation reaches APIs that check tokens offline sooner.`} error={problems.access_token_ttl}>
+              <input id="api-ttl" type="number" min={TTL_MIN} max={TTL_MAX} step={1} value={ttl} onInput={(e) => setTtl((e.currentTarget as HTMLInputElement).value)} />
+            </Field>
+            <div class="field">
+              <label class="check" for="api-enforce-roles">
+                <input id="api-enforce-roles" type="checkbox" checked={enforceRoles} onChange={(e) => setEnforceRoles((e.currentTarget as HTMLInputElement).checked)} />
+                Enforce user roles
+              </label>
+              <p class="hint">A person’s tokens and API keys then carry only the scopes of this API that their roles allow.</p>
+            </div>
+          </>
+        )}
+        <ResourceServers selected={servers} onChange={setServers} error={problems.resource_servers} />
         {/* Submitting with Enter from any field works: the footer's button belongs to this form. */}
         <ErrorNotice error={generalError} title={isNew ? 'The API was not registered.' : 'The changes were not saved.'} />
       </form>
@@ -394,6 +408,59 @@ function ScopesEditor({
       ))}
       {problems.scopes && <p class="field-error">{problems.scopes}</p>}
       <Button onClick={addScope}>Add scope</Button>
+    </fieldset>
+  );
+}
+
+/**
+ * The confidential credentials that act as this API's resource servers: only they may introspect its
+ * tokens and API keys (RFC 7662 §4); anyone else asking is told `active: false`. Public clients are
+ * not offered: they cannot authenticate, so anyone could claim to be one (RFC 7662 §2.1).
+ */
+function ResourceServers({ selected, onChange, error }: { selected: Set<string>; onChange(next: Set<string>): void; error?: string }) {
+  const { can } = useSession();
+  const readable = can('clients:read');
+  const clients = useLoad(async () => (readable ? (await api.get<Page<Client>>('/clients?limit=200')).data : []), [readable]);
+  const confidential = (clients.data ?? []).filter((c) => c.token_endpoint_auth_method !== 'none' && !c.builtin);
+  // Ones already chosen but not listed (not readable here, or beyond the first page) stay, by id.
+  const known = new Set(confidential.map((c) => c.client_id));
+  const choices = [
+    ...confidential.map((c) => ({ id: c.client_id, label: c.client_name ?? c.client_id })),
+    ...[...selected].filter((id) => !known.has(id)).map((id) => ({ id, label: id })),
+  ];
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    onChange(next);
+  };
+  return (
+    <fieldset class="api-resource-servers-field">
+      <legend>Resource servers</legend>
+      <p class="hint">
+        Confidential credentials that may introspect this API’s tokens and API keys (RFC 7662). Anyone else asking is told the token is not active.
+      </p>
+      {!readable && <p class="hint">Seeing the credentials to choose from needs the clients:read permission.</p>}
+      {clients.loading && !clients.data ? (
+        <Loading label="Loading credentials…" />
+      ) : choices.length ? (
+        <ul class="scope-list">
+          {choices.map((c) => (
+            <li key={c.id}>
+              <label class="check" for={`api-rs-${c.id}`}>
+                <input id={`api-rs-${c.id}`} type="checkbox" checked={selected.has(c.id)} onChange={(e) => toggle(c.id, (e.currentTarget as HTMLInputElement).checked)} />
+                <span>
+                  {c.label} {c.label !== c.id && <code>{c.id}</code>}
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        readable && <p class="muted">No confidential credentials yet: create a service or web credential first.</p>
+      )}
+      {error && <p class="field-error">{error}</p>}
+      <ErrorNotice error={clients.error} />
     </fieldset>
   );
 }

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
 import { Dialog } from '../components/dialog.js';
 import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
+import { disabledBecause } from '../delegation.js';
 import { formatDateTime, relative } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import type { Client, ClientSecret, ClientSecretCreated, Page } from '../types.js';
@@ -20,8 +21,12 @@ function validity(s: ClientSecret): string {
   return `Valid until ${formatDateTime(s.expires_at)} (${relative(s.expires_at)})`;
 }
 
-/** A confidential credential's secrets: their validity, rotation without downtime, and revoking an old one. */
-export function CredentialSecrets({ client, canWrite }: { client: Client; canWrite: boolean }) {
+/**
+ * A confidential credential's secrets: their validity, rotation without downtime, and revoking an old
+ * one. Each lock, when set, says why that action is off (see CredentialPage): a new secret hands on
+ * what the credential holds, revoking one only takes access away.
+ */
+export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { client: Client; rotateLocked?: string; revokeLocked?: string }) {
   const id = encodeURIComponent(client.client_id);
   const secrets = useLoad(() => api.get<Page<ClientSecret>>(`/clients/${id}/secrets`), [client.client_id]);
   const [rotating, setRotating] = useState(false);
@@ -45,7 +50,7 @@ export function CredentialSecrets({ client, canWrite }: { client: Client; canWri
           <h2 id="secrets-title">Client secrets</h2>
           <p>Rotate to get a new secret while the current one keeps working for a while, so you can deploy it without downtime.</p>
         </div>
-        <Button variant="primary" onClick={() => { rotate.clearError(); setRotating(true); }} disabled={!canWrite || client.builtin}>
+        <Button variant="primary" onClick={() => { rotate.clearError(); setRotating(true); }} disabled={client.builtin} {...disabledBecause(rotateLocked)}>
           Rotate secret
         </Button>
       </div>
@@ -77,11 +82,12 @@ export function CredentialSecrets({ client, canWrite }: { client: Client; canWri
                   <td data-label="Validity">{validity(s)}</td>
                   <td class="nowrap" data-label="Last used">{s.last_used_at ? relative(s.last_used_at) : 'Never'}</td>
                   <td data-label="Actions">
-                    {list.length > 1 && canWrite && (
+                    {list.length > 1 && (
                       <div class="row-actions">
                         <Button
                           variant="ghost"
                           busy={revoke.busy}
+                          {...disabledBecause(revokeLocked)}
                           aria-label={`Revoke secret ${s.prefix ?? s.hint} now`}
                           onClick={async () => {
                             if (await revoke.run(s.id)) {

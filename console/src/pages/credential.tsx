@@ -4,15 +4,21 @@ import { CopyField } from '../components/secret.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
 import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, lines, relative, TYPE_LABELS } from '../format.js';
+import { disabledBecause, lacking, notHeld, ownerLabel, useApis, whyNotChangeable } from '../delegation.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
 
+/** The notice that says why this credential is read-only; disabled controls point at it. */
+const LOCK_REASON = 'credential-lock-reason';
+const why = (reason: string | undefined) => disabledBecause(reason, LOCK_REASON);
+
 /** One credential: what it is, its scopes, its secrets, its settings, and suspending or revoking it. */
 export function CredentialPage({ clientId }: { clientId: string }) {
-  const { can } = useSession();
+  const { can, me } = useSession();
+  const apis = useApis();
   const id = encodeURIComponent(clientId);
   const loaded = useLoad(() => api.get<Client>(`/clients/${id}`), [clientId]);
   const [client, setClient] = useState<Client | undefined>();
@@ -35,7 +41,13 @@ export function CredentialPage({ clientId }: { clientId: string }) {
   if (!client) return <ErrorNotice error={loaded.error} />;
 
   const name = client.client_name ?? client.client_id;
-  const canWrite = can('clients:write') && !client.builtin;
+  // Two reasons a control may be off (services/clients.ts): the credential is not yours and you lack
+  // clients:admin, which locks everything; or it holds permissions you do not (the delegation rule),
+  // which locks what would hand them on (edit, scopes, a new secret, resuming) but not taking access away.
+  const locked = whyNotChangeable(me, client);
+  const beyond = lacking(me, apis, client.scope.split(' '));
+  const changeLocked = locked ?? (beyond.length ? `${notHeld(beyond)}, which it holds: you can suspend or revoke it, not change it` : undefined);
+  const canWrite = !changeLocked;
   const scopes = apiScopesOf(client.scope);
   const confidential = client.token_endpoint_auth_method !== 'none';
 
@@ -58,23 +70,30 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         }
         actions={
           <>
-            <Button onClick={() => navigate(`/console/credentials/${id}/scopes`)}>Edit scopes</Button>
+            <Button onClick={() => navigate(`/console/credentials/${id}/scopes`)} disabled={Boolean(changeLocked)} {...why(changeLocked)}>
+              Edit scopes
+            </Button>
             {client.enabled ? (
-              <Button onClick={() => void toggle.run(false)} busy={toggle.busy} busyLabel="Suspending…" disabled={!canWrite}>
+              <Button onClick={() => void toggle.run(false)} busy={toggle.busy} busyLabel="Suspending…" disabled={Boolean(locked)} {...why(locked)}>
                 Suspend
               </Button>
             ) : (
-              <Button onClick={() => void toggle.run(true)} busy={toggle.busy} busyLabel="Resuming…" disabled={!canWrite}>
+              <Button onClick={() => void toggle.run(true)} busy={toggle.busy} busyLabel="Resuming…" disabled={Boolean(changeLocked)} {...why(changeLocked)}>
                 Resume
               </Button>
             )}
-            <Button variant="danger" onClick={() => { revoke.clearError(); setRevoking(true); }} disabled={!canWrite}>
+            <Button variant="danger" onClick={() => { revoke.clearError(); setRevoking(true); }} disabled={Boolean(locked)} {...why(locked)}>
               Revoke
             </Button>
           </>
         }
       />
       {client.builtin && <Notice>The console signs in with this credential. Gatehouse registers it at every start, and it cannot be changed here.</Notice>}
+      {!client.builtin && changeLocked && (
+        <div class="notice notice-warning" id={LOCK_REASON}>
+          <strong>Read-only for you.</strong> {changeLocked}.
+        </div>
+      )}
       {message && <Notice kind="success">{message}</Notice>}
       <ErrorNotice error={toggle.error} />
 
@@ -84,6 +103,10 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         </div>
         <CopyField id="detail-client-id" label="Client ID" value={client.client_id} />
         <dl class="details">
+          <div>
+            <dt>Owner</dt>
+            <dd class="credential-owner">{ownerLabel(client)}</dd>
+          </div>
           <div>
             <dt>Authentication</dt>
             <dd>{confidential ? 'Client secret' : 'None (public client, PKCE)'}</dd>
@@ -120,7 +143,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
             <p>What this credential's tokens may do.</p>
           </div>
           <Link href={`/console/credentials/${id}/scopes`} class="btn btn-secondary">
-            Edit scopes
+            {canWrite ? 'Edit scopes' : 'View scopes'}
           </Link>
         </div>
         {scopes.length ? (
@@ -134,8 +157,8 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         )}
       </section>
 
-      {confidential && <CredentialSecrets client={client} canWrite={canWrite} />}
-      <SettingsForm client={client} canWrite={canWrite} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
+      {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
+      <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
 
       {revoking && (
         <Dialog
@@ -169,7 +192,8 @@ export function CredentialPage({ clientId }: { clientId: string }) {
 }
 
 /** Name, expiry, redirect URIs and the IP allowlist; the type and environment are fixed. */
-function SettingsForm({ client, canWrite, onSaved }: { client: Client; canWrite: boolean; onSaved(c: Client): void }) {
+function SettingsForm({ client, locked, onSaved }: { client: Client; locked: string | undefined; onSaved(c: Client): void }) {
+  const canWrite = !locked;
   const [name, setName] = useState(client.client_name ?? '');
   const [redirects, setRedirects] = useState(client.redirect_uris.join('\n'));
   const [allowlist, setAllowlist] = useState(client.ip_allowlist.join('\n'));
@@ -218,7 +242,7 @@ function SettingsForm({ client, canWrite, onSaved }: { client: Client; canWrite:
         </Field>
         {save.error && !['client_name', 'redirect_uris', 'ip_allowlist', 'expires_in'].some((f) => save.error!.field?.startsWith(f)) && <ErrorNotice error={save.error} />}
         <div class="form-actions">
-          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || !name.trim()}>
+          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || !name.trim()} {...why(locked)}>
             Save settings
           </Button>
         </div>

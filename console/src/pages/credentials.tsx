@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { query } from '../api.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { ownerLabel } from '../delegation.js';
 import { apiScopesOf, formatDate, relative, scopeSummary, TYPE_LABELS } from '../format.js';
 import { useDebounced } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -78,6 +79,7 @@ function CredentialList() {
                 <th scope="col">Type</th>
                 <th scope="col">Environment</th>
                 <th scope="col">Client ID</th>
+                <th scope="col">Owner</th>
                 <th scope="col">Scopes</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
@@ -99,6 +101,9 @@ function CredentialList() {
                     </td>
                     <td data-label="Client ID">
                       <code class="id">{c.client_id}</code>
+                    </td>
+                    <td data-label="Owner" class={c.owner ? 'credential-owner' : 'credential-owner muted'}>
+                      {ownerLabel(c)}
                     </td>
                     <td data-label="Scopes" title={scopes.join(' ')}>
                       {scopeSummary(scopes, 1)}

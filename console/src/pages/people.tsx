@@ -3,6 +3,7 @@ import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { formatDate } from '../format.js';
+import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
@@ -19,7 +20,7 @@ export function UsersPage() {
 }
 
 function UserList() {
-  const { can, me } = useSession();
+  const { can, me, refresh } = useSession();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
   const list = usePaged<User>(`/users${query({ q, limit: 50 })}`);
@@ -31,6 +32,22 @@ function UserList() {
   const [toggling, setToggling] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
+  const lacks = useLacking();
+  const permissionsOf = (roleNames: string[]) => (roles.data ?? []).filter((r) => roleNames.includes(r.name)).flatMap((r) => r.permissions);
+  const roleLock = (r: Role) => {
+    const missing = lacks(r.permissions);
+    return missing.length ? `${notHeld(missing)}, which this role gives` : undefined;
+  };
+  /**
+   * Why the signed-in person may not act on this user: acting on someone is acting with what they
+   * hold, so their roles' permissions must all be yours (the delegation rule; services/users.ts).
+   * Without roles:read their roles' permissions are unknown here, and the server's refusal says it.
+   */
+  const userLock = (u: User) => {
+    if (!canWrite) return 'Needs the users:write permission';
+    const missing = lacks(permissionsOf(u.roles));
+    return missing.length ? `${notHeld(missing)}, which their roles give` : undefined;
+  };
   const addButton = (
     <Button variant="primary" onClick={() => setAdding(true)} disabled={!canWrite} title={canWrite ? undefined : 'Needs the users:write permission'}>
       Add user
@@ -69,7 +86,11 @@ function UserList() {
               </tr>
             </thead>
             <tbody>
-              {list.items.map((u) => (
+              {list.items.map((u) => {
+                const locked = userLock(u);
+                const reasonId = `user-${u.id}-locked`;
+                const lock = disabledBecause(locked, reasonId);
+                return (
                 <tr key={u.id}>
                   <td class="cell-name" data-label="Name">
                     <strong>{u.name}</strong>
@@ -85,29 +106,35 @@ function UserList() {
                   <td class="nowrap" data-label="Created">{formatDate(u.created_at)}</td>
                   <td data-label="Actions">
                     <div class="row-actions">
-                      <Button variant="ghost" aria-label={`Edit ${u.name}`} onClick={() => setEditingDetails(u)}>
+                      <Button variant="ghost" aria-label={`Edit ${u.name}`} onClick={() => setEditingDetails(u)} {...lock}>
                         Edit
                       </Button>
-                      <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)}>
+                      <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)} {...lock}>
                         Roles
                       </Button>
                       {/* Nobody is offered locking themselves out; the API refuses deleting yourself too. */}
                       {u.id !== me.user?.id && (
                         <>
-                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)}>
+                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)} {...lock}>
                             {u.active ? 'Deactivate' : 'Reactivate'}
                           </Button>
                           {can('users:delete') && (
-                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)}>
+                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)} {...lock}>
                               Delete
                             </Button>
                           )}
                         </>
                       )}
                     </div>
+                    {canWrite && locked && (
+                      <p class="muted row-reason" id={reasonId}>
+                        {locked}
+                      </p>
+                    )}
                   </td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         </div>
@@ -116,6 +143,7 @@ function UserList() {
       {adding && (
         <AddUserDialog
           roles={roles.data ?? []}
+          lockOf={roleLock}
           onClose={() => setAdding(false)}
           onAdded={(u) => {
             setAdding(false);
@@ -128,11 +156,14 @@ function UserList() {
         <RolesDialog
           user={editing}
           roles={roles.data ?? []}
+          lockOf={roleLock}
           onClose={() => setEditing(undefined)}
           onSaved={(u) => {
             setEditing(undefined);
             setMessage(`Roles of ${u.name} saved. They apply to their next token and their API keys at once.`);
             list.replace((x) => x.id === u.id, u);
+            // Your own roles: what you hold, and so may give, is asked again.
+            if (u.id === me.user?.id) refresh();
           }}
         />
       )}

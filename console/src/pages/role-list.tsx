@@ -3,8 +3,9 @@ import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
 import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { ScopePicker, scopeGroups } from '../components/scope-picker.js';
+import { offerOnlyConferrable, ScopePicker, scopeGroups } from '../components/scope-picker.js';
 import { Badge, Button, ErrorNotice, Field, Loading, Notice, PageHeader, RequirePermission } from '../components/ui.js';
+import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Api, Page, Role } from '../types.js';
@@ -19,7 +20,8 @@ export function RolesPage() {
 }
 
 function RoleList() {
-  const { can } = useSession();
+  const { can, refresh } = useSession();
+  const lacks = useLacking();
   const roles = useLoad(async () => (await api.get<Page<Role>>('/roles')).data, []);
   const [editing, setEditing] = useState<Role | 'new' | undefined>();
   const [deleting, setDeleting] = useState<Role | undefined>();
@@ -44,6 +46,11 @@ function RoleList() {
         roles.data?.map((r) => {
           const management = r.permissions.filter((p) => p in MANAGEMENT_SCOPES);
           const others = r.permissions.filter((p) => !(p in MANAGEMENT_SCOPES));
+          // Changing or deleting a role gives or takes its permissions for everyone who holds it: only
+          // someone who holds them all may (the delegation rule; services/roles.ts).
+          const missing = lacks(r.permissions);
+          const locked = !canWrite ? 'Needs the roles:write permission' : missing.length ? `${notHeld(missing)}, which this role gives` : undefined;
+          const reasonId = `role-${r.name}-locked`;
           return (
             <section class="section" key={r.name} aria-labelledby={`role-${r.name}`}>
               <div class="section-head">
@@ -55,12 +62,17 @@ function RoleList() {
                 </div>
                 {!r.builtin && (
                   <div class="row-actions">
-                    <Button aria-label={`Edit role ${r.name}`} disabled={!canWrite} onClick={() => setEditing(r)}>
+                    <Button aria-label={`Edit role ${r.name}`} onClick={() => setEditing(r)} {...disabledBecause(locked, reasonId)}>
                       Edit
                     </Button>
-                    <Button variant="ghost" aria-label={`Delete role ${r.name}`} disabled={!canWrite} onClick={() => setDeleting(r)}>
+                    <Button variant="ghost" aria-label={`Delete role ${r.name}`} onClick={() => setDeleting(r)} {...disabledBecause(locked, reasonId)}>
                       Delete
                     </Button>
+                    {canWrite && locked && (
+                      <p class="muted role-locked" id={reasonId}>
+                        {locked}
+                      </p>
+                    )}
                   </div>
                 )}
               </div>
@@ -93,6 +105,8 @@ function RoleList() {
             setEditing(undefined);
             setMessage(isNew ? `Role ${r.name} created.` : `Role ${r.name} saved. It applies to its users at once.`);
             roles.reload();
+            // It may be one of yours: what you hold, and so may give, is asked again.
+            refresh();
           }}
         />
       )}
@@ -107,6 +121,7 @@ function RoleList() {
             setMessage(`Role ${deleting.name} was deleted.`);
             setDeleting(undefined);
             roles.reload();
+            refresh();
           }}
         >
           <p>
@@ -119,6 +134,7 @@ function RoleList() {
 }
 
 function RoleDialog({ existing, onClose, onSaved }: { existing?: Role; onClose(): void; onSaved(r: Role, isNew: boolean): void }) {
+  const { me } = useSession();
   const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
   const [name, setName] = useState(existing?.name ?? '');
   const [description, setDescription] = useState(existing?.description ?? '');
@@ -143,7 +159,7 @@ function RoleDialog({ existing, onClose, onSaved }: { existing?: Role; onClose()
         <Field id="role-description" label="Description" error={err('description')}>
           <input id="role-description" type="text" maxLength={300} value={description} onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        {apis.loading ? <Loading label="Loading permissions…" /> : apis.data && <ScopePicker idPrefix="role-perm" legend="Permissions" groups={scopeGroups(apis.data.data)} selected={permissions} onChange={setPermissions} />}
+        {apis.loading ? <Loading label="Loading permissions…" /> : apis.data && <ScopePicker idPrefix="role-perm" legend="Permissions" groups={offerOnlyConferrable(scopeGroups(apis.data.data), me, apis.data.data)} selected={permissions} onChange={setPermissions} />}
         {save.error && !['name', 'description'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} />}
         <ErrorNotice error={apis.error} />
       </form>

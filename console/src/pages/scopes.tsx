@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { lacking, notHeld, whyNotChangeable } from '../delegation.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
@@ -23,15 +24,14 @@ export function readOnly(selected: Set<string>, defined: Set<string>): Set<strin
 }
 
 /** A group's select-all box: checked when all are, mixed (indeterminate) when some are. */
-function GroupCheckbox({ api: group, selected, onToggle }: { api: Api; selected: number; onToggle(all: boolean): void }) {
+function GroupCheckbox({ api: group, selected, total, disabled, onToggle }: { api: Api; selected: number; total: number; disabled: boolean; onToggle(all: boolean): void }) {
   const ref = useRef<HTMLInputElement>(null);
-  const total = group.scopes.length;
   useEffect(() => {
     if (ref.current) ref.current.indeterminate = selected > 0 && selected < total;
   }, [selected, total]);
   return (
     <label class="check">
-      <input ref={ref} type="checkbox" checked={total > 0 && selected === total} onChange={() => onToggle(selected < total)} aria-label={`Select all ${group.name} scopes`} />
+      <input ref={ref} type="checkbox" disabled={disabled} checked={total > 0 && selected === total} onChange={() => onToggle(selected < total)} aria-label={`Select all ${group.name} scopes`} />
       {group.name}
     </label>
   );
@@ -39,7 +39,7 @@ function GroupCheckbox({ api: group, selected, onToggle }: { api: Api; selected:
 
 /** Edit scopes: what a credential's tokens may carry, grouped by API. Saving applies at the next token request. */
 export function ScopesPage({ clientId }: { clientId: string }) {
-  const { can } = useSession();
+  const { can, me } = useSession();
   const loaded = useLoad(
     async () => {
       const [client, apis] = await Promise.all([api.get<Client>(`/clients/${encodeURIComponent(clientId)}`), api.get<Page<Api>>('/apis?limit=200')]);
@@ -87,18 +87,26 @@ export function ScopesPage({ clientId }: { clientId: string }) {
       return next;
     });
   };
+  // What the delegation rule holds back (GET /me may_confer): shown, but not offered, with the reason.
+  const unavailable = (scope: string) => {
+    const missing = lacking(me, apis, [scope]);
+    return missing.length ? notHeld(missing) : undefined;
+  };
   const toggleGroup = (group: Api, on: boolean) => {
     setMessage(undefined);
     setSelected((before) => {
       const next = new Set(before);
-      for (const s of group.scopes) on ? next.add(s.name) : next.delete(s.name);
+      for (const s of group.scopes) if (!unavailable(s.name)) on ? next.add(s.name) : next.delete(s.name);
       return next;
     });
   };
   const readOnlyVersion = readOnly(selected, defined);
   // Management API permissions last: they are for automation, and most credentials need none.
   const groups = [...apis].sort((a, b) => Number(a.builtin) - Number(b.builtin) || a.name.localeCompare(b.name));
-  const editable = can('clients:write') && !client.builtin;
+  // Not yours without clients:admin, or holding what you do not hold: read-only (services/clients.ts).
+  const beyond = lacking(me, apis, client.scope.split(' '));
+  const locked = whyNotChangeable(me, client) ?? (beyond.length ? `${notHeld(beyond)}, which ${name} holds, so you cannot change its scopes` : undefined);
+  const editable = !locked;
 
   return (
     <>
@@ -114,7 +122,15 @@ export function ScopesPage({ clientId }: { clientId: string }) {
           </Button>
         }
       />
-      {!can('clients:write') && <NeedsPermission permission="clients:write" what="change scopes" />}
+      {!can('clients:write') ? (
+        <NeedsPermission permission="clients:write" what="change scopes" />
+      ) : (
+        locked && (
+          <div class="notice notice-warning" role="note">
+            <strong>Read-only for you.</strong> {locked}.
+          </div>
+        )
+      )}
       {groups.length === 0 ? (
         <EmptyState title="No APIs registered">
           Scopes belong to APIs. <Link href="/console/apis">Register an API</Link> with its scopes first.
@@ -122,26 +138,49 @@ export function ScopesPage({ clientId }: { clientId: string }) {
       ) : (
         groups.map((group) => {
           const count = group.scopes.filter((s) => selected.has(s.name)).length;
+          // Select-all counts only what may be chosen: the scopes the rule holds back stay as they are.
+          const offered = group.scopes.filter((s) => !unavailable(s.name));
           return (
             <section class="scope-group" key={group.id} aria-label={group.name}>
               <div class="scope-group-head">
-                <GroupCheckbox api={group} selected={count} onToggle={(all) => toggleGroup(group, all)} />
+                <GroupCheckbox
+                  api={group}
+                  selected={offered.filter((s) => selected.has(s.name)).length}
+                  total={offered.length}
+                  disabled={!editable || !offered.length}
+                  onToggle={(all) => toggleGroup(group, all)}
+                />
                 <span class="scope-count">
                   {count} of {group.scopes.length} selected · <code>{group.identifier}</code>
                 </span>
               </div>
               <ul class="scope-list">
-                {group.scopes.map((s) => (
-                  <li key={s.name}>
-                    <label class="check">
-                      <input type="checkbox" checked={selected.has(s.name)} disabled={!editable} onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)} />
-                      <span>
-                        <code>{s.name}</code>
-                        {s.description && <span class="desc">{s.description}</span>}
-                      </span>
-                    </label>
-                  </li>
-                ))}
+                {group.scopes.map((s) => {
+                  const why = unavailable(s.name);
+                  const whyId = `scope-why-${group.id}-${s.name}`;
+                  return (
+                    <li key={s.name} class={why ? 'scope-unavailable' : undefined}>
+                      <label class="check">
+                        <input
+                          type="checkbox"
+                          checked={selected.has(s.name)}
+                          disabled={!editable || Boolean(why)}
+                          aria-describedby={why ? whyId : undefined}
+                          onChange={(e) => toggle(s.name, (e.currentTarget as HTMLInputElement).checked)}
+                        />
+                        <span>
+                          <code>{s.name}</code>
+                          {s.description && <span class="desc">{s.description}</span>}
+                          {why && (
+                            <span class="desc" id={whyId}>
+                              {why}
+                            </span>
+                          )}
+                        </span>
+                      </label>
+                    </li>
+                  );
+                })}
               </ul>
             </section>
           );

@@ -7,16 +7,24 @@ import type { Role, User } from '../types.js';
 
 // The dialogs of the Users page: add a user, edit their details, choose their roles.
 
-function RoleChoices({ roles, selected, onChange, idPrefix }: { roles: Role[]; selected: Set<string>; onChange(s: Set<string>): void; idPrefix: string }) {
+/** Why a role cannot be given (a permission in it the signed-in person does not hold), or undefined. */
+export type RoleLock = (role: Role) => string | undefined;
+
+function RoleChoices({ roles, selected, onChange, idPrefix, lockOf }: { roles: Role[]; selected: Set<string>; onChange(s: Set<string>): void; idPrefix: string; lockOf: RoleLock }) {
   return (
     <fieldset>
       <legend>Roles</legend>
-      {roles.map((r) => (
-        <label class="check" key={r.name} for={`${idPrefix}-${r.name}`}>
+      {roles.map((r) => {
+        const why = lockOf(r);
+        return (
+        <label class={why ? 'check scope-unavailable' : 'check'} key={r.name} for={`${idPrefix}-${r.name}`}>
           <input
             id={`${idPrefix}-${r.name}`}
             type="checkbox"
             checked={selected.has(r.name)}
+            // Giving a role confers its permissions; taking one away is never held back.
+            disabled={Boolean(why) && !selected.has(r.name)}
+            aria-describedby={why ? `${idPrefix}-${r.name}-why` : undefined}
             onChange={(e) => {
               const next = new Set(selected);
               if ((e.currentTarget as HTMLInputElement).checked) next.add(r.name);
@@ -27,14 +35,20 @@ function RoleChoices({ roles, selected, onChange, idPrefix }: { roles: Role[]; s
           <span>
             <strong>{r.name}</strong>
             {r.description && <span class="desc"> — {r.description}</span>}
+            {why && (
+              <span class="desc" id={`${idPrefix}-${r.name}-why`}>
+                {why}
+              </span>
+            )}
           </span>
         </label>
-      ))}
+        );
+      })}
     </fieldset>
   );
 }
 
-export function AddUserDialog({ roles, onClose, onAdded }: { roles: Role[]; onClose(): void; onAdded(u: User): void }) {
+export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role[]; lockOf: RoleLock; onClose(): void; onAdded(u: User): void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -58,7 +72,7 @@ export function AddUserDialog({ roles, onClose, onAdded }: { roles: Role[]; onCl
         <Field id="user-password" label="Initial password" hint="At least 8 characters. Without one, they cannot sign in until a password is set." error={err('password')}>
           <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" />
+        <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" lockOf={lockOf} />
         {add.error && !['name', 'email', 'password'].includes(add.error.field ?? '') && <ErrorNotice error={add.error} />}
       </form>
       <div class="form-actions">
@@ -71,7 +85,7 @@ export function AddUserDialog({ roles, onClose, onAdded }: { roles: Role[]; onCl
   );
 }
 
-export function RolesDialog({ user, roles, onClose, onSaved }: { user: User; roles: Role[]; onClose(): void; onSaved(u: User): void }) {
+export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: User; roles: Role[]; lockOf: RoleLock; onClose(): void; onSaved(u: User): void }) {
   const [chosen, setChosen] = useState<Set<string>>(new Set(user.roles));
   const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, { roles: [...chosen] }));
   return (
@@ -95,7 +109,7 @@ export function RolesDialog({ user, roles, onClose, onSaved }: { user: User; rol
         </>
       }
     >
-      {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
+      {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" lockOf={lockOf} /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
       <ErrorNotice error={save.error} />
     </Dialog>
   );
