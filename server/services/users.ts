@@ -6,6 +6,7 @@ import {
   EmailTakenError, type UserView, deleteUserRow, emailTakenByOther, findUserView, insertUser, invalidateSessions,
   listUserViews, updateUserFields,
 } from '../store/users.js';
+import { suspendClientsOfOwner } from '../store/clients.js';
 import { revokeAccountArtifacts } from './artifacts.js';
 import { recordAudit } from './audit.js';
 import { roleName } from './roles.js';
@@ -143,7 +144,10 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
 
 /**
  * Nobody deletes the account they are using (a user token or one of their API keys), which would
- * also end the access they are using it with.
+ * also end the access they are using it with. The clients the user created are suspended: with their
+ * owner gone nothing would bound them by anyone's roles any more (clients.created_by becomes null),
+ * so an administrator decides whether each comes back, as an ownerless client, and resuming one needs
+ * holding everything it holds (the delegation rule).
  */
 export async function deleteUser(db: Database, id: string, caller: Principal): Promise<void> {
   if (caller.userId === id) throw forbidden('you cannot delete yourself; ask another administrator');
@@ -151,6 +155,9 @@ export async function deleteUser(db: Database, id: string, caller: Principal): P
     const current = await mustFind(tx, id);
     await assertMayActOnUser(tx, caller, id);
     await endUserAccess(tx, id);
+    for (const clientId of await suspendClientsOfOwner(tx, id)) {
+      await recordAudit(tx, { type: 'client.suspended', actor: caller.actor, target: { type: 'client', id: clientId }, data: { reason: 'owner_deleted', owner: id } });
+    }
     await deleteUserRow(tx, id);
     await recordAudit(tx, { type: 'user.deleted', actor: caller.actor, target: { type: 'user', id }, data: { email: current.email } });
   });

@@ -245,3 +245,12 @@ export async function putBuiltinClient(db: Queryable, clientId: string, metadata
     [clientId, JSON.stringify(metadata)],
   );
 }
+
+/** Suspends every enabled client the user created; returns their client_ids. */
+export async function suspendClientsOfOwner(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ client_id: string }>(
+    `UPDATE clients SET enabled = false, updated_at = now() WHERE created_by = $1 AND enabled RETURNING client_id`,
+    [userId],
+  );
+  return rows.map((r) => r.client_id);
+}

@@ -280,5 +280,16 @@ describe('the delegation rule: no credential confers more than its holder has', 
     const devKey = await newKey(admin, dev.id, ['clients:read', 'clients:write']);
     expect((await managementApi(server, devKey.key).patch(`/clients/${mine.body.client_id}`, { client_name: 'By key' })).status).to.equal(200);
     expect((await asDev.delete(`/clients/${mine.body.client_id}`)).status).to.equal(204);
+
+    // Deleting the owner suspends their clients: nobody's roles would bound them any more.
+    const kept = await asDev.post('/clients', { client_name: 'Outlives its owner?', type: 'service', scope: 'orders:read' });
+    expect((await admin.delete(`/users/${dev.id}`)).status).to.equal(204);
+    const after = (await admin.get(`/clients/${kept.body.client_id}`)).body;
+    expect(after).to.include({ status: 'suspended', owner: null });
+    const token = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(kept.body.client_id, kept.body.client_secret) });
+    expect(token.json.error).to.equal('invalid_client');
+    const [event] = (await admin.get(`/audit-events?type=client.suspended`)).body.data;
+    expect(event).to.deep.include({ target: { type: 'client', id: kept.body.client_id } });
+    expect(event.data).to.include({ reason: 'owner_deleted' });
   });
 });
