@@ -125,7 +125,7 @@ export async function createApiKey(db: Database, input: z.infer<typeof createApi
 
 export async function listApiKeys(db: Queryable, principal: Principal, query: { user?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
-  const after = decodeCursor<{ c: string; i: string }>(query.cursor, ['c', 'i']);
+  const after = decodeCursor(query.cursor, { c: 'timestamp', i: 'uuid' });
   // Whose keys: ?user= (yours, or anyone's with users:write); else your own; an automation client
   // holding users:write, which has no keys of its own, sees everyone's.
   let userId: string | null;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import type { ApiScope } from '../store/apis.js';
 import { type Actor, recordAudit } from './audit.js';
-import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
+import { ApiError, conflict, forbidden, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 import { scopeName } from './validation.js';
 
@@ -129,8 +129,7 @@ export async function createApi(db: Database, input: z.infer<typeof createApiSch
 
 export async function listApis(db: Queryable, query: { cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
-  const after = decodeCursor<{ i: string }>(query.cursor, ['i']);
-  if (after && typeof after.i !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
+  const after = decodeCursor(query.cursor, { i: 'text' });
   const { rows } = await db.query<Row>(
     'SELECT * FROM apis WHERE ($1::text IS NULL OR identifier > $1) ORDER BY identifier LIMIT $2',
     [after?.i ?? null, limit + 1],

@@ -87,7 +87,7 @@ export async function createUser(db: Database, input: z.infer<typeof createUserS
 
 export async function listUsers(db: Queryable, query: { q?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
-  const after = decodeCursor<{ e: string }>(query.cursor, ['e']);
+  const after = decodeCursor(query.cursor, { e: 'text' });
   const q = query.q?.trim() ? `%${query.q.trim().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
   const { rows } = await db.query<Row>(
     `${SELECT} WHERE ($1::text IS NULL OR u.email ILIKE $1 OR u.name ILIKE $1) AND ($2::text IS NULL OR lower(u.email) > $2)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { recordAudit } from '../../server/services/audit.js';
-import { parseIsoInstant } from '../../server/management/routes/audit.js';
+import { parseIsoInstant } from '../../server/services/instant.js';
 import { createApiKey, createUser } from '../../server/cli/operations.js';
 import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
 import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';

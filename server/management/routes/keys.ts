@@ -26,7 +26,7 @@ export const rotateBody = z
 export const keyRoutes: RouteGroup = (router, deps) => {
   router.get('/keys', requires('apis:read'), async (ctx) => {
     const limit = parseLimit(ctx.query.limit);
-    const after = decodeCursor<{ c: string; k: string }>(ctx.query.cursor, ['c', 'k']);
+    const after = decodeCursor(ctx.query.cursor, { c: 'timestamp', k: 'text' });
     // A handful of rows (two per rotation): filtering in memory keeps the cursor simple.
     const all = await listKeys(deps.db);
     const rest = after ? all.filter((k) => k.created_at < after.c || (k.created_at === after.c && k.kid > after.k)) : all;
