@@ -91,6 +91,9 @@ const cases: Case[] = [
   // A NUL in state cannot be stored (Postgres text) and is no VSCHAR (RFC 6749 Appendix A.5).
   { what: 'authorize: NUL in state and nonce', path: `/oauth/authorize?${webAuthorize}&scope=openid&state=a%00b&nonce=%00&${challenge}`, headers: API, expect: { oauth: 400, error: 'invalid_request' } },
   { what: 'authorize: percent-encoded non-UTF-8 bytes', path: '/oauth/authorize?client_id=%FF%FE&response_type=code', headers: BROWSER, expect: { page: 400 } },
+  // A UTF-16 surrogate spelt in UTF-8 (CESU-8) is no character: decoding turns it into U+FFFD, never a lone surrogate.
+  { what: 'authorize: an encoded surrogate in client_id', path: '/oauth/authorize?client_id=%ED%A0%80&response_type=code', headers: BROWSER, expect: { page: 400 } },
+  { what: 'authorize: an encoded surrogate in state', path: `/oauth/authorize?${webAuthorize}&scope=openid&state=%ED%A0%80&${challenge}`, headers: BROWSER, expect: { accepted: 303 } },
   { what: 'authorize: raw non-UTF-8 bytes in the query', path: '/oauth/authorize?client_id=\xff\xfe', headers: BROWSER, expect: { parser: 400 } },
   { what: 'authorize: very long client_id', path: `/oauth/authorize?client_id=${'c'.repeat(12_000)}&response_type=code`, headers: API, expect: { oauth: 400, error: 'invalid_client' } },
   { what: 'authorize: code_challenge too short', path: `/oauth/authorize?client_id=${SPA.id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(SPA.redirect)}&code_challenge=abc&code_challenge_method=S256`, headers: BROWSER, expect: { redirect: SPA.redirect, error: 'invalid_request' } },
@@ -131,6 +134,9 @@ const cases: Case[] = [
   { what: 'token: NUL in scope', method: 'POST', path: '/oauth/token', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials&scope=orders%00read', expect: { oauth: 400, error: 'invalid_scope' } },
   { what: 'token: raw non-UTF-8 bytes in the body', method: 'POST', path: '/oauth/token', headers: FORM, body: Buffer.concat([Buffer.from('grant_type=client_credentials&client_id='), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('&client_secret=x')]), expect: { oauth: 401, error: 'invalid_client' } },
   { what: 'token: percent-encoded non-UTF-8 bytes', method: 'POST', path: '/oauth/token', headers: FORM, body: 'grant_type=client_credentials&client_id=%FF%FE&client_secret=%C0', expect: { oauth: 401, error: 'invalid_client' } },
+  { what: 'token: an encoded surrogate in client_id', method: 'POST', path: '/oauth/token', headers: FORM, body: 'grant_type=client_credentials&client_id=%ED%A0%80&client_secret=%ED%B0%80', expect: { oauth: 401, error: 'invalid_client' } },
+  { what: 'token: an encoded surrogate in scope', method: 'POST', path: '/oauth/token', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials&scope=orders%3Aread%ED%A0%80', expect: { oauth: 400, error: 'invalid_scope' } },
+  { what: 'introspect: an encoded surrogate as the token', method: 'POST', path: '/oauth/introspect', headers: { ...FORM, ...SERVICE_AUTH }, body: 'token=ak_live_%ED%A0%80', expect: { accepted: 200 } },
   { what: 'token: very long client_id', method: 'POST', path: '/oauth/token', headers: FORM, body: `grant_type=client_credentials&client_id=${'c'.repeat(50_000)}&client_secret=x`, expect: { oauth: 401, error: 'invalid_client' } },
   { what: 'token: invalid percent-encoding in the path', method: 'POST', path: '/oauth/%ZZ', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials', expect: { oauth: 404 } },
   { what: 'token: unknown code, wrong redirect_uri', method: 'POST', path: '/oauth/token', headers: FORM, body: `grant_type=authorization_code&client_id=${SPA.id}&code=nothing&redirect_uri=https%3A%2F%2Fevil.example&code_verifier=${'v'.repeat(43)}`, expect: { oauth: 400, error: 'invalid_grant' } },
@@ -234,6 +240,7 @@ describe('malformed requests never get a 5xx', function () {
       ['no csrf field', () => 'login=a&password=b', 400],
       ['invalid percent-encoding', () => `csrf=${csrf}&login=%E0%A4%A&password=%ZZ`, 401],
       ['a NUL in the login', () => `csrf=${csrf}&login=ada%00@example.test&password=b`, 400],
+      ['an encoded surrogate in the login', () => `csrf=${csrf}&login=%ED%A0%80@example.test&password=%ED%B0%80`, 401],
       ['a 10 KB login', () => `csrf=${csrf}&login=${'l'.repeat(10_240)}&password=b`, 401],
       ['non-UTF-8 bytes', () => Buffer.concat([Buffer.from(`csrf=${csrf}&login=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=\x80')]), 401],
       ['a 1 MB body', () => `csrf=${csrf}&login=a&password=${'p'.repeat(MB)}`, 413],

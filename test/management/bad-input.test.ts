@@ -227,6 +227,23 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
     }
   });
 
+  it('answers hostile Authorization headers on every route with 401', async () => {
+    const none = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const forged = [
+      `Bearer ${'a'.repeat(10_000)}`, 'Bearer ak_', `Bearer ak_live_${'A'.repeat(100)}`, 'Bearer ak_live_\xff\xfe', 'Bearer a.b.c', 'Bearer ..',
+      `Bearer ${none({ alg: 'none', typ: 'at+jwt' })}.${none({ iss: server.issuer, aud: `${server.issuer}/api/v1`, sub: 'x', client_id: 'x', scope: 'clients:read' })}.`,
+      `Bearer ${none({ alg: 'RS256', kid: '../../etc/passwd' })}.${none({})}.${'A'.repeat(342)}`,
+      'Basic YTpi', 'Bearer', 'bearer  two  spaces', `Bearer ${token}, Bearer ${token}`,
+    ];
+    for (const { path, method } of operations()) {
+      for (const authorization of forged) {
+        const body = method === 'post' || method === 'patch' ? JSON.stringify(validBody(method, path)) : undefined;
+        const reply = await call(method, fill(path), body, { authorization });
+        expect(reply.status, `${method.toUpperCase()} ${path} with ${authorization.slice(0, 30)}: ${reply.text.slice(0, 200)}`).to.equal(401);
+      }
+    }
+  });
+
   it('answers every query parameter repeated, mangled or too long with a 4xx, on every route', async () => {
     for (const { path, method, op } of operations()) {
       const params = new Set<string>((op.parameters ?? []).filter((p: Json) => p.in === 'query').map((p: Json) => p.name));
