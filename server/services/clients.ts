@@ -251,7 +251,6 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
   });
 }
 
-/** Postgres' own text for a timestamptz: unlike a JavaScript Date it keeps the microseconds. */
 export async function listClients(db: Queryable, query: { q?: string; cursor?: string; limit?: string }): Promise<Page<ReturnType<typeof serializeClient>>> {
   const limit = parseLimit(query.limit);
   const after = decodeCursor(query.cursor, { c: 'timestamp', i: 'text' });

@@ -37,8 +37,8 @@ export function parseIsoInstant(value: string): Date | undefined {
 }
 
 /** Nothing Gatehouse stores predates the Unix epoch or outlives year 9999 (four-digit years). */
-export const EARLIEST_INSTANT = new Date('1970-01-01T00:00:00.000Z');
-export const LATEST_INSTANT = new Date('9999-12-31T23:59:59.999Z');
+const EARLIEST_INSTANT = new Date('1970-01-01T00:00:00.000Z');
+const LATEST_INSTANT = new Date('9999-12-31T23:59:59.999Z');
 
 /**
  * The instant moved into [EARLIEST_INSTANT, LATEST_INSTANT]: "since year 0" asks for everything,
