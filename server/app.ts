@@ -3,6 +3,8 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import { projectPath } from './paths.js';
 import { errorBoundary } from './http/errors.js';
+import { strictTransportSecurity } from './http/hsts.js';
+import { issuerOrigin } from './http/issuer-origin.js';
 import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
@@ -20,6 +22,7 @@ const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
 export function buildApp(runtime: Runtime): Koa {
   const { logger, db, config } = runtime;
   const app = new Koa();
+  // Only ctx.ip follows the proxy's headers: protocol and host come from ISSUER (issuerOrigin).
   app.proxy = config.trustProxy;
   // Behind one proxy, the client address is the last X-Forwarded-For entry (the one our proxy added);
   // entries to its left are whatever the caller sent and cannot be trusted.
@@ -30,8 +33,13 @@ export function buildApp(runtime: Runtime): Koa {
   // Errors are logged by the error boundary with the request id; Koa's own printer would repeat them.
   app.silent = true;
 
+  if (new URL(config.issuer).protocol === 'https:') {
+    app.use(strictTransportSecurity({ includeSubdomains: config.hstsIncludeSubdomains }));
+  }
   app.use(requestLog(logger));
   app.use(errorBoundary(logger));
+  // Before anything reads ctx.href or ctx.cookies: URLs and cookie flags follow ISSUER, never the request.
+  app.use(issuerOrigin(config.issuer));
 
   app.use(async function stylesheet(ctx, next) {
     if (ctx.path !== '/assets/gatehouse.css') return next();

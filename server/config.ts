@@ -20,6 +20,8 @@ export interface Config {
   readonly cookieSecrets: readonly string[];
   readonly keyEncryptionSecret: string;
   readonly trustProxy: boolean;
+  /** Adds includeSubDomains to the Strict-Transport-Security header of an https ISSUER. */
+  readonly hstsIncludeSubdomains: boolean;
   /** Seconds a new signing key is published in the JWKS before it starts signing. */
   readonly keyActivationDelay: number;
   /** Days after which a signing key is replaced automatically; 0 turns automatic rotation off. */
@@ -62,6 +64,8 @@ const schema = z.object({
   // Off unless set: trusting X-Forwarded-For without a proxy in front would let any caller claim any
   // address and walk past IP allowlists.
   TRUST_PROXY: boolish.default(false),
+  // RFC 6797 §6.1.2: binds every host under ISSUER's to https, which only the operator can vouch for.
+  HSTS_INCLUDE_SUBDOMAINS: boolish.default(false),
   // A new key must reach every verifier's cached JWKS before it signs. Nodes reload keys every
   // minute, and resource servers commonly cache a JWKS for minutes, hence 10 minutes by default.
   KEY_ACTIVATION_DELAY: z.coerce
@@ -135,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecrets: Object.freeze(e.COOKIE_SECRETS ?? [developmentSecret(dataDir, 'COOKIE_SECRETS')]),
     keyEncryptionSecret: e.KEY_ENCRYPTION_SECRET ?? developmentSecret(dataDir, 'KEY_ENCRYPTION_SECRET'),
     trustProxy: e.TRUST_PROXY,
+    hstsIncludeSubdomains: e.HSTS_INCLUDE_SUBDOMAINS,
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
     generatedSecrets: Object.freeze(missing),

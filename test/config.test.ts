@@ -41,6 +41,7 @@ describe('configuration (loadConfig)', () => {
       logLevel: 'info',
       keyEncryptionSecret: KEK,
       trustProxy: false, // X-Forwarded-* is only believed when a proxy is declared
+      hstsIncludeSubdomains: false, // binding every subdomain to https is the operator's call
     });
     expect(c.cookieSecrets).to.deep.equal([COOKIE_A]);
     expect(c.generatedSecrets).to.deep.equal([]);
@@ -58,6 +59,7 @@ describe('configuration (loadConfig)', () => {
       SEED_FILE: 'examples/seed.json',
       LOG_LEVEL: 'warn',
       TRUST_PROXY: 'false',
+      HSTS_INCLUDE_SUBDOMAINS: 'true',
     });
     expect(c).to.deep.include({
       port: 8443,
@@ -68,6 +70,7 @@ describe('configuration (loadConfig)', () => {
       seedFile: resolve('examples/seed.json'),
       logLevel: 'warn',
       trustProxy: false,
+      hstsIncludeSubdomains: true,
     });
   });
 
@@ -87,6 +90,7 @@ describe('configuration (loadConfig)', () => {
     ['REDIS_URL', 'memcached://cache'],
     ['LOG_LEVEL', 'loud'],
     ['TRUST_PROXY', 'maybe'],
+    ['HSTS_INCLUDE_SUBDOMAINS', 'sometimes'],
     ['COOKIE_SECRETS', 'short-cookie-secret'],
     ['KEY_ENCRYPTION_SECRET', 'short-kek'],
   ] as const) {

@@ -1,71 +1,14 @@
-import http from 'node:http';
-import net from 'node:net';
 import { expect } from 'chai';
 import { startServer, type TestServer } from './support/server.js';
 import { SERVICE, SPA, USER, WEB, baseSeed, basic } from './support/fixtures.js';
 import { CookieJar, authorize } from './support/code-flow.js';
+import { type Reply, type Req, send, sendRaw } from './support/raw-http.js';
 
 /**
  * Malformed, oversized and hostile requests at every endpoint. Whatever arrives, the answer is never
  * a 5xx: protocol endpoints answer an RFC 6749 §5.2 JSON error with a 4xx, browser pages an HTML
  * page, and neither shows a stack trace or a path on the server.
  */
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
-interface Req {
-  method?: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Send the body with Transfer-Encoding: chunked, so no Content-Length announces its size. */
-  chunked?: boolean;
-}
-
-/**
- * node:http rather than fetch: fetch normalises what this test must send as is (invalid
- * percent-encoding, raw bytes above 0x7f, repeated parameters, a Host that does not parse).
- */
-function send(base: string, { method = 'GET', path, headers = {}, body, chunked }: Req): Promise<Reply> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method, path, headers, agent: false, setHost: !('host' in headers) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined && chunked) {
-      // Several writes before end(): Node then frames the body as chunks.
-      const buf = Buffer.from(body);
-      for (let i = 0; i < buf.length; i += 64 * 1024) req.write(buf.subarray(i, i + 64 * 1024));
-      req.end();
-    } else {
-      req.end(body);
-    }
-  });
-}
-
-/** Bytes no HTTP client library will send (a NUL in the request line): straight onto a socket. */
-function sendRaw(base: string, head: Buffer): Promise<Reply> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => socket.end(head));
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, headers: {}, text: text.slice(text.indexOf('\r\n\r\n') + 4) });
-    });
-  });
-}
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const API = { accept: 'application/json' };
@@ -148,6 +91,9 @@ const cases: Case[] = [
   // A NUL in state cannot be stored (Postgres text) and is no VSCHAR (RFC 6749 Appendix A.5).
   { what: 'authorize: NUL in state and nonce', path: `/oauth/authorize?${webAuthorize}&scope=openid&state=a%00b&nonce=%00&${challenge}`, headers: API, expect: { oauth: 400, error: 'invalid_request' } },
   { what: 'authorize: percent-encoded non-UTF-8 bytes', path: '/oauth/authorize?client_id=%FF%FE&response_type=code', headers: BROWSER, expect: { page: 400 } },
+  // A UTF-16 surrogate spelt in UTF-8 (CESU-8) is no character: decoding turns it into U+FFFD, never a lone surrogate.
+  { what: 'authorize: an encoded surrogate in client_id', path: '/oauth/authorize?client_id=%ED%A0%80&response_type=code', headers: BROWSER, expect: { page: 400 } },
+  { what: 'authorize: an encoded surrogate in state', path: `/oauth/authorize?${webAuthorize}&scope=openid&state=%ED%A0%80&${challenge}`, headers: BROWSER, expect: { accepted: 303 } },
   { what: 'authorize: raw non-UTF-8 bytes in the query', path: '/oauth/authorize?client_id=\xff\xfe', headers: BROWSER, expect: { parser: 400 } },
   { what: 'authorize: very long client_id', path: `/oauth/authorize?client_id=${'c'.repeat(12_000)}&response_type=code`, headers: API, expect: { oauth: 400, error: 'invalid_client' } },
   { what: 'authorize: code_challenge too short', path: `/oauth/authorize?client_id=${SPA.id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(SPA.redirect)}&code_challenge=abc&code_challenge_method=S256`, headers: BROWSER, expect: { redirect: SPA.redirect, error: 'invalid_request' } },
@@ -188,6 +134,9 @@ const cases: Case[] = [
   { what: 'token: NUL in scope', method: 'POST', path: '/oauth/token', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials&scope=orders%00read', expect: { oauth: 400, error: 'invalid_scope' } },
   { what: 'token: raw non-UTF-8 bytes in the body', method: 'POST', path: '/oauth/token', headers: FORM, body: Buffer.concat([Buffer.from('grant_type=client_credentials&client_id='), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('&client_secret=x')]), expect: { oauth: 401, error: 'invalid_client' } },
   { what: 'token: percent-encoded non-UTF-8 bytes', method: 'POST', path: '/oauth/token', headers: FORM, body: 'grant_type=client_credentials&client_id=%FF%FE&client_secret=%C0', expect: { oauth: 401, error: 'invalid_client' } },
+  { what: 'token: an encoded surrogate in client_id', method: 'POST', path: '/oauth/token', headers: FORM, body: 'grant_type=client_credentials&client_id=%ED%A0%80&client_secret=%ED%B0%80', expect: { oauth: 401, error: 'invalid_client' } },
+  { what: 'token: an encoded surrogate in scope', method: 'POST', path: '/oauth/token', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials&scope=orders%3Aread%ED%A0%80', expect: { oauth: 400, error: 'invalid_scope' } },
+  { what: 'introspect: an encoded surrogate as the token', method: 'POST', path: '/oauth/introspect', headers: { ...FORM, ...SERVICE_AUTH }, body: 'token=ak_live_%ED%A0%80', expect: { accepted: 200 } },
   { what: 'token: very long client_id', method: 'POST', path: '/oauth/token', headers: FORM, body: `grant_type=client_credentials&client_id=${'c'.repeat(50_000)}&client_secret=x`, expect: { oauth: 401, error: 'invalid_client' } },
   { what: 'token: invalid percent-encoding in the path', method: 'POST', path: '/oauth/%ZZ', headers: { ...FORM, ...SERVICE_AUTH }, body: 'grant_type=client_credentials', expect: { oauth: 404 } },
   { what: 'token: unknown code, wrong redirect_uri', method: 'POST', path: '/oauth/token', headers: FORM, body: `grant_type=authorization_code&client_id=${SPA.id}&code=nothing&redirect_uri=https%3A%2F%2Fevil.example&code_verifier=${'v'.repeat(43)}`, expect: { oauth: 400, error: 'invalid_grant' } },
@@ -291,6 +240,7 @@ describe('malformed requests never get a 5xx', function () {
       ['no csrf field', () => 'login=a&password=b', 400],
       ['invalid percent-encoding', () => `csrf=${csrf}&login=%E0%A4%A&password=%ZZ`, 401],
       ['a NUL in the login', () => `csrf=${csrf}&login=ada%00@example.test&password=b`, 400],
+      ['an encoded surrogate in the login', () => `csrf=${csrf}&login=%ED%A0%80@example.test&password=%ED%B0%80`, 401],
       ['a 10 KB login', () => `csrf=${csrf}&login=${'l'.repeat(10_240)}&password=b`, 401],
       ['non-UTF-8 bytes', () => Buffer.concat([Buffer.from(`csrf=${csrf}&login=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=\x80')]), 401],
       ['a 1 MB body', () => `csrf=${csrf}&login=a&password=${'p'.repeat(MB)}`, 413],

@@ -41,9 +41,6 @@ export function endpointGuard(routes: Record<string, string>): Middleware {
   for (const path of DISCOVERY) allowed.set(path, ['GET']);
 
   return async function guardEndpoints(ctx, next) {
-    // oidc-provider resolves endpoint URLs against the request's own URL (Host, or X-Forwarded-Host
-    // behind a trusted proxy); one that does not parse would throw there, a 500. RFC 9112 §3.2: 400.
-    if (!URL.canParse(ctx.href)) throw new BadRequestError('malformed Host header');
     if (declaredLength(ctx) > BODY_LIMIT) throw new BadRequestError('request body too large', 413);
     await next();
     if (ctx.status !== 404 || ctx.body != null) return;

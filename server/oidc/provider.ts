@@ -152,7 +152,10 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // oidc-provider makes Koa contexts of its own only for its cookie jars (lib/helpers/oidc_context.js,
+  // lib/models/session.js) and then marks them secure when our context is (server/http/issuer-origin.ts
+  // pins that to ISSUER). Trusting X-Forwarded-Proto here would let a caller's header decide instead.
+  provider.proxy = false;
   provider.use(endpointGuard(OAUTH_ROUTES));
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,

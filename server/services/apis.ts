@@ -132,8 +132,7 @@ export async function createApi(db: Database, input: z.infer<typeof createApiSch
 
 export async function listApis(db: Queryable, query: { cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
-  const after = decodeCursor<{ i: string }>(query.cursor, ['i']);
-  if (after && typeof after.i !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
+  const after = decodeCursor(query.cursor, { i: 'text' });
   const rows = await listApiRows(db, { afterIdentifier: after?.i, limit: limit + 1 });
   return pageOf(rows, limit, serializeApi, (r) => ({ i: r.identifier }));
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import { type AuditRow, insertAuditEvent, listAuditEvents } from '../store/audit.js';
 import { invalidRequest } from './errors.js';
+import { clampInstant, parseIsoInstant } from './instant.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 
 export type ActorType = 'user' | 'api_key' | 'client' | 'system' | 'anonymous';
@@ -57,28 +58,6 @@ const toView = (r: AuditRow): AuditEventView => ({
 });
 
 /**
- * ISO 8601 as RFC 3339 §5.6 profiles it: a date, or a date and time with an optional offset
- * (none means UTC). Anything else, or a date that does not exist (February 30), is refused.
- */
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
-
-export function parseIsoInstant(value: string): Date | undefined {
-  const m = ISO_8601.exec(value);
-  if (!m) return undefined;
-  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', offset = 'Z'] = m;
-  // Year 0 and before do not exist in the calendar Postgres and RFC 3339 share.
-  if (Number(y) < 1) return undefined;
-  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
-  // Day within the month, leap years included: the UTC date must round-trip.
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (day.getUTCDate() !== Number(d)) return undefined;
-  const ms = frac ? frac.padEnd(3, '0').slice(0, 3) : '000';
-  const tz = offset.toUpperCase() === 'Z' ? 'Z' : offset.length === 5 ? `${offset.slice(0, 3)}:${offset.slice(3)}` : offset;
-  const t = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}${tz}`);
-  return Number.isNaN(t.getTime()) ? undefined : t;
-}
-
-/**
  * The append-only log, newest first. Filters: `type` (exact, or a prefix ending in `.*` such as
  * `client.*`), `actor` (an actor id: user id, API key id, client_id), `since` (ISO 8601; events at or
  * after it). Cursor pagination on the event id, which only grows.
@@ -89,8 +68,7 @@ export async function listAudit(q: Queryable, query: { type?: string; actor?: st
   if (query.since !== undefined && !since) {
     throw invalidRequest('since: must be an ISO 8601 date or date-time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z', 'since');
   }
-  const cursor = decodeCursor<{ id: string }>(query.cursor, ['id']);
-  if (cursor && !/^\d{1,19}$/.test(String(cursor.id))) throw invalidRequest('cursor is not one this server issued', 'cursor');
+  const cursor = decodeCursor(query.cursor, { id: 'bigint' });
   if (query.type !== undefined && query.type.length > 200) throw invalidRequest('type: at most 200 characters', 'type');
   if (query.actor !== undefined && query.actor.length > 200) throw invalidRequest('actor: at most 200 characters', 'actor');
   const prefix = query.type?.endsWith('.*');
@@ -98,7 +76,8 @@ export async function listAudit(q: Queryable, query: { type?: string; actor?: st
     type: prefix ? query.type!.slice(0, -1) : query.type,
     typePrefix: prefix,
     actorId: query.actor,
-    since,
+    // Before 1970 there are no events (and Postgres has no year 0): such a `since` asks for all of them.
+    since: since && clampInstant(since),
     beforeId: cursor ? String(cursor.id) : undefined,
     limit: limit + 1,
   });

@@ -1,4 +1,5 @@
 import { invalidRequest } from './errors.js';
+import { isStorableInstant, parseIsoInstant } from './instant.js';
 
 /**
  * Cursor pagination for every list: the cursor is opaque to callers (base64url JSON of the last
@@ -9,20 +10,51 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export function encodeCursor(key: Record<string, string | number>): string {
+export function encodeCursor(key: Record<string, string>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<K extends Record<string, string | number>>(cursor: unknown, fields: (keyof K)[]): K | undefined {
+/**
+ * What each field of a list's cursor holds. A cursor comes back from the caller, so it may be forged:
+ * every field is checked against its kind before it reaches a query, where a wrong type or a value
+ * the column cannot take (`{"c":1}`, a uuid that is not one, year 0) would fail the query as a 500.
+ */
+export type CursorField = 'text' | 'timestamp' | 'uuid' | 'bigint';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const FIELD_CHECKS: Record<CursorField, (v: string) => boolean> = {
+  // Every sort key we page on (email, client_id, API identifier, kid) is far shorter.
+  text: (v) => v.length <= 2048 && !v.includes('\0') && v.isWellFormed(),
+  timestamp: (v) => isStorableInstant(parseIsoInstant(v)),
+  uuid: (v) => UUID.test(v),
+  // A bigserial: positive and within int8.
+  bigint: (v) => /^\d{1,18}$/.test(v),
+};
+
+/**
+ * The cursor's key, every field of `shape` present as a string of its kind (and no other field), or
+ * undefined when there is no cursor; anything else is a 400 naming `cursor`.
+ */
+export function decodeCursor<S extends Record<string, CursorField>>(cursor: unknown, shape: S): { [K in keyof S]: string } | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   if (typeof cursor !== 'string') throw invalidRequest('cursor must be a string', 'cursor');
+  let key: unknown;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as K;
-    if (typeof key !== 'object' || key === null || !fields.every((f) => f in key)) throw new Error('shape');
-    return key;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalidRequest('cursor is not one this server issued', 'cursor');
+    key = undefined;
   }
+  const fields = Object.entries(shape);
+  const ok =
+    typeof key === 'object' && key !== null && !Array.isArray(key) &&
+    Object.keys(key).length === fields.length &&
+    fields.every(([name, kind]) => {
+      const value = (key as Record<string, unknown>)[name];
+      return typeof value === 'string' && FIELD_CHECKS[kind](value);
+    });
+  if (!ok) throw invalidRequest('cursor is not one this server issued', 'cursor');
+  return key as { [K in keyof S]: string };
 }
 
 export function parseLimit(value: unknown, fallback = 50, max = 200): number {
@@ -35,7 +67,7 @@ export function parseLimit(value: unknown, fallback = 50, max = 200): number {
 }
 
 /** Fetch limit + 1 rows; this trims the extra one and makes the cursor from the last row kept. */
-export function pageOf<R, T>(rows: R[], limit: number, toItem: (r: R) => T, keyOf: (r: R) => Record<string, string | number>): Page<T> {
+export function pageOf<R, T>(rows: R[], limit: number, toItem: (r: R) => T, keyOf: (r: R) => Record<string, string>): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   return { data: kept.map(toItem), next_cursor: more ? encodeCursor(keyOf(kept[kept.length - 1])) : null };

@@ -80,8 +80,7 @@ export async function createUser(db: Database, input: z.infer<typeof createUserS
 
 export async function listUsers(db: Queryable, query: { q?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
-  const after = decodeCursor<{ e: string }>(query.cursor, ['e']);
-  if (after && typeof after.e !== 'string') throw invalidRequest('cursor is not one this server issued', 'cursor');
+  const after = decodeCursor(query.cursor, { e: 'text' });
   const rows = await listUserViews(db, { q: query.q?.trim() || undefined, afterEmail: after?.e, limit: limit + 1 });
   return pageOf(rows, limit, serializeUser, (r) => ({ e: r.email.toLowerCase() }));
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { recordAudit } from '../../server/services/audit.js';
-import { parseIsoInstant } from '../../server/services/audit.js';
+import { parseIsoInstant } from '../../server/services/instant.js';
 import { createApiKey } from '../../server/services/api-keys.js';
 import { systemPrincipal } from '../../server/services/principal.js';
 import { createUser } from '../../server/services/users.js';

@@ -36,7 +36,7 @@ interface Operation {
 
 const pathParam = (name: string, description: string): Param => ({ name, in: 'path', description, required: true });
 const LIST_PARAMS: Param[] = [
-  { name: 'cursor', in: 'query', description: 'The next_cursor of the previous page.' },
+  { name: 'cursor', in: 'query', description: 'The next_cursor of the previous page; any other value is a 400.' },
   { name: 'limit', in: 'query', description: 'Page size, 1-200 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 200 } },
 ];
 
@@ -246,7 +246,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       params: [
         { name: 'type', in: 'query', description: 'An event type (client.created), or a prefix ending in .* (client.*).' },
         { name: 'actor', in: 'query', description: 'An actor id: user id, API key id or client_id.' },
-        { name: 'since', in: 'query', description: 'ISO 8601 date or date-time; events at or after it.', schema: { type: 'string', examples: ['2025-01-31', '2025-01-31T12:00:00Z'] } },
+        { name: 'since', in: 'query', description: 'ISO 8601 date or date-time (years 0000-9999); events at or after it. Any date before 1970 lists every event.', schema: { type: 'string', examples: ['2025-01-31', '2025-01-31T12:00:00Z'] } },
         ...LIST_PARAMS,
       ],
       ok: [200, page('AuditEvent'), 'A page of events'],
@@ -334,7 +334,7 @@ export function openApiDocument(issuer: string): Schema {
       description: [
         'Clients, APIs, users, roles, API keys, the audit log and signing keys of this Gatehouse.',
         `Authenticate with \`Authorization: Bearer <token>\` (RFC 6750): an access token from this server for the audience \`${managementApiIdentifier(issuer)}\`, or an API key (ak_live_…).`,
-        'Missing, bad, expired or revoked credentials answer 401 (error="invalid_token"); a missing permission answers 403 (error="insufficient_scope", scope="<needed>"). Errors are { "error", "error_description" }, and validation errors name the field. Lists answer { "data": [...], "next_cursor": "..." | null }. Times are ISO 8601.',
+        'Missing, bad, expired or revoked credentials answer 401 (error="invalid_token"); a missing permission answers 403 (error="insufficient_scope", scope="<needed>"). Errors are { "error", "error_description" }, and validation errors name the field. Bodies are UTF-8 JSON whose strings hold no lone UTF-16 surrogate and no NUL. Lists answer { "data": [...], "next_cursor": "..." | null }. Times are ISO 8601.',
       ].join('\n\n'),
     },
     servers: [{ url: `${issuer}/api/v1` }],
