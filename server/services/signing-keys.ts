@@ -5,7 +5,6 @@ import {
   lockKeysForTransaction, retireOtherKeys, rotationDue, storeSigningKey,
 } from '../store/signing-keys.js';
 import { type Actor, recordAudit } from './audit.js';
-import { invalidRequest } from './errors.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 
 /**
