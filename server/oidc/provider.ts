@@ -14,6 +14,7 @@ import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
 import type { KeyRing } from './keyring.js';
+import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
 
@@ -50,6 +51,8 @@ export interface ProviderDeps {
   jwks: { keys: object[] };
   keys: KeyRing;
   logger: Logger;
+  /** What the token path reads, from this node's cache (server/store/cache.ts). */
+  reads: HotReads;
 }
 
 /** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
@@ -69,15 +72,15 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, routing, jwks, keys, logger }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger, reads }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(routing, createClientAdapter(db)),
+    adapter: createAdapterClass(routing, createClientAdapter(reads)),
     clients: [],
-    findAccount: accountFinder(db),
+    findAccount: accountFinder(reads),
     claims: CLAIMS,
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
@@ -122,7 +125,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...logoutPages() },
-      resourceIndicators: resourceIndicators(db) as never,
+      resourceIndicators: resourceIndicators(reads) as never,
     },
     // RFC 9700 §2.2.2: rotate every refresh token on use; a rotated one presented again revokes the grant.
     rotateRefreshToken: true,
@@ -168,8 +171,8 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
       }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
     },
   });
-  registerTokenExchange(provider, db);
-  provider.use(introspectionExtension(db, keys, config.issuer));
+  registerTokenExchange(provider, db, reads);
+  provider.use(introspectionExtension(db, reads, keys, config.issuer));
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
