@@ -12,7 +12,7 @@ export function requestLog(logger: Logger): Middleware {
   // Every field of a request line is set below from values that cannot hold a secret (the path is made
   // loggable here), so these lines skip the redaction pass and the formatter other lines go through:
   // on a token request they were a measurable share of the work (README, "Where the time goes").
-  const lines = logger.child({}, { redact: [], formatters: { log: (o: Record<string, unknown>) => o } });
+  const lines = logger.child({}, { redact: [], formatters: { log: (o: object) => o } });
   return async function logRequest(ctx, next) {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
