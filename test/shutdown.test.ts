@@ -12,7 +12,7 @@ import { SERVICE, baseSeed, basic } from './support/fixtures.js';
 /**
  * The built server as it runs in production: `node dist/server/index.js` in its own process, in
  * embedded mode, stopped with SIGTERM the way an orchestrator stops it. The Node binary is the one
- * the `node` package brings (22), not whatever is on the machine.
+ * the `node` package brings (24), not whatever is on the machine.
  */
 const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
 const ENTRY = join(projectRoot, 'dist', 'server', 'index.js');
