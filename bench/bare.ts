@@ -1,6 +1,7 @@
 /**
  * The baseline of `npm run bench`: oidc-provider alone, as its documentation configures it, with
- * nothing of Gatehouse. In-memory adapter (the library's default), one static confidential client per
+ * nothing of Gatehouse. In memory (a Map: the library's own development adapter is an LRU of 1000
+ * entries, which would evict the codes minted ahead of a run), one static confidential client per
  * flow, RFC 9068 JWT access tokens for one resource (RFC 8707) signed with the same algorithm and key
  * size as Gatehouse's, refresh-token rotation on, the same endpoint paths. A second port (HELPER_PORT)
  * mints authorization codes directly through the library's models, so that only the token
@@ -30,7 +31,47 @@ const SCOPE = 'orders:read';
 const { privateKey } = await generateKeyPair(ALG, { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), kid: 'bare', alg: ALG, use: 'sig' };
 
+type Payload = Record<string, unknown>;
+const store = new Map<string, { payload: Payload; expiresAt?: number }>();
+
+/** The adapter contract (oidc-provider's example/my_adapter.js) over one Map, with expiry. */
+class MapAdapter {
+  constructor(private readonly model: string) {}
+  private key = (id: string) => `${this.model}:${id}`;
+  async upsert(id: string, payload: Payload, expiresIn?: number) {
+    store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+    if (payload.grantId) store.set(`grant:${payload.grantId}:${this.key(id)}`, { payload: { key: this.key(id) } });
+  }
+  async find(id: string) {
+    const entry = store.get(this.key(id));
+    if (!entry || (entry.expiresAt && entry.expiresAt <= Date.now())) return undefined;
+    return entry.payload as never;
+  }
+  async findByUid(uid: string) {
+    for (const [k, v] of store) if (k.startsWith(`${this.model}:`) && v.payload.uid === uid) return v.payload as never;
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    const entry = store.get(this.key(id));
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id: string) {
+    store.delete(this.key(id));
+  }
+  async revokeByGrantId(grantId: string) {
+    for (const k of store.keys()) {
+      if (!k.startsWith(`grant:${grantId}:`)) continue;
+      store.delete(store.get(k)!.payload.key as string);
+      store.delete(k);
+    }
+  }
+}
+
 const provider = new Provider(ISSUER, {
+  adapter: MapAdapter as never,
   clients: [
     {
       client_id: 'bench-service',

@@ -314,7 +314,7 @@ function table(header: string[], rows: string[][]) {
 
 function printComparison(rows: Row[]) {
   table(
-    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'errors'],
+    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'errors (ours / baseline)'],
     rows.map((r) => [
       r.flow,
       num(r.ours.rps),
@@ -324,7 +324,7 @@ function printComparison(rows: Row[]) {
       r.baseline ? ms(r.baseline.p50) : '-',
       r.baseline ? ms(r.baseline.p99) : '-',
       r.baseline ? `${(r.ours.rps / r.baseline.rps).toFixed(2)}×` : '-',
-      String(r.ours.errors + (r.baseline?.errors ?? 0)),
+      r.baseline ? `${r.ours.errors} / ${r.baseline.errors}` : String(r.ours.errors),
     ]),
   );
   for (const r of rows) if (r.note) console.log(`  ${r.flow}: ${r.note}`);
@@ -439,19 +439,25 @@ async function main() {
       if (res.status !== 200) throw new Error(`bare could not mint codes: ${await res.text()}`);
       return (await res.json()) as { code: string; verifier: string }[];
     };
-    const exchange = (port: number, codes: () => { code: string; verifier: string }[]) => {
+    const exchange = (side: string, port: number, codes: () => { code: string; verifier: string }[]) => {
       let next = 0;
+      let reported = false;
       return {
         reset: () => (next = 0),
         op: async () => {
           const { code, verifier } = codes()[next++];
           const r = await postForm(port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
-          return r.status === 200 && typeof r.json.id_token === 'string' && typeof r.json.access_token === 'string';
+          const ok = r.status === 200 && typeof r.json.id_token === 'string' && typeof r.json.access_token === 'string';
+          if (!ok && !reported) {
+            reported = true;
+            console.log(`  ${side}: unexpected code exchange answer ${r.status} ${JSON.stringify(r.json)}`);
+          }
+          return ok;
         },
       };
     };
-    const ghExchange = exchange(a.port, () => gatehouseCodes);
-    const bareExchange = exchange(bare.port, () => bareCodes);
+    const ghExchange = exchange('Gatehouse', a.port, () => gatehouseCodes);
+    const bareExchange = exchange('bare', bare.port, () => bareCodes);
     rows.push(
       await compare(
         'authorization_code',

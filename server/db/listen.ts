@@ -1,6 +1,9 @@
 import pg from 'pg';
 import type { ChannelListener } from './database.js';
 
+/** The application_name of every node's listening connection. */
+export const LISTENER_NAME = 'gatehouse-listener';
+
 /** How often the listening connection is asked to answer; a stalled one is dropped after one miss. */
 export const HEARTBEAT_MS = 2000;
 const RECONNECT_MS = [100, 250, 500, 1000, 2000];
@@ -37,7 +40,14 @@ export async function listenPostgres(url: string, channel: string, listener: Cha
   };
 
   async function connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 3000, query_timeout: HEARTBEAT_MS });
+    const c = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      connectionTimeoutMillis: 3000,
+      query_timeout: HEARTBEAT_MS,
+      // How the nodes count each other (server/store/cache.ts sync()).
+      application_name: LISTENER_NAME,
+    });
     client = c;
     c.on('error', () => lost(c));
     c.on('end', () => lost(c));

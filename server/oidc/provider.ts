@@ -1,4 +1,4 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC, errors } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -7,7 +7,7 @@ import { recordAudit } from '../services/audit.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard } from './endpoints.js';
-import { type ArtifactRouting, createAdapterClass } from './adapter.js';
+import { type ArtifactRouting, createAdapterClass, settleDeferredConsume } from './adapter.js';
 import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
 import { existingGrantLoader } from './grants.js';
@@ -156,6 +156,14 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   provider.use(endpointGuard(OAUTH_ROUTES));
+  provider.use(async function settleDeferredConsumes(ctx, next) {
+    await next();
+    await settleDeferredConsume(routing, ctx).catch((err) => {
+      if (!(err instanceof errors.InvalidGrant)) throw err;
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'refresh token already used' };
+    });
+  });
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),

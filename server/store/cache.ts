@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelListener, Database, Queryable } from '../db/database.js';
+import { LISTENER_NAME } from '../db/listen.js';
 import { type ApiKey, findApiKeyByPrefix } from './api-keys.js';
 import { type Api, findApiByIdentifier, findApisByScopes } from './apis.js';
 import { type ClientRecord, findClient } from './clients.js';
@@ -44,7 +45,7 @@ const MAX_ENTRIES = 10_000;
 const MAX_AGE_MS = 60_000;
 /** Longer keys (a scope list, say) are read every time rather than held. */
 const MAX_KEY_LENGTH = 512;
-/** How long sync() waits for its own notification before dropping everything instead. */
+/** How long sync() waits for its own notification and the other nodes' acknowledgements. */
 const SYNC_TIMEOUT_MS = 2000;
 
 interface Entry<V> {
@@ -99,7 +100,10 @@ export class StoreCache implements HotReads, ChannelListener {
   private readonly users = new BoundedMap<User | undefined>();
   private readonly permissions = new BoundedMap<Set<string>>();
   private readonly apiKeys = new BoundedMap<ApiKey | undefined>();
-  private readonly waiting = new Map<string, () => void>();
+  /** sync() calls of this node waiting for their notification and the other nodes' acks. */
+  private readonly waiting = new Map<string, { own: boolean; acks: number; check: () => void }>();
+  /** Tells this node's sync notifications from other nodes'. */
+  private readonly nodeId = randomUUID();
   private readonly uncached: HotReads;
   private stopListening: (() => Promise<void>) | undefined;
 
@@ -155,9 +159,30 @@ export class StoreCache implements HotReads, ChannelListener {
       case 'api_keys':
         this.apiKeys.delete(key);
         break;
-      case 'sync':
-        this.waiting.get(key)?.();
+      case 'sync': {
+        // `<node>:<nonce>`: another node's sync is acknowledged once everything before it is applied
+        // (which, notifications arriving in commit order, is now).
+        const [origin, nonce] = key.split(':');
+        if (origin === this.nodeId) {
+          const w = this.waiting.get(nonce);
+          if (w) {
+            w.own = true;
+            w.check();
+          }
+        } else {
+          this.db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `ack:${origin}:${nonce}`]).catch(() => undefined);
+        }
         break;
+      }
+      case 'ack': {
+        const [origin, nonce] = key.split(':');
+        const w = origin === this.nodeId ? this.waiting.get(nonce) : undefined;
+        if (w) {
+          w.acks++;
+          w.check();
+        }
+        break;
+      }
       default:
         this.onOtherChange(table, key);
     }
@@ -171,7 +196,11 @@ export class StoreCache implements HotReads, ChannelListener {
   down(): void {
     this.live = false;
     this.clearAll();
-    for (const done of this.waiting.values()) done();
+    for (const w of this.waiting.values()) {
+      w.own = true;
+      w.acks = Infinity;
+      w.check();
+    }
   }
 
   private clearAll() {
@@ -180,27 +209,39 @@ export class StoreCache implements HotReads, ChannelListener {
   }
 
   /**
-   * Waits until this node has processed every change committed before the call. Postgres delivers a
-   * listener's notifications in commit order, so once our own `sync` notification arrives, the ones
-   * of earlier commits have been applied. Used after this node's own writes, so that its next request
-   * sees them (other nodes see them as fast as the notification travels).
+   * Waits until every node has applied every change committed before the call: this node, and each
+   * other node listening on this database (counted by their listening connections). Postgres delivers
+   * a listener's notifications in commit order, so a node that has received our `sync` notification
+   * has applied the changes before it; each other node says so with an `ack`. Used after every
+   * change made through the Management API, so that the caller's next request, to any node, is
+   * answered from the new state. A node that does not answer within SYNC_TIMEOUT_MS (its
+   * notification connection is down, so it caches nothing and reads the database) is not waited for
+   * longer; changes made behind the server's back (psql, the CLI) reach nodes as fast as the
+   * notification travels.
    */
   async sync(): Promise<void> {
     if (!this.live) return;
-    const nonce = randomUUID();
+    const nonce = randomUUID().replaceAll('-', '');
+    const others = await this.otherListeners();
     const arrived = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        // The channel is slow or stuck: forget everything rather than risk an answer from before.
-        this.clearAll();
+        // Our own channel is slow or stuck: forget everything rather than risk an answer from before.
+        if (!this.waiting.get(nonce)?.own) this.clearAll();
         resolve();
       }, SYNC_TIMEOUT_MS);
-      this.waiting.set(nonce, () => {
-        clearTimeout(timer);
-        resolve();
-      });
+      const w = {
+        own: false,
+        acks: 0,
+        check: () => {
+          if (!w.own || w.acks < others) return;
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiting.set(nonce, w);
     });
     try {
-      await this.db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `sync:${nonce}`]);
+      await this.db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, `sync:${this.nodeId}:${nonce}`]);
       await arrived;
     } catch (err) {
       this.clearAll();
@@ -208,6 +249,16 @@ export class StoreCache implements HotReads, ChannelListener {
     } finally {
       this.waiting.delete(nonce);
     }
+  }
+
+  /** How many other nodes listen on this database: their listening connections, less ours. */
+  private async otherListeners(): Promise<number> {
+    if (this.db.kind === 'embedded') return 0;
+    const { rows } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+      [LISTENER_NAME],
+    );
+    return Math.max(0, (rows[0]?.n ?? 1) - 1);
   }
 
   // HotReads ------------------------------------------------------------------------------------
