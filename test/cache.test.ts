@@ -128,6 +128,16 @@ describe('per-node caches kept true by change notifications', () => {
       expect(times.at(-1)!).to.be.below(PROPAGATION_LIMIT_MS);
     });
 
+    /** Node B's first answer once the proxy lets it reach Postgres again (503s meanwhile are fine). */
+    async function firstAnswerAfterOutage() {
+      let res = await token(b);
+      for (let i = 0; res.status === 503 && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await token(b);
+      }
+      return res;
+    }
+
     it('a node whose notification connection is cut clears its cache and reads the database until it is back', async () => {
       expect((await token(b)).status).to.equal(200);
       proxy.cut();
@@ -136,11 +146,7 @@ describe('per-node caches kept true by change notifications', () => {
       await setEnabled(false);
       proxy.restore();
       // Whatever the listener's state, B's next answer comes from the database.
-      let res = await token(b);
-      for (let i = 0; res.status === 503 && i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        res = await token(b);
-      }
+      const res = await firstAnswerAfterOutage();
       expect(res.status, res.text).to.equal(401);
       await until(() => b.runtime.cache.caching, 10_000, 'caching again once the channel is back');
       await setEnabled(true);
@@ -160,11 +166,7 @@ describe('per-node caches kept true by change notifications', () => {
       expect(Date.now() - stalled).to.be.at.most(2 * HEARTBEAT_MS + 1000);
       await setEnabled(false);
       proxy.restore();
-      let res = await token(b);
-      for (let i = 0; res.status === 503 && i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        res = await token(b);
-      }
+      const res = await firstAnswerAfterOutage();
       expect(res.status, res.text).to.equal(401);
       await until(() => b.runtime.cache.caching, 10_000, 'caching again once the channel is back');
     });

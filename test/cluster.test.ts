@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../server/paths.js';
 import { SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
-import { createTestDatabase, dropTestDatabase, usingRealServices } from './support/server.js';
+import { createTestDatabase, dropTestDatabase, freePort, usingRealServices } from './support/server.js';
 
 /**
  * WEB_CONCURRENCY: the server as a process of its own with two workers (node:cluster) on one
@@ -14,14 +13,6 @@ import { createTestDatabase, dropTestDatabase, usingRealServices } from './suppo
  */
 const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
 const ENTRY = join(projectRoot, 'server', 'index.ts');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('WEB_CONCURRENCY workers (needs DATABASE_URL; skipped in embedded mode)', () => {
   let child: ChildProcess;

@@ -108,6 +108,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   };
 }
 
+/** A port nothing listens on now (for a server in another process, which must be told its port). */
+export async function freePort(): Promise<number> {
+  const { server, port } = await listenOnFreePort();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 async function listenOnFreePort(): Promise<{ server: Server; port: number }> {
   const { createServer } = await import('node:http');
   const server = createServer();
