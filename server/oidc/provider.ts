@@ -6,7 +6,7 @@ import { logoutPages, renderErrorPage } from './logout.js';
 import { recordAudit } from '../services/audit.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
-import { endpointGuard } from './endpoints.js';
+import { endpointGuard, normalise } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass, settleDeferredConsume } from './adapter.js';
 import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
@@ -156,7 +156,10 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   provider.use(endpointGuard(OAUTH_ROUTES));
+  // Only token requests can hold a consume back; every other request goes straight through.
+  const tokenPath = normalise(OAUTH_ROUTES.token);
   provider.use(async function settleDeferredConsumes(ctx, next) {
+    if (normalise(ctx.path) !== tokenPath) return next();
     await next();
     await settleDeferredConsume(routing, ctx).catch((err) => {
       if (!(err instanceof errors.InvalidGrant)) throw err;
@@ -180,7 +183,11 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads 
     },
   });
   registerTokenExchange(provider, db, reads);
-  provider.use(introspectionExtension(db, reads, keys, config.issuer));
+  const introspect = introspectionExtension(db, reads, keys, config.issuer);
+  const introspectionPath = normalise(OAUTH_ROUTES.introspection);
+  provider.use(function introspectionOnly(ctx, next) {
+    return normalise(ctx.path) === introspectionPath ? introspect(ctx as KoaContextWithOIDC, next) : next();
+  });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
