@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
 import { runPrimary } from './cluster.js';
+import { answerClientErrors } from './http/client-errors.js';
 
 /**
  * Entry point: read config, connect, listen; on SIGTERM/SIGINT drain requests and disconnect. With
@@ -33,11 +34,12 @@ async function main() {
   const runtime = await createRuntime(config, logger);
   const app = buildApp(runtime);
   const server = app.listen(config.port);
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   logger.info(
-    { port, issuer: config.issuer, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database', ...(cluster.worker ? { worker: cluster.worker.id } : {}) },
+    { port, issuer: config.issuer, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database', ...(cluster.worker ? { worker: cluster.worker.id, pid: process.pid } : {}) },
     `gatehouse listening; discovery at ${config.issuer}/.well-known/openid-configuration`,
   );
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
+import { answerClientErrors } from '../../server/http/client-errors.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime, type Runtime } from '../../server/runtime.js';
@@ -81,6 +82,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
   const app = buildApp(runtime);
   probe.server.on('request', app.callback());
+  answerClientErrors(probe.server);
   const url = `http://127.0.0.1:${probe.port}`;
 
   let stopped = false;
