@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # ---- build: install everything, compile TypeScript, then drop the dev dependencies -------------
-FROM node:22-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 
 # The sources are copied before `npm ci` because its prepare script compiles them (npm run build).
@@ -13,14 +13,14 @@ COPY console ./console
 COPY migrations ./migrations
 
 # @node-rs/argon2 ships prebuilt N-API binaries, so no compiler is needed here.
-# The "node" dependency downloads Node 22 into node_modules; in this image the system node is
-# already 22, so that copy is redundant here, but harmless.
+# The "node" dependency downloads Node 24 into node_modules; in this image the system node is
+# already 24, so that copy is redundant here, but harmless.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime: the compiled server, production dependencies, migrations and the stylesheet ----------
-FROM node:22-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data

@@ -38,6 +38,56 @@ export class PostgresArtifactStore implements ArtifactStore {
     return toPayload(rows[0]);
   }
 
+  /**
+   * An artifact and the grant it belongs to, in one round trip: a refresh reads both, one after the
+   * other (oidc-provider's refresh_token grant), and they are the same snapshot this way.
+   */
+  async findWithGrant(model: string, id: string): Promise<{ payload?: Payload; grant?: Payload }> {
+    const { rows } = await this.db.query<Row & { grant_payload: Payload | null; grant_consumed: number | null }>(
+      `SELECT a.payload, extract(epoch FROM a.consumed_at)::bigint AS consumed,
+              g.payload AS grant_payload, extract(epoch FROM g.consumed_at)::bigint AS grant_consumed
+       FROM oidc_artifacts a
+       LEFT JOIN oidc_artifacts g ON g.model = 'Grant' AND g.id = a.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())
+       WHERE a.model = $1 AND a.id = $2 AND (a.expires_at IS NULL OR a.expires_at > now())`,
+      [model, id],
+    );
+    const row = rows[0];
+    if (!row) return {};
+    return {
+      payload: toPayload(row),
+      grant: row.grant_payload ? toPayload({ payload: row.grant_payload, consumed: row.grant_consumed }) : undefined,
+    };
+  }
+
+  /**
+   * consume(consumed) and upsert(model, id, ...) in one statement, one round trip: the new artifact
+   * (a rotated refresh token) is written only if this call consumed the old one, atomically, so of
+   * two concurrent calls exactly one writes; the other throws AlreadyConsumedError, as consume() does.
+   */
+  async consumeAndUpsert(consumed: { model: string; id: string }, model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
+    const { grantId, uid } = indexFields(payload);
+    const { rowCount } = await this.db.query(
+      `WITH consumed AS (
+         UPDATE oidc_artifacts SET consumed_at = to_timestamp($7)
+         WHERE model = $8 AND id = $9 AND consumed_at IS NULL AND ${LIVE}
+         RETURNING 1)
+       INSERT INTO oidc_artifacts (model, id, payload, grant_id, uid, expires_at)
+       SELECT $1::text, $2::text, $3::jsonb, $4::text, $5::text,
+              CASE WHEN $6::int IS NULL THEN NULL ELSE now() + make_interval(secs => $6::int) END
+       WHERE EXISTS (SELECT 1 FROM consumed)
+       ON CONFLICT (model, id) DO UPDATE
+         SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+             expires_at = EXCLUDED.expires_at, consumed_at = NULL`,
+      [model, id, JSON.stringify(payload), grantId ?? null, uid ?? null, expiresIn ?? null, epochNow(), consumed.model, consumed.id],
+    );
+    if (rowCount === 1) return;
+    const { rows } = await this.db.query<{ grant_id: string | null }>(
+      `SELECT grant_id FROM oidc_artifacts WHERE model = $1 AND id = $2 AND ${LIVE}`,
+      [consumed.model, consumed.id],
+    );
+    throw new AlreadyConsumedError(consumed.model, rows[0]?.grant_id ?? undefined);
+  }
+
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
     const { rows } = await this.db.query<Row>(`${SELECT} WHERE model = $1 AND uid = $2 AND ${LIVE} LIMIT 1`, [model, uid]);
     return toPayload(rows[0]);

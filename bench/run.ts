@@ -1,23 +1,31 @@
 /**
- * `npm run bench`: the token endpoint under load, against the real services.
+ * `npm run bench`: Gatehouse against bare oidc-provider, flow by flow, in one run on one machine.
  *
- * Starts the built server (dist/, NODE_ENV=production, JSON logs at info as in production) in a child
- * process on a fresh Postgres database and the local Redis, then drives it over loopback with
- * keep-alive HTTP from this process. Three flows, each bounded by a request count and a duration:
- *   - client_credentials: one token per request;
- *   - authorization_code: only the /oauth/token exchange is timed; the codes are minted first through
- *     the login and consent forms (one sign-in, then one authorization request per code);
- *   - refresh_token: one rotating chain per connection, each refresh spending the previous token.
- * Machines are noisy, so besides absolute figures it prints each flow relative to client_credentials
- * measured in the same run; those ratios are what to compare between machines and commits.
+ * Starts, each in its own process:
+ *   - Gatehouse node A, built (dist/), NODE_ENV=production, JSON logs at info written to /dev/null (so
+ *     their cost is measured), on a fresh Postgres database and the local Redis;
+ *   - Gatehouse node B on the same database (for the cross-node revocation time);
+ *   - Gatehouse with WEB_CONCURRENCY=2 on the same database (for 1 against 2 workers);
+ *   - bare oidc-provider (bench/bare.ts): in-memory adapter, static clients, the same signing algorithm.
+ * and drives them over loopback with keep-alive HTTP from this process. Each flow runs BENCH_ROUNDS
+ * times on each side, alternating (Gatehouse, bare, Gatehouse, bare, ...), so that whatever else the
+ * machine is doing falls on both; each run is bounded by BENCH_SECONDS and BENCH_REQUESTS.
+ *
+ * Flows: client_credentials; authorization_code (only the exchange at /oauth/token is timed; codes
+ * are minted first, through the login and consent pages for Gatehouse and through the library's
+ * models for bare); refresh_token (one rotating chain per connection); introspection of a JWT and of
+ * an API key; RFC 8693 token exchange of an API key; JWKS. Then client_credentials with one worker
+ * against two, and the time from a suspension through node A's Management API to the first refusal
+ * at node B (BENCH_TRIALS trials). With BENCH_PROFILE=1, a last client_credentials run under
+ * `--cpu-prof` and a summary of where node A's main thread spent its time.
  *
  * Environment: DATABASE_URL (an admin URL; a gatehouse_bench_* database is created from it and
- * dropped after), REDIS_URL, BENCH_CONCURRENCY (8), BENCH_SECONDS per flow (10), BENCH_REQUESTS
- * per flow (4000).
+ * dropped after), REDIS_URL, BENCH_ALG (RS256), BENCH_CONCURRENCY (16), BENCH_SECONDS per run (5),
+ * BENCH_REQUESTS per run (5000), BENCH_ROUNDS (2), BENCH_TRIALS (50), BENCH_PROFILE.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -25,15 +33,23 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../server/paths.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
+import { summarizeProfile } from './profile.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const CONCURRENCY = positive('BENCH_CONCURRENCY', 8);
-const SECONDS = positive('BENCH_SECONDS', 10);
-const MAX_REQUESTS = positive('BENCH_REQUESTS', 4000);
-const WARMUP_REQUESTS = 300;
+const ALG = (process.env.BENCH_ALG ?? 'RS256') as 'RS256' | 'ES256' | 'PS256';
+const CONCURRENCY = positive('BENCH_CONCURRENCY', 16);
+const SECONDS = positive('BENCH_SECONDS', 5);
+const MAX_REQUESTS = positive('BENCH_REQUESTS', 5000);
+const ROUNDS = positive('BENCH_ROUNDS', 2);
+const TRIALS = positive('BENCH_TRIALS', 50);
+const PROFILE = Boolean(process.env.BENCH_PROFILE);
+const WARMUP_REQUESTS = 500;
 /** Codes live 60 s (server/oidc/provider.ts): minting and spending them must fit in that. */
-const MINT_SECONDS = Math.min(SECONDS, 20);
+const MINT_SECONDS = 20;
+const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
+
+if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -45,46 +61,57 @@ function positive(name: string, fallback: number): number {
 
 const API = 'https://orders.bench.test';
 const USER = { email: 'bench@example.test', name: 'Bench User', password: randomBytes(18).toString('base64url') };
-const SERVICE = { id: 'bench-service', secret: randomBytes(24).toString('base64url') };
-const WEB = { id: 'bench-web', secret: randomBytes(24).toString('base64url'), redirect: 'http://127.0.0.1:9/callback' };
+const secret = () => randomBytes(24).toString('base64url');
+const SERVICE = { id: 'bench-service', secret: secret() };
+const WEB = { id: 'bench-web', secret: secret(), redirect: 'http://127.0.0.1:9/callback' };
+const EXCHANGER = { id: 'bench-exchange', secret: secret() };
+const ADMIN = { id: 'bench-admin', secret: secret() };
+const VICTIM = { id: 'bench-victim', secret: secret() };
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 const seed = {
-  apis: [{ identifier: API, name: 'Bench Orders API', scopes: ['orders:read', 'orders:write'] }],
+  // The service client is the API's resource server: only it may introspect the API's tokens and keys.
+  apis: [{ identifier: API, name: 'Bench Orders API', scopes: ['orders:read', 'orders:write'], resource_servers: [SERVICE.id] }],
   users: [USER],
   clients: [
-    { client_id: SERVICE.id, client_secret: SERVICE.secret, grant_types: ['client_credentials'], scope: 'orders:read', token_endpoint_auth_method: 'client_secret_basic' },
+    { client_id: SERVICE.id, client_secret: SERVICE.secret, grant_types: ['client_credentials'], scope: 'orders:read' },
     {
       client_id: WEB.id,
       client_secret: WEB.secret,
       grant_types: ['authorization_code', 'refresh_token'],
       redirect_uris: [WEB.redirect],
       scope: 'openid profile offline_access orders:read',
-      token_endpoint_auth_method: 'client_secret_basic',
     },
+    { client_id: EXCHANGER.id, client_secret: EXCHANGER.secret, grant_types: [TOKEN_EXCHANGE], scope: 'orders:read' },
+    // Suspends and resumes VICTIM through the Management API in the revocation trials.
+    // VICTIM belongs to no one (a seed made it): changing it needs clients:admin.
+    { client_id: ADMIN.id, client_secret: ADMIN.secret, grant_types: ['client_credentials'], scope: 'clients:read clients:write clients:admin' },
+    { client_id: VICTIM.id, client_secret: VICTIM.secret, grant_types: ['client_credentials'], scope: 'orders:read' },
   ],
 };
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 // ---------------------------------------------------------------------------------------------
-// HTTP: one keep-alive agent with a socket per worker, so requests reuse connections as a busy
-// client (or a proxy in front of the server) would.
+// HTTP: one keep-alive agent per server with a socket per concurrent loop, as a busy client (or a
+// proxy in front of the server) would hold.
 
-let agent: http.Agent;
-let port: number;
+const agents = new Map<number, http.Agent>();
+const agentFor = (port: number) => {
+  let agent = agents.get(port);
+  if (!agent) agents.set(port, (agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })));
+  return agent;
+};
 
-function postForm(path: string, form: Record<string, string>, authorization: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const body = new URLSearchParams(form).toString();
+interface Reply {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+function send(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-      },
+      { host: '127.0.0.1', port, path, method, agent: agentFor(port), headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -105,35 +132,33 @@ function postForm(path: string, form: Record<string, string>, authorization: str
   });
 }
 
+const postForm = (port: number, path: string, form: Record<string, string>, authorization: string) =>
+  send(port, 'POST', path, new URLSearchParams(form).toString(), { authorization, 'content-type': 'application/x-www-form-urlencoded' });
+
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
-interface Result {
-  flow: string;
+interface Run {
   requests: number;
   errors: number;
   seconds: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
+  latencies: number[];
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 
 /**
- * Runs `op` from `workers` concurrent loops until `limit` operations have started or `seconds` have
- * passed. op(worker) returns whether the response was the expected one.
+ * Runs `op` from CONCURRENCY loops until `limit` operations have started or SECONDS have passed.
+ * op(worker) returns whether the response was the expected one.
  */
-async function measure(flow: string, workers: number, limit: number, seconds: number, op: (worker: number) => Promise<boolean>): Promise<Result> {
+async function measure(limit: number, op: (worker: number) => Promise<boolean>, seconds = SECONDS): Promise<Run> {
   const latencies: number[] = [];
   let started = 0;
   let errors = 0;
   const begin = performance.now();
   const deadline = begin + seconds * 1000;
   await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
       while (started < limit && performance.now() < deadline) {
         started++;
         const t0 = performance.now();
@@ -148,23 +173,62 @@ async function measure(flow: string, workers: number, limit: number, seconds: nu
       }
     }),
   );
-  const elapsed = (performance.now() - begin) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, seconds: (performance.now() - begin) / 1000, latencies };
+}
+
+interface Totals {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function total(runs: Run[]): Totals {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((s, r) => s + r.seconds, 0);
   return {
-    flow,
     requests: latencies.length,
-    errors,
-    seconds: elapsed,
-    rps: latencies.length / elapsed,
+    errors: runs.reduce((s, r) => s + r.errors, 0),
+    rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
-    max: latencies.at(-1) ?? NaN,
   };
 }
 
+/** One side of a comparison: an optional untimed preparation before each run, then the timed op. */
+interface Side {
+  prepare?(): Promise<number>;
+  op(worker: number): Promise<boolean>;
+}
+
+interface Row {
+  flow: string;
+  ours: Totals;
+  baseline?: Totals;
+  baselineName: string;
+  note?: string;
+}
+
+/** Alternates the two sides ROUNDS times each; the baseline is left out where there is none. */
+async function compare(flow: string, ours: Side, baseline: Side | undefined, baselineName = 'bare oidc-provider', note?: string): Promise<Row> {
+  const mine: Run[] = [];
+  const theirs: Run[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [side, runs] of [[ours, mine], [baseline, theirs]] as const) {
+      if (!side) continue;
+      const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
+      runs.push(await measure(Math.min(limit, MAX_REQUESTS), side.op));
+    }
+  }
+  const row: Row = { flow, ours: total(mine), baseline: baseline ? total(theirs) : undefined, baselineName, note };
+  const ratio = row.baseline ? ` (${(row.ours.rps / row.baseline.rps).toFixed(2)}×)` : '';
+  console.log(`  ${flow}: ${row.ours.rps.toFixed(0)} req/s${row.baseline ? ` against ${row.baseline.rps.toFixed(0)}` : ''}${ratio}`);
+  return row;
+}
+
 // ---------------------------------------------------------------------------------------------
-// The server under test
+// Processes
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -174,19 +238,50 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-async function waitUntilReady(child: ChildProcess, stderr: () => string): Promise<void> {
+interface Proc {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const running: Proc[] = [];
+
+function start(name: string, args: string[], env: Record<string, string>, port: number): Proc {
+  let stderr = '';
+  const child = spawn(NODE, args, {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    // Log lines are written (that cost is part of what is measured) and discarded.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const proc: Proc = { name, port, child, stderr: () => stderr, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  running.push(proc);
+  return proc;
+}
+
+async function stop(proc: Proc): Promise<void> {
+  if (proc.child.exitCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const code = await Promise.race([proc.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+  if (code === 'timeout') proc.child.kill('SIGKILL');
+  running.splice(running.indexOf(proc), 1);
+}
+
+async function ready(proc: Proc, path: string): Promise<void> {
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}):\n${stderr()}`);
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.stderr()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.status === 200) return;
+      if ((await fetch(`http://127.0.0.1:${proc.port}${path}`)).status === 200) return;
     } catch {
       /* not listening yet */
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`the server was not ready within 60 s:\n${stderr()}`);
+  throw new Error(`${proc.name} was not ready within 60 s:\n${proc.stderr()}`);
 }
 
 function databaseUrlFor(name: string): string {
@@ -195,8 +290,8 @@ function databaseUrlFor(name: string): string {
   return url.toString();
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -206,30 +301,38 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Output
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const num = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 
-function printTable(results: Result[]) {
-  const cc = results.find((r) => r.flow === 'client_credentials')!;
-  const header = ['flow', 'requests', 'errors', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'req/s vs cc', 'p50 vs cc'];
-  const rows = results.map((r) => [
-    r.flow,
-    String(r.requests),
-    String(r.errors),
-    r.rps.toFixed(0),
-    ms(r.p50),
-    ms(r.p95),
-    ms(r.p99),
-    ms(r.max),
-    (r.rps / cc.rps).toFixed(2),
-    (r.p50 / cc.p50).toFixed(2),
-  ]);
+function table(header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));
 }
+
+function printComparison(rows: Row[]) {
+  table(
+    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'errors (ours / baseline)'],
+    rows.map((r) => [
+      r.flow,
+      num(r.ours.rps),
+      ms(r.ours.p50),
+      ms(r.ours.p99),
+      r.baseline ? num(r.baseline.rps) : '-',
+      r.baseline ? ms(r.baseline.p50) : '-',
+      r.baseline ? ms(r.baseline.p99) : '-',
+      r.baseline ? `${(r.ours.rps / r.baseline.rps).toFixed(2)}×` : '-',
+      r.baseline ? `${r.ours.errors} / ${r.baseline.errors}` : String(r.ours.errors),
+    ]),
+  );
+  for (const r of rows) if (r.note) console.log(`  ${r.flow}: ${r.note}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const startedAt = Date.now();
@@ -238,113 +341,305 @@ async function main() {
   console.log(`machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`);
   // Another busy process on the machine shows up here first; the ratios below are less affected.
   console.log(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
-  console.log(`node ${process.version} (server and load generator), concurrency ${CONCURRENCY}, at most ${MAX_REQUESTS} requests or ${SECONDS} s per flow`);
+  const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`servers on node ${nodeVersion}, load generator on node ${process.version}; ${ALG}; concurrency ${CONCURRENCY}; ${ROUNDS} alternating runs per side of at most ${MAX_REQUESTS} requests or ${SECONDS} s`);
 
   console.log('building dist/ ...');
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: projectRoot, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`);
 
   const dbName = `gatehouse_bench_${Date.now().toString(36)}`;
-  await admin((c) => c.query(`CREATE DATABASE ${dbName}`));
+  await admin(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${dbName}`));
+  const databaseUrl = databaseUrlFor(dbName);
   const workDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
   const seedFile = join(workDir, 'seed.json');
   writeFileSync(seedFile, JSON.stringify(seed), { mode: 0o600 });
-
-  port = await freePort();
-  agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  let stderr = '';
-  const child = spawn(process.execPath, [join(projectRoot, 'dist', 'server', 'index.js')], {
-    cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      ISSUER: `http://127.0.0.1:${port}`,
-      DATABASE_URL: databaseUrlFor(dbName),
-      REDIS_URL,
-      DATA_DIR: workDir,
-      SEED_FILE: seedFile,
-      LOG_LEVEL: 'info',
-      COOKIE_SECRETS: randomBytes(32).toString('base64url'),
-      KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
-    },
-    // The server's log lines are written (that cost is part of what is measured) and discarded.
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const issuerPort = await freePort();
+  const ISSUER = `http://127.0.0.1:${issuerPort}`;
+  const secrets = { COOKIE_SECRETS: randomBytes(32).toString('base64url'), KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url') };
+  const gatehouseEnv = (port: number, extra: Record<string, string> = {}) => ({
+    NODE_ENV: 'production',
+    PORT: String(port),
+    // Every node serves one issuer, as behind a load balancer; tokens from one verify at the others.
+    ISSUER,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    DATA_DIR: workDir,
+    LOG_LEVEL: 'info',
+    ...secrets,
+    ...extra,
   });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const gatehouse = (name: string, port: number, extra: Record<string, string> = {}, nodeArgs: string[] = []) =>
+    start(name, [...nodeArgs, join(projectRoot, 'dist', 'server', 'index.js')], gatehouseEnv(port, extra), port);
 
   try {
-    await waitUntilReady(child, () => stderr);
-    console.log(`server: dist/server/index.js on 127.0.0.1:${port}, Postgres database ${dbName}, Redis ${new URL(REDIS_URL).host}`);
+    const a = gatehouse('node A', issuerPort, { SEED_FILE: seedFile });
+    await ready(a, '/readyz');
+    const [bPort, twoPort, barePort, helperPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const b = gatehouse('node B', bPort);
+    const two = gatehouse('two workers', twoPort, { WEB_CONCURRENCY: '2' });
+    const bare = start(
+      'bare oidc-provider',
+      ['--import', 'tsx', join(projectRoot, 'bench', 'bare.ts')],
+      {
+        PORT: String(barePort),
+        HELPER_PORT: String(helperPort),
+        BENCH_ALG: ALG,
+        BENCH_API: API,
+        BENCH_REDIRECT: WEB.redirect,
+        BENCH_SERVICE_SECRET: SERVICE.secret,
+        BENCH_WEB_SECRET: WEB.secret,
+      },
+      barePort,
+    );
+    await Promise.all([ready(b, '/readyz'), ready(two, '/readyz'), ready(bare, '/oauth/jwks')]);
+    if (ALG !== 'RS256') await admin(databaseUrl, (c) => c.query('UPDATE apis SET signing_alg = $1 WHERE identifier = $2', [ALG, API]));
+    console.log(`Gatehouse: dist/server/index.js, Postgres database ${dbName}, Redis ${new URL(REDIS_URL).host}; node A :${a.port}, node B :${b.port}, two workers :${two.port}; bare :${bare.port}`);
 
-    const cc = () =>
-      postForm('/oauth/token', { grant_type: 'client_credentials' }, basic(SERVICE.id, SERVICE.secret)).then((r) => r.status === 200 && typeof r.json.access_token === 'string');
-    await measure('warm-up', CONCURRENCY, WARMUP_REQUESTS, SECONDS, cc);
+    // An API key of the bench user, made with the CLI as an operator would.
+    const cli = spawnSync(NODE, [join(projectRoot, 'dist', 'server', 'cli', 'index.js'), 'api-keys', 'create', '--user', USER.email, '--name', 'bench', '--scope', 'orders:read', '--json'], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH, ...gatehouseEnv(0) },
+      encoding: 'utf8',
+    });
+    if (cli.status !== 0) throw new Error(`could not create an API key:\n${cli.stdout}${cli.stderr}`);
+    const apiKey = (JSON.parse(cli.stdout) as { key: string }).key;
 
-    const results: Result[] = [];
-    results.push(await measure('client_credentials', CONCURRENCY, MAX_REQUESTS, SECONDS, cc));
+    // ------------------------------------------------------------------------------- flows
+    const cc = (port: number, client = SERVICE) => () =>
+      postForm(port, '/oauth/token', { grant_type: 'client_credentials' }, basic(client.id, client.secret)).then((r) => r.status === 200 && typeof r.json.access_token === 'string');
+    console.log('warming up ...');
+    for (const port of [a.port, bare.port, two.port, b.port]) await measure(WARMUP_REQUESTS, cc(port));
 
-    // authorization_code: sign in once (login + consent), then mint codes with that session.
-    const server = { url: `http://127.0.0.1:${port}` };
+    console.log('measuring (Gatehouse node A against bare oidc-provider, alternating):');
+    const rows: Row[] = [];
+    rows.push(await compare('client_credentials', { op: cc(a.port) }, { op: cc(bare.port) }));
+
+    // authorization_code. Gatehouse: sign in once, then one authorization request per code through
+    // the pages with that session. Bare: codes made with the library's models. Same count each run.
+    const server = { url: `http://127.0.0.1:${a.port}` };
     const first = await authorize(server, { client: WEB, scope: 'openid profile orders:read', user: USER });
     const jar: CookieJar = first.jar;
-    const codes: { code: string; verifier: string }[] = [{ code: first.code, verifier: first.verifier }];
-    const mintDeadline = performance.now() + MINT_SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (codes.length < MAX_REQUESTS && performance.now() < mintDeadline) {
-          const flow = await authorize(server, { client: WEB, scope: 'openid profile orders:read', user: USER, jar });
-          codes.push({ code: flow.code, verifier: flow.verifier });
-        }
-      }),
-    );
-    console.log(`minted ${codes.length} authorization codes (untimed)`);
-    let next = 0;
-    results.push(
-      await measure('authorization_code', CONCURRENCY, codes.length, SECONDS, async () => {
-        const { code, verifier } = codes[next++];
-        const r = await postForm('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
-        return r.status === 200 && typeof r.json.id_token === 'string';
-      }),
+    let gatehouseCodes: { code: string; verifier: string }[] = [];
+    let bareCodes: { code: string; verifier: string }[] = [];
+    let minted = 0;
+    const mintGatehouse = async () => {
+      const codes: { code: string; verifier: string }[] = [];
+      const deadline = performance.now() + MINT_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (codes.length < MAX_REQUESTS && performance.now() < deadline) {
+            const flow = await authorize(server, { client: WEB, scope: 'openid profile orders:read', user: USER, jar });
+            codes.push({ code: flow.code, verifier: flow.verifier });
+          }
+        }),
+      );
+      return codes;
+    };
+    const mintBare = async (n: number, scope: string) => {
+      const res = await fetch(`http://127.0.0.1:${helperPort}/codes?n=${n}&scope=${encodeURIComponent(scope)}`);
+      if (res.status !== 200) throw new Error(`bare could not mint codes: ${await res.text()}`);
+      return (await res.json()) as { code: string; verifier: string }[];
+    };
+    const exchange = (side: string, port: number, codes: () => { code: string; verifier: string }[]) => {
+      let next = 0;
+      let reported = false;
+      return {
+        reset: () => (next = 0),
+        op: async () => {
+          const { code, verifier } = codes()[next++];
+          const r = await postForm(port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
+          const ok = r.status === 200 && typeof r.json.id_token === 'string' && typeof r.json.access_token === 'string';
+          if (!ok && !reported) {
+            reported = true;
+            console.log(`  ${side}: unexpected code exchange answer ${r.status} ${JSON.stringify(r.json)}`);
+          }
+          return ok;
+        },
+      };
+    };
+    const ghExchange = exchange('Gatehouse', a.port, () => gatehouseCodes);
+    const bareExchange = exchange('bare', bare.port, () => bareCodes);
+    rows.push(
+      await compare(
+        'authorization_code',
+        {
+          prepare: async () => {
+            gatehouseCodes = await mintGatehouse();
+            minted = gatehouseCodes.length;
+            ghExchange.reset();
+            return minted;
+          },
+          op: ghExchange.op,
+        },
+        {
+          prepare: async () => {
+            bareCodes = await mintBare(minted, 'openid profile orders:read');
+            bareExchange.reset();
+            return bareCodes.length;
+          },
+          op: bareExchange.op,
+        },
+      ),
     );
 
-    // refresh_token: one chain per worker, each started by a code flow with offline_access.
-    const chains: string[] = [];
+    // refresh_token: one rotating chain per loop, each refresh spending the previous token.
+    const gatehouseChains: string[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       const flow = await authorize(server, { client: WEB, scope: 'openid offline_access orders:read', user: USER, jar });
-      const r = await postForm('/oauth/token', { grant_type: 'authorization_code', code: flow.code, redirect_uri: WEB.redirect, code_verifier: flow.verifier }, basic(WEB.id, WEB.secret));
-      if (typeof r.json.refresh_token !== 'string') throw new Error(`no refresh token to start a chain (status ${r.status})`);
-      chains.push(r.json.refresh_token);
+      const r = await postForm(a.port, '/oauth/token', { grant_type: 'authorization_code', code: flow.code, redirect_uri: WEB.redirect, code_verifier: flow.verifier }, basic(WEB.id, WEB.secret));
+      if (typeof r.json.refresh_token !== 'string') throw new Error(`Gatehouse: no refresh token to start a chain (status ${r.status})`);
+      gatehouseChains.push(r.json.refresh_token);
     }
-    results.push(
-      await measure('refresh_token', CONCURRENCY, MAX_REQUESTS, SECONDS, async (worker) => {
-        const r = await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: chains[worker] }, basic(WEB.id, WEB.secret));
-        if (r.status !== 200 || typeof r.json.refresh_token !== 'string') return false;
-        chains[worker] = r.json.refresh_token;
-        return true;
-      }),
-    );
+    const bareChains: string[] = [];
+    for (const { code, verifier } of await mintBare(CONCURRENCY + 1, 'openid offline_access orders:read')) {
+      const r = await postForm(bare.port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
+      if (typeof r.json.refresh_token !== 'string') throw new Error(`bare: no refresh token to start a chain (status ${r.status})`);
+      bareChains.push(r.json.refresh_token);
+    }
+    // The last bare refresh token is kept unspent for the introspection baseline below.
+    const bareOpaque = bareChains.pop()!;
+    const refresh = (port: number, chains: string[]) => async (worker: number) => {
+      const r = await postForm(port, '/oauth/token', { grant_type: 'refresh_token', refresh_token: chains[worker] }, basic(WEB.id, WEB.secret));
+      if (r.status !== 200 || typeof r.json.refresh_token !== 'string') return false;
+      chains[worker] = r.json.refresh_token;
+      return true;
+    };
+    rows.push(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
 
+    // Introspection (RFC 7662). oidc-provider answers only for what it stores and refuses JWTs
+    // (unsupported_token_type), so its closest operation is introspecting a stored opaque token.
+    const jwt = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials' }, basic(SERVICE.id, SERVICE.secret))).json.access_token as string;
+    const introspect = (port: number, token: string, client: { id: string; secret: string }) => () =>
+      postForm(port, '/oauth/introspect', { token }, basic(client.id, client.secret)).then((r) => r.status === 200 && r.json.active === true);
+    rows.push(
+      await compare('introspection, JWT', { op: introspect(a.port, jwt, SERVICE) }, { op: introspect(bare.port, bareOpaque, WEB) }, 'bare oidc-provider', 'the baseline introspects a stored refresh token: oidc-provider refuses to introspect JWTs'),
+    );
+    rows.push(await compare('introspection, API key', { op: introspect(a.port, apiKey, SERVICE) }, undefined, '', 'no baseline: oidc-provider has no API keys'));
+    rows.push(
+      await compare(
+        'token exchange (API key)',
+        {
+          op: () =>
+            postForm(
+              a.port,
+              '/oauth/token',
+              { grant_type: TOKEN_EXCHANGE, subject_token: apiKey, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource: API },
+              basic(EXCHANGER.id, EXCHANGER.secret),
+            ).then((r) => r.status === 200 && typeof r.json.access_token === 'string'),
+        },
+        undefined,
+        '',
+        'no baseline: oidc-provider 9 has no RFC 8693 grant built in',
+      ),
+    );
+    const jwks = (port: number) => () => send(port, 'GET', '/oauth/jwks').then((r) => r.status === 200 && Array.isArray(r.json.keys));
+    rows.push(await compare('JWKS', { op: jwks(a.port) }, { op: jwks(bare.port) }));
+
+    console.log('measuring client_credentials with two workers against one (WEB_CONCURRENCY):');
+    const workers = await compare('client_credentials, 2 workers vs 1', { op: cc(two.port) }, { op: cc(a.port) }, 'one worker (node A)');
+
+    // ------------------------------------------------------------------ revocation across nodes
+    console.log(`measuring the time from a suspension on node A to the first refusal at node B (${TRIALS} trials) ...`);
+    const adminToken = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials', scope: 'clients:write' }, basic(ADMIN.id, ADMIN.secret))).json.access_token;
+    if (typeof adminToken !== 'string') throw new Error('no Management API token for the admin client');
+    const setEnabled = async (enabled: boolean) => {
+      const r = await send(a.port, 'PATCH', `/api/v1/clients/${VICTIM.id}`, JSON.stringify({ enabled }), {
+        authorization: `Bearer ${adminToken}`,
+        'content-type': 'application/json',
+      });
+      if (r.status !== 200) throw new Error(`PATCH enabled=${enabled}: ${r.status} ${JSON.stringify(r.json)}`);
+    };
+    const victimAt = (port: number) => postForm(port, '/oauth/token', { grant_type: 'client_credentials' }, basic(VICTIM.id, VICTIM.secret)).then((r) => r.status);
+    const operator = new pg.Client({ connectionString: databaseUrl });
+    await operator.connect();
+    /**
+     * One trial: node B is polled without pause from the moment `revoke` starts until it refuses the
+     * client; returns that time. The resolution is one token request at node B.
+     */
+    const trial = async (revoke: () => Promise<unknown>): Promise<number> => {
+      if ((await victimAt(b.port)) !== 200) throw new Error('node B refuses the client before the trial');
+      const t0 = performance.now();
+      let refusedAt: number | undefined;
+      const poll = (async () => {
+        while (refusedAt === undefined) {
+          const status = await victimAt(b.port);
+          if (status === 401) refusedAt = performance.now();
+          else if (status !== 200) throw new Error(`node B answered ${status}`);
+          else if (performance.now() - t0 > 10_000) throw new Error('node B still issues tokens 10 s after the suspension');
+        }
+      })();
+      await revoke();
+      await poll;
+      return refusedAt! - t0;
+    };
+    const resume = async () => {
+      await setEnabled(true);
+      const t1 = performance.now();
+      while ((await victimAt(b.port)) !== 200) if (performance.now() - t1 > 10_000) throw new Error('node B did not see the client resumed');
+    };
+    const viaApi: number[] = [];
+    const viaSql: number[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      viaApi.push(await trial(() => setEnabled(false)));
+      await resume();
+      viaSql.push(await trial(() => operator.query('UPDATE clients SET enabled = false WHERE client_id = $1', [VICTIM.id])));
+      await resume();
+    }
+    await operator.end();
+    for (const times of [viaApi, viaSql]) times.sort((x, y) => x - y);
+
+    // ------------------------------------------------------------------------------ profile
+    let profileSummary: string | undefined;
+    if (PROFILE) {
+      console.log('profiling node A under client_credentials load (--cpu-prof) ...');
+      const dir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-'));
+      const profPort = await freePort();
+      const prof = gatehouse('profiled node', profPort, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+      await ready(prof, '/readyz');
+      await measure(WARMUP_REQUESTS, cc(prof.port));
+      // Three times a normal run, so that start-up (compiling modules) weighs little in the profile.
+      const run = await measure(3 * MAX_REQUESTS, cc(prof.port), 3 * SECONDS);
+      await stop(prof);
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      profileSummary = file ? summarizeProfile(join(dir, file), run.requests) : 'no profile was written';
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // ------------------------------------------------------------------------------- report
     console.log('');
-    printTable(results);
+    printComparison(rows);
     console.log('');
-    console.log('ratios: req/s and p50 of each flow divided by client_credentials in this run');
-    const failed = results.filter((r) => r.errors);
-    if (failed.length) console.log(`WARNING: unexpected responses in ${failed.map((r) => `${r.flow} (${r.errors})`).join(', ')}`);
+    table(
+      ['client_credentials', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
+      [
+        ['WEB_CONCURRENCY=2', num(workers.ours.rps), ms(workers.ours.p50), ms(workers.ours.p99), `${(workers.ours.rps / workers.baseline!.rps).toFixed(2)}×`],
+        ['WEB_CONCURRENCY=1', num(workers.baseline!.rps), ms(workers.baseline!.p50), ms(workers.baseline!.p99), '1.00×'],
+      ],
+    );
+    console.log('');
+    console.log(`from a suspension to the first refusal at node B, ${TRIALS} trials each (node B polled without pause; resolution one token request):`);
+    table(
+      ['suspended through', 'p50 ms', 'p99 ms', 'max ms'],
+      [
+        ['node A’s Management API (PATCH sent)', ms(percentile(viaApi, 50)), ms(percentile(viaApi, 99)), ms(viaApi.at(-1)!)],
+        ['plain SQL, as the CLI or psql (UPDATE sent)', ms(percentile(viaSql, 50)), ms(percentile(viaSql, 99)), ms(viaSql.at(-1)!)],
+      ],
+    );
+    if (profileSummary) console.log(`\n${profileSummary}`);
+    const failed = [...rows, workers].filter((r) => r.ours.errors || r.baseline?.errors);
+    if (failed.length) console.log(`WARNING: unexpected responses in ${failed.map((r) => r.flow).join(', ')}`);
     console.log(`total bench time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     if (failed.length) process.exitCode = 1;
   } finally {
-    agent.destroy();
-    child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
-    if (code === 'timeout') child.kill('SIGKILL');
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch((err) => console.error(`could not drop ${dbName}: ${err.message}`));
+    for (const agent of agents.values()) agent.destroy();
+    for (const proc of [...running]) await stop(proc);
+    await admin(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch((err) => console.error(`could not drop ${dbName}: ${err.message}`));
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
 main().catch((err) => {
-  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });

@@ -15,9 +15,53 @@ import { consoleRoutes } from './console/static.js';
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
 
+/** The first segment of a path, lower-cased: "/oauth/token" → "oauth". */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return (end === -1 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+}
+
+/** Middleware run in order, as app.use would, ending in the `next` they are given. */
+function chain(...middleware: Koa.Middleware[]): Koa.Middleware {
+  return function chained(ctx, next) {
+    const step = (i: number): Promise<unknown> => (i === middleware.length ? next() : Promise.resolve(middleware[i](ctx, () => step(i + 1))));
+    return step(0) as Promise<void>;
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
- * The Koa application of one node: our routes first (health, assets, login and consent pages), then
- * oidc-provider for the OAuth endpoints and discovery. Tests call this without listening on a port.
+ * After a successful change through the Management API, waits until this node's cache has applied
+ * it (server/store/cache.ts sync()), so that the caller's next request to this node, a token request
+ * with the client just suspended say, is answered from the new state.
+ */
+function ownWritesSeen(runtime: Runtime): Koa.Middleware {
+  return async function ownWritesSeen(ctx, next) {
+    await next();
+    if (SAFE_METHODS.has(ctx.method) || ctx.status >= 400) return;
+    // A failure here has already emptied the cache (the next reads go to the database).
+    await runtime.cache.sync().catch(() => undefined);
+  };
+}
+
+/**
+ * oidc-provider for the OAuth endpoints and discovery. The instance is replaced when the signing
+ * keys change (server/oidc/key-rotation.ts): each request goes to the current one. Mounting
+ * composes its middleware once per instance.
+ */
+function oidcProvider(runtime: Runtime): Koa.Middleware {
+  let mounted: { provider: Runtime['provider']; middleware: Koa.Middleware } | undefined;
+  return function oidcProvider(ctx, next) {
+    const provider = runtime.provider;
+    if (mounted?.provider !== provider) mounted = { provider, middleware: mount(provider) };
+    return mounted.middleware(ctx, next);
+  };
+}
+
+/**
+ * The Koa application of one node: our routes (health, assets, console, login and consent pages,
+ * Management API), each on its own path, and oidc-provider for the OAuth endpoints and discovery. Tests call this without listening on a port.
  */
 export function buildApp(runtime: Runtime): Koa {
   const { logger, db, config } = runtime;
@@ -41,23 +85,23 @@ export function buildApp(runtime: Runtime): Koa {
   // Before anything reads ctx.href or ctx.cookies: URLs and cookie flags follow ISSUER, never the request.
   app.use(issuerOrigin(config.issuer));
 
-  app.use(async function stylesheet(ctx, next) {
+  // Everything below is reached through one switch on the first path segment, so a request passes
+  // only through the middleware of the part of the app that answers it: a token request meets the
+  // request log, the error boundary and oidc-provider, and nothing meant for pages or the console.
+  // Segments are compared without case, as the routers and oidc-provider match paths.
+  const oidc = oidcProvider(runtime);
+
+  const stylesheet: Koa.Middleware = async function stylesheet(ctx, next) {
     if (ctx.path !== '/assets/gatehouse.css') return next();
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.body = STYLESHEET;
-  });
+  };
 
-  app.use(consoleRoutes());
-
-  const health = healthRoutes(runtime);
-  app.use(health.routes());
+  const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
   const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets });
-  app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
-
   const management = managementRouter({
     db,
     issuer: config.issuer,
@@ -68,16 +112,19 @@ export function buildApp(runtime: Runtime): Koa {
     },
     rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
   });
-  app.use(management.routes());
-  app.use(management.allowedMethods());
 
-  // The provider instance is replaced when the signing keys change (server/oidc/key-rotation.ts):
-  // each request goes to the current one. Mounting composes its middleware once per instance.
-  let mounted: { provider: Runtime['provider']; middleware: Koa.Middleware } | undefined;
-  app.use(function oidcProvider(ctx, next) {
-    const provider = runtime.provider;
-    if (mounted?.provider !== provider) mounted = { provider, middleware: mount(provider) };
-    return mounted.middleware(ctx, next);
+  const branches: Record<string, Koa.Middleware> = {
+    assets: stylesheet,
+    console: consoleRoutes(),
+    healthz: health,
+    readyz: health,
+    interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
+    api: chain(ownWritesSeen(runtime), management.routes() as Koa.Middleware, management.allowedMethods() as Koa.Middleware),
+  };
+
+  app.use(function route(ctx, next) {
+    const branch = branches[firstSegment(ctx.path)];
+    return branch ? branch(ctx, () => oidc(ctx, next)) : oidc(ctx, next);
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -26,6 +27,8 @@ export interface Config {
   readonly keyActivationDelay: number;
   /** Days after which a signing key is replaced automatically; 0 turns automatic rotation off. */
   readonly keyRotationDays: number;
+  /** Worker processes (node:cluster), each a full node; 1 runs the server in this process. */
+  readonly workers: number;
   /** Secrets that were generated for development rather than configured. */
   readonly generatedSecrets: readonly string[];
 }
@@ -74,6 +77,12 @@ const schema = z.object({
     .min(0, 'must not be negative')
     .max(7 * 24 * 3600, 'at most 7 days (604800 seconds)')
     .default(600),
+  // One process by default: under a container orchestrator, replicas are the unit of scale and the
+  // CPU limit is invisible to availableParallelism() (it counts the host's cores). On a VM or bare
+  // metal, `auto` starts one worker per core.
+  WEB_CONCURRENCY: z
+    .union([z.literal('auto'), z.coerce.number({ error: 'must be a number of workers or auto' }).int('must be a whole number').min(1, 'at least 1').max(256, 'at most 256')])
+    .default(1),
   KEY_ROTATION_DAYS: z.coerce
     .number({ error: 'must be a number of days' })
     .int('must be a whole number of days')
@@ -125,6 +134,13 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('Invalid configuration:\n  ISSUER: required when NODE_ENV=production');
   }
 
+  const workers = e.WEB_CONCURRENCY === 'auto' ? availableParallelism() : e.WEB_CONCURRENCY;
+  if (workers > 1 && !e.DATABASE_URL) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WEB_CONCURRENCY: ${workers} workers need DATABASE_URL; the embedded database (PGlite in DATA_DIR) can be opened by one process only. Set DATABASE_URL, or WEB_CONCURRENCY=1.`,
+    );
+  }
+
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
   return Object.freeze({
@@ -142,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     hstsIncludeSubdomains: e.HSTS_INCLUDE_SUBDOMAINS,
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
+    workers,
     generatedSecrets: Object.freeze(missing),
   });
 }

@@ -1,10 +1,16 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
+import { runPrimary } from './cluster.js';
+import { answerClientErrors } from './http/client-errors.js';
 
-/** Entry point: read config, connect, listen; on SIGTERM/SIGINT drain requests and disconnect. */
+/**
+ * Entry point: read config, connect, listen; on SIGTERM/SIGINT drain requests and disconnect. With
+ * WEB_CONCURRENCY > 1 this process is the primary and each worker runs this same function.
+ */
 async function main() {
   let config;
   try {
@@ -17,6 +23,10 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runPrimary(config, logger);
+    return;
+  }
   for (const name of config.generatedSecrets) {
     logger.warn({ variable: name, dataDir: config.dataDir }, `${name} is not set: using a development value kept in DATA_DIR (never do this in production)`);
   }
@@ -24,11 +34,12 @@ async function main() {
   const runtime = await createRuntime(config, logger);
   const app = buildApp(runtime);
   const server = app.listen(config.port);
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   logger.info(
-    { port, issuer: config.issuer, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database' },
+    { port, issuer: config.issuer, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database', ...(cluster.worker ? { worker: cluster.worker.id, pid: process.pid } : {}) },
     `gatehouse listening; discovery at ${config.issuer}/.well-known/openid-configuration`,
   );
 

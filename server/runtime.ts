@@ -16,6 +16,7 @@ import { KeyRing } from './services/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './services/management-api.js';
 import { ensureConsoleClient } from './services/console-client.js';
+import { StoreCache } from './store/cache.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -25,6 +26,8 @@ export interface Runtime {
   redis: Redis | undefined;
   routing: ArtifactRouting;
   keys: KeyRing;
+  /** This node's copy of what the token path reads, kept true by change notifications. */
+  cache: StoreCache;
   /** Signing-key reloads and rotation; holds the provider instance. */
   keyMaintenance: KeyMaintenance;
   /**
@@ -93,6 +96,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   }
   const sealer = createSealer(config.keyEncryptionSecret);
   const keys = new KeyRing(db, sealer);
+  // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
+  // node reloads them here at once rather than at the next minute's check.
+  let keyReload: Promise<unknown> = Promise.resolve();
+  const cache = new StoreCache(db, (table) => {
+    if (table !== 'signing_keys') return;
+    keyReload = keyReload
+      .then(() => keyMaintenance.reload())
+      .catch((err) => logger.warn({ err: err.message }, 'signing-key reload after a change failed; the timer retries'));
+  });
   const keyMaintenance = new KeyMaintenance({
     db,
     sealer,
@@ -100,8 +112,9 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger,
     activationDelay: config.keyActivationDelay,
     rotationDays: config.keyRotationDays,
-    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger }),
+    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache }),
   });
+  await cache.start();
   await keyMaintenance.reload();
   keyMaintenance.start();
 
@@ -118,6 +131,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     redis,
     routing,
     keys,
+    cache,
     keyMaintenance,
     get provider() {
       return keyMaintenance.current;
@@ -125,6 +139,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     async close() {
       clearInterval(sweep);
       await keyMaintenance.stop();
+      await cache.stop();
       if (redis) await redis.quit().catch(() => redis.disconnect());
       await db.close();
     },

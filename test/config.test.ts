@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { csrfTokens } from '../server/interactions/csrf.js';
@@ -101,6 +101,26 @@ describe('configuration (loadConfig)', () => {
       expect(message).not.to.include(value);
     });
   }
+
+  describe('WEB_CONCURRENCY', () => {
+    it('is one process by default, a number of workers, or one per core with auto', () => {
+      expect(loadConfig({ ...configured }).workers).to.equal(1);
+      const db = 'postgres://gatehouse@db/gatehouse';
+      expect(loadConfig({ ...configured, DATABASE_URL: db, WEB_CONCURRENCY: '3' }).workers).to.equal(3);
+      expect(loadConfig({ ...configured, DATABASE_URL: db, WEB_CONCURRENCY: 'auto' }).workers).to.equal(availableParallelism());
+    });
+
+    it('refuses more than one worker on the embedded database, saying why', () => {
+      const message = refusal({ ...configured, DATA_DIR: dataDir, WEB_CONCURRENCY: '2' });
+      expect(message).to.match(/^\s*WEB_CONCURRENCY\b/m).and.to.include('DATABASE_URL').and.to.include('one process');
+    });
+
+    for (const value of ['0', '-1', '1.5', 'many']) {
+      it(`refuses WEB_CONCURRENCY=${value}`, () => {
+        expect(refusal({ ...configured, DATA_DIR: dataDir, WEB_CONCURRENCY: value })).to.match(/^\s*WEB_CONCURRENCY\b/m);
+      });
+    }
+  });
 
   it('names a short secret among several COOKIE_SECRETS', () => {
     expect(refusal({ ...configured, COOKIE_SECRETS: `${COOKIE_A},too-short` })).to.include('COOKIE_SECRETS');

@@ -2,17 +2,18 @@ import { expect } from 'chai';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMigrations } from '../server/db/migrate.js';
 import { projectRoot } from '../server/paths.js';
 import { SERVICE, baseSeed, basic } from './support/fixtures.js';
+import { freePort } from './support/server.js';
 
 /**
  * The built server as it runs in production: `node dist/server/index.js` in its own process, in
  * embedded mode, stopped with SIGTERM the way an orchestrator stops it. The Node binary is the one
- * the `node` package brings (22), not whatever is on the machine.
+ * the `node` package brings (24), not whatever is on the machine.
  */
 const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
 const ENTRY = join(projectRoot, 'dist', 'server', 'index.js');
@@ -20,14 +21,6 @@ const MIGRATE = join(projectRoot, 'dist', 'server', 'cli', 'migrate.js');
 
 /** A stack frame as Node prints it: "    at fn (file.js:1:2)" or "    at file.js:1:2". */
 const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Only what the process needs: the test runner's DATABASE_URL/REDIS_URL must not leak in. */
 const baseEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra });

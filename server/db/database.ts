@@ -14,6 +14,19 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** What a listener on a notification channel is told (see Database.listen). */
+export interface ChannelListener {
+  /** One NOTIFY payload. */
+  message(payload: string): void;
+  /**
+   * The channel is listening (again). Notifications sent while it was down are lost, so anything
+   * may have changed since the last message.
+   */
+  up(): void;
+  /** The channel dropped or stopped answering: from now on notifications may be missed. */
+  down(): void;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /** Runs fn in one transaction; rolls back if it throws. */
@@ -21,6 +34,12 @@ export interface Database extends Queryable {
   /** Runs fn while holding a session-level advisory lock (one node at a time across the cluster). */
   withAdvisoryLock<T>(key: number, fn: (db: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /**
+   * LISTENs on a channel (Postgres NOTIFY, delivered at commit) on a connection of its own, and keeps
+   * listening across outages: up() each time it is listening, down() each time it may miss messages.
+   * Resolves once the first attempt has succeeded or failed; the returned function stops listening.
+   */
+  listen(channel: string, listener: ChannelListener): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -36,6 +55,7 @@ export function joinTransaction(db: Database, tx: Queryable): Database {
     exec: (sql) => tx.exec(sql),
     transaction: (fn) => fn(tx),
     withAdvisoryLock: (_key, fn) => fn(tx),
+    listen: (channel, listener) => db.listen(channel, listener),
     ping: () => db.ping(),
     close: () => Promise.reject(new Error('a joined transaction is closed by its owner')),
   };

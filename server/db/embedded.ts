@@ -39,6 +39,12 @@ export async function createEmbeddedDatabase(dataDir: string): Promise<Database>
     async ping() {
       await pglite.query('SELECT 1');
     },
+    // One process owns the embedded database, so its notifications can never be missed: up for good.
+    async listen(channel, listener) {
+      const unsubscribe = await pglite.listen(channel, (payload) => listener.message(payload));
+      listener.up();
+      return unsubscribe;
+    },
     async close() {
       await pglite.close();
     },

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { StorageUnavailableError, UnstorableValueError, isConnectionError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
+import { listenPostgres } from './listen.js';
 
 // bigint (int8) and numeric come back as strings by default; our counters fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -101,6 +102,7 @@ export function createPostgresDatabase(url: string, options: PostgresOptions = {
     async ping() {
       await run(pool, 'SELECT 1');
     },
+    listen: (channel, listener) => listenPostgres(url, channel, listener),
     async close() {
       await pool.end();
     },

@@ -1,11 +1,10 @@
 import { interactionPolicy, type FindAccount } from 'oidc-provider';
-import type { Queryable } from '../db/database.js';
-import { findUserById } from '../store/users.js';
+import type { HotReads } from '../store/cache.js';
 
 /** oidc-provider's account loader: an active local user, with the claims its scopes release. */
-export function accountFinder(db: Queryable): FindAccount {
+export function accountFinder(reads: Pick<HotReads, 'findUserById'>): FindAccount {
   return async function findAccount(ctx, sub, token) {
-    const user = await findUserById(db, sub);
+    const user = await reads.findUserById(sub);
     if (!user || !user.active) return undefined;
     // A browser session from before the user was deactivated (or signed out everywhere) is over.
     const loginTs = token ? undefined : ctx?.oidc?.session?.loginTs;

@@ -1,5 +1,5 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import type { PostgresArtifactStore } from '../../adapters/postgres.js';
 import type { ArtifactStore, Payload } from '../../adapters/contract.js';
 import { AlreadyConsumedError, UnstorableValueError } from '../db/errors.js';
 import { digest } from '../crypto/tokens.js';
@@ -69,6 +69,51 @@ export async function revokeGrantEverywhere(routing: ArtifactRouting, grantId: s
 }
 
 /**
+ * A refresh costs two database round trips instead of four (RFC 6749 §6 with rotation, RFC 9700
+ * §4.14.2). oidc-provider's refresh_token grant reads the refresh token, then its grant, then
+ * consumes the token and at once saves its successor. Here the first read fetches the grant too
+ * (kept for the request that read it, and handed out once), and the consume is held back and done
+ * in the same statement that writes the successor, which is written only if the consume succeeds:
+ * single use stays atomic (of two concurrent refreshes exactly one wins, the other revokes the
+ * grant, as before). settleDeferredConsume() runs after every request so that a consume never
+ * stays held back, whatever path the library takes.
+ */
+interface RequestMemo {
+  grant?: { id: string; payload: Payload | undefined };
+  /** The storage key of a refresh token whose consume waits for its successor's upsert. */
+  pendingConsume?: string;
+}
+const memos = new WeakMap<object, RequestMemo>();
+
+function memo(): RequestMemo | undefined {
+  const ctx = Provider.ctx;
+  if (!ctx) return undefined;
+  let m = memos.get(ctx);
+  if (!m) memos.set(ctx, (m = {}));
+  return m;
+}
+
+type BatchingStore = Pick<PostgresArtifactStore, 'findWithGrant' | 'consumeAndUpsert'>;
+const batching = (store: ArtifactStore): BatchingStore | undefined =>
+  'findWithGrant' in store && 'consumeAndUpsert' in store ? (store as unknown as BatchingStore) : undefined;
+
+/** A lost consume() race is reuse (RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2): refuse, and revoke what the grant issued. */
+async function refuseReuse(routing: ArtifactRouting, model: string, err: unknown): Promise<never> {
+  if (!(err instanceof AlreadyConsumedError)) throw err;
+  if (err.grantId) await revokeGrantEverywhere(routing, err.grantId);
+  throw new errors.InvalidGrant(`${model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+}
+
+/** Runs a consume still held back when the request is over (see RequestMemo); never expected. */
+export async function settleDeferredConsume(routing: ArtifactRouting, ctx: object): Promise<void> {
+  const m = memos.get(ctx);
+  const key = m?.pendingConsume;
+  if (!key) return;
+  m.pendingConsume = undefined;
+  await routing.durable.consume('RefreshToken', key).catch((err) => refuseReuse(routing, 'RefreshToken', err));
+}
+
+/**
  * Builds the Adapter class oidc-provider instantiates once per model. The Client model is served
  * separately (from the clients table) by clientAdapter.
  */
@@ -82,7 +127,10 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
       this.store = storeFor(routing, model);
       this.hashed = !PLAIN_ID.has(model);
       this.delegate = model === 'Client' ? clientAdapter(model) : undefined;
+      this.batching = model === 'RefreshToken' ? batching(this.store) : undefined;
     }
+
+    private readonly batching: BatchingStore | undefined;
 
     private key(id: string) {
       return this.hashed ? digest(id) : id;
@@ -94,6 +142,15 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
       // Postgres cannot hold a NUL; refuse it in every store alike, so a %00 in state or nonce fails
       // (400) where the flow starts rather than at the token endpoint when a refresh token is saved.
       if (containsNul(stored)) throw new UnstorableValueError();
+      const m = this.batching && memo();
+      if (this.batching && m?.pendingConsume) {
+        const consumed = m.pendingConsume;
+        m.pendingConsume = undefined;
+        await this.batching
+          .consumeAndUpsert({ model: this.model, id: consumed }, this.model, this.key(id), stored, expiresIn || undefined)
+          .catch((err) => refuseReuse(routing, this.model, err));
+        return;
+      }
       await this.store.upsert(this.model, this.key(id), stored, expiresIn || undefined);
     }
 
@@ -104,6 +161,20 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
 
     async find(id: string) {
       if (this.delegate) return this.delegate.find(id);
+      if (this.batching) {
+        const { payload, grant } = await this.batching.findWithGrant(this.model, this.key(id));
+        const m = memo();
+        if (m && typeof payload?.grantId === 'string') m.grant = { id: payload.grantId, payload: grant };
+        return this.restore(id, payload);
+      }
+      if (this.model === 'Grant') {
+        const m = memos.get(Provider.ctx ?? {});
+        if (m?.grant?.id === id) {
+          const { payload } = m.grant;
+          m.grant = undefined;
+          return this.restore(id, payload);
+        }
+      }
       return this.restore(id, await this.store.find(this.model, this.key(id)));
     }
 
@@ -119,15 +190,14 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
     }
 
     async consume(id: string) {
-      try {
-        await this.store.consume(this.model, this.key(id));
-      } catch (err) {
-        if (!(err instanceof AlreadyConsumedError)) throw err;
-        // A concurrent request consumed it between our find and this call. Treat it as reuse
-        // (RFC 6749 §4.1.2, §10.4): refuse, and revoke what the grant issued.
-        if (err.grantId) await revokeGrantEverywhere(routing, err.grantId!);
-        throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+      // A refresh token spent at the token endpoint: consumed together with its successor's upsert.
+      const m = this.batching && memo();
+      if (m && Provider.ctx?.oidc?.route === 'token' && Provider.ctx.oidc.params?.grant_type === 'refresh_token') {
+        m.pendingConsume = this.key(id);
+        return;
       }
+      // A concurrent request may have consumed it between our find and this call: that is reuse.
+      await this.store.consume(this.model, this.key(id)).catch((err) => refuseReuse(routing, this.model, err));
     }
 
     async destroy(id: string) {

@@ -1,7 +1,7 @@
 import type { Adapter, Provider } from 'oidc-provider';
-import type { Queryable } from '../db/database.js';
 import { digest, digestsEqual, randomToken } from '../crypto/tokens.js';
-import { type ClientRecord, findClient } from '../store/clients.js';
+import type { ClientRecord } from '../store/clients.js';
+import type { HotReads } from '../store/cache.js';
 import { ipAllowed } from '../net/ip-allowlist.js';
 import { isOidcScope } from '../services/scope-names.js';
 
@@ -42,14 +42,16 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
 }
 
 /**
- * The Client model's adapter: read-only, from the clients table, read on every request so that a
- * suspension, expiry, deletion or scope change applies at the next token request on every node. A
- * suspended or expired client is reported as unknown: oidc-provider answers invalid_client.
+ * The Client model's adapter: read-only, from the clients table through this node's cache, which a
+ * change on any node invalidates (server/store/cache.ts), so that a suspension, deletion or scope
+ * change applies at the next token request on every node. Expiry is checked here on every call, on
+ * the cached copy. A suspended or expired client is reported as unknown: oidc-provider answers
+ * invalid_client.
  */
-export function createClientAdapter(db: Queryable): (name: string) => Adapter {
+export function createClientAdapter(reads: Pick<HotReads, 'findClient'>): (name: string) => Adapter {
   return () => ({
     async find(clientId: string) {
-      const record = await findClient(db, clientId);
+      const record = await reads.findClient(clientId);
       if (!record || !record.enabled) return undefined;
       if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return undefined;
       return toProviderMetadata(record) as never;

@@ -26,7 +26,7 @@ const METHODS: Record<string, readonly string[]> = {
 const DISCOVERY = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 
 /** oidc-provider matches paths without regard to case or one trailing slash; so does this. */
-const normalise = (path: string) => path.toLowerCase().replace(/(.)\/$/, '$1');
+export const normalise = (path: string) => path.toLowerCase().replace(/(.)\/$/, '$1');
 
 /**
  * Runs in front of oidc-provider's router (provider.use). Its router has no notion of a wrong

@@ -2,10 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { jwtVerify } from 'jose';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
-import { findApiByIdentifier } from '../store/apis.js';
-import { findClient } from '../store/clients.js';
-import { permissionsOfUser } from '../store/roles.js';
-import { findUserById } from '../store/users.js';
+import type { HotReads } from '../store/cache.js';
 import { keyGrants } from '../services/key-scopes.js';
 import type { KeyRing } from '../services/keyring.js';
 
@@ -36,12 +33,12 @@ import type { KeyRing } from '../services/keyring.js';
  * or read what they may do. The Management API is an API like the others here: its tokens and API
  * keys are introspectable only by the clients listed as its resource servers.
  */
-export function introspectionExtension(db: Database, keys: KeyRing, issuer: string) {
+export function introspectionExtension(db: Database, reads: HotReads, keys: KeyRing, issuer: string) {
   async function forApiKey(ctx: KoaContextWithOIDC, token: string, asker: string) {
-    const checked = await checkApiKey(db, token, ctx.ip);
+    const checked = await checkApiKey(db, token, ctx.ip, reads);
     if (!checked.ok) return undefined;
     const { key, owner } = checked.value;
-    const grants = (await keyGrants(db, checked.value)).filter((g) => g.api.resourceServers.includes(asker));
+    const grants = (await keyGrants(reads, checked.value)).filter((g) => g.api.resourceServers.includes(asker));
     // A key that may do nothing any more (every scope removed from its owner's roles) is not active.
     if (!grants.length) return undefined;
     const audiences = grants.map((g) => g.api.identifier);
@@ -66,19 +63,19 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
       return undefined;
     }
     // Our access tokens name one API (RFC 8707); the asker must be one of its resource servers.
-    const audience = typeof payload.aud === 'string' ? await findApiByIdentifier(db, payload.aud) : undefined;
+    const audience = typeof payload.aud === 'string' ? await reads.findApiByIdentifier(payload.aud) : undefined;
     if (!audience || !audience.resourceServers.includes(asker)) return undefined;
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
-    const client = clientId ? await findClient(db, clientId) : undefined;
+    const client = clientId ? await reads.findClient(clientId) : undefined;
     if (!client || !client.enabled || (client.expiresAt && client.expiresAt.getTime() <= Date.now())) return undefined;
     let scope = typeof payload.scope === 'string' ? payload.scope : undefined;
     if (payload.sub && payload.sub !== clientId) {
-      const user = await findUserById(db, payload.sub);
+      const user = await reads.findUserById(payload.sub);
       if (!user || !user.active) return undefined;
       // A user's token for an API that enforces roles does what it was granted AND what the roles
       // allow now, as the Management API checks on every call.
       if (audience.enforceRoles && scope) {
-        const allowed = await permissionsOfUser(db, user.id);
+        const allowed = await reads.permissionsOfUser(user.id);
         scope = scope.split(' ').filter((s) => allowed.has(s)).join(' ');
         if (!scope) return undefined;
       }

@@ -1,4 +1,4 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC, errors } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -6,14 +6,15 @@ import { logoutPages, renderErrorPage } from './logout.js';
 import { recordAudit } from '../services/audit.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
-import { endpointGuard } from './endpoints.js';
-import { type ArtifactRouting, createAdapterClass } from './adapter.js';
+import { endpointGuard, normalise } from './endpoints.js';
+import { type ArtifactRouting, createAdapterClass, settleDeferredConsume } from './adapter.js';
 import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
 import type { KeyRing } from '../services/keyring.js';
+import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
 
@@ -50,6 +51,8 @@ export interface ProviderDeps {
   jwks: { keys: object[] };
   keys: KeyRing;
   logger: Logger;
+  /** What the token path reads, from this node's cache (server/store/cache.ts). */
+  reads: HotReads;
 }
 
 /** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
@@ -69,15 +72,15 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, routing, jwks, keys, logger }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger, reads }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
 
   const configuration: Configuration = {
-    adapter: createAdapterClass(routing, createClientAdapter(db)),
+    adapter: createAdapterClass(routing, createClientAdapter(reads)),
     clients: [],
-    findAccount: accountFinder(db),
+    findAccount: accountFinder(reads),
     claims: CLAIMS,
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
@@ -123,7 +126,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...logoutPages() },
-      resourceIndicators: resourceIndicators(db) as never,
+      resourceIndicators: resourceIndicators(reads) as never,
     },
     // RFC 9700 §2.2.2: rotate every refresh token on use; a rotated one presented again revokes the grant.
     rotateRefreshToken: true,
@@ -157,6 +160,17 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
   // pins that to ISSUER). Trusting X-Forwarded-Proto here would let a caller's header decide instead.
   provider.proxy = false;
   provider.use(endpointGuard(OAUTH_ROUTES));
+  // Only token requests can hold a consume back; every other request goes straight through.
+  const tokenPath = normalise(OAUTH_ROUTES.token);
+  provider.use(async function settleDeferredConsumes(ctx, next) {
+    if (normalise(ctx.path) !== tokenPath) return next();
+    await next();
+    await settleDeferredConsume(routing, ctx).catch((err) => {
+      if (!(err instanceof errors.InvalidGrant)) throw err;
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'refresh token already used' };
+    });
+  });
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),
@@ -172,8 +186,12 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
       }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
     },
   });
-  registerTokenExchange(provider, db);
-  provider.use(introspectionExtension(db, keys, config.issuer));
+  registerTokenExchange(provider, db, reads);
+  const introspect = introspectionExtension(db, reads, keys, config.issuer);
+  const introspectionPath = normalise(OAUTH_ROUTES.introspection);
+  provider.use(function introspectionOnly(ctx, next) {
+    return normalise(ctx.path) === introspectionPath ? introspect(ctx as KoaContextWithOIDC, next) : next();
+  });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);

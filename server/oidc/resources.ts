@@ -1,8 +1,7 @@
 import { errors, type KoaContextWithOIDC, type Client, type ResourceServer } from 'oidc-provider';
-import type { Queryable } from '../db/database.js';
-import { findApiByIdentifier, findApisByScopes, type Api } from '../store/apis.js';
+import type { Api } from '../store/apis.js';
+import type { HotReads } from '../store/cache.js';
 import { isOidcScope, splitScope } from '../services/scope-names.js';
-import { permissionsOfUser } from '../store/roles.js';
 
 /** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */
 export function clientApiScopes(client: Client): Set<string> {
@@ -43,9 +42,9 @@ function refuseIdentityScopes(ctx: KoaContextWithOIDC) {
  * RFC 8707 resource indicators backed by the apis table. Access tokens are always RFC 9068 JWTs
  * whose audience is the API identifier; their scope is what the API defines and the client may have.
  */
-export function resourceIndicators(db: Queryable) {
+export function resourceIndicators(reads: HotReads) {
   async function apisOwning(scopes: string[]): Promise<Api[]> {
-    const apis = await findApisByScopes(db, scopes);
+    const apis = await reads.findApisByScopes(scopes);
     const defined = new Set(apis.flatMap((a) => a.scopes.map((s) => s.name)));
     const unknown = scopes.find((s) => !defined.has(s));
     // RFC 6749 §3.3 / §5.2: an unknown scope is refused with invalid_scope, never silently dropped.
@@ -75,7 +74,7 @@ export function resourceIndicators(db: Queryable) {
     },
 
     async getResourceServerInfo(ctx: KoaContextWithOIDC, identifier: string, client: Client): Promise<ResourceServer> {
-      const api = await findApiByIdentifier(db, identifier);
+      const api = await reads.findApiByIdentifier(identifier);
       if (!api) throw new errors.InvalidTarget('resource indicator is not a registered API');
       const allowed = clientApiScopes(client);
       const defined = api.scopes.map((s) => s.name);
@@ -85,7 +84,7 @@ export function resourceIndicators(db: Queryable) {
       // a refreshed token loses a permission as soon as the role does.
       const accountId = accountOf(ctx);
       if (api.enforceRoles && accountId) {
-        const permitted = await permissionsOfUser(db, accountId);
+        const permitted = await reads.permissionsOfUser(accountId);
         grantable = grantable.filter((s) => permitted.has(s));
       }
       // A client acting for itself holds no more than the person who made it holds now, as their
@@ -93,7 +92,7 @@ export function resourceIndicators(db: Queryable) {
       // at once, on every node. Clients made by the operator's tools have no owner.
       const owner = ownerOf(client);
       if (api.enforceRoles && isClientCredentials(ctx) && owner) {
-        const permitted = await permissionsOfUser(db, owner);
+        const permitted = await reads.permissionsOfUser(owner);
         grantable = grantable.filter((s) => permitted.has(s));
       }
 

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
-import { findApiByIdentifier, findApisByScopes } from '../store/apis.js';
+import type { HotReads } from '../store/cache.js';
 import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
 
@@ -25,7 +25,7 @@ const MAX_EXCHANGED_TTL = 3600;
 
 const PARAMETERS = ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'resource', 'audience', 'scope'];
 
-export function registerTokenExchange(provider: Provider, db: Database) {
+export function registerTokenExchange(provider: Provider, db: Database, reads: HotReads) {
   async function tokenExchange(ctx: KoaContextWithOIDC) {
     const params = ctx.oidc.params as Record<string, string | undefined>;
     const client = ctx.oidc.client!;
@@ -42,7 +42,7 @@ export function registerTokenExchange(provider: Provider, db: Database) {
     }
     if (params.actor_token || params.actor_token_type) throw new errors.InvalidRequest('delegation (actor_token) is not supported');
 
-    const checked = await checkApiKey(db, params.subject_token, ctx.ip);
+    const checked = await checkApiKey(db, params.subject_token, ctx.ip, reads);
     // RFC 6749 §5.2 invalid_grant: the grant (here the subject token) is invalid, expired or revoked.
     // The client sees only that; the reason goes to error_detail, which oidc-provider keeps for
     // server-side logs and events, so the endpoint does not tell a key's state to whoever holds it.
@@ -61,14 +61,14 @@ export function registerTokenExchange(provider: Provider, db: Database) {
     if (!target) {
       // Without a target the scopes must point at one API: the requested ones, else the key's own.
       const candidates = requested.length
-        ? await findApisByScopes(db, requested)
-        : (await keyGrants(db, key)).map((g) => g.api);
+        ? await reads.findApisByScopes(requested)
+        : (await keyGrants(reads, key)).map((g) => g.api);
       if (candidates.length !== 1) {
         throw new errors.InvalidTarget(candidates.length ? 'the scopes belong to several APIs; name one with resource' : 'name the API with resource');
       }
       target = candidates[0].identifier;
     }
-    const api = await findApiByIdentifier(db, target);
+    const api = await reads.findApiByIdentifier(target);
     if (!api) throw new errors.InvalidTarget('resource is not a registered API');
 
     const defined = new Set(api.scopes.map((s) => s.name));

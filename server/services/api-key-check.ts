@@ -2,9 +2,9 @@ import type { Queryable } from '../db/database.js';
 import { parseCredential } from '../crypto/credentials.js';
 import { digest, digestsEqual } from '../crypto/tokens.js';
 import { ipAllowed, normaliseIp } from '../net/ip-allowlist.js';
-import { type ApiKey, findApiKeyByPrefix, touchApiKey } from '../store/api-keys.js';
-import { permissionsOfUser } from '../store/roles.js';
-import { findUserById, type User } from '../store/users.js';
+import { type ApiKey, touchApiKey } from '../store/api-keys.js';
+import { type HotReads, uncachedReads } from '../store/cache.js';
+import type { User } from '../store/users.js';
 import { recordAudit } from './audit.js';
 
 export interface VerifiedApiKey {
@@ -22,16 +22,18 @@ export type ApiKeyRefusal = 'unknown' | 'disabled' | 'expired' | 'ip_not_allowed
 /**
  * Checks a presented API key: shape and checksum, lookup by its non-secret prefix, constant-time
  * digest comparison, then enabled, expiry, IP allowlist and owner. Records use and audits use from
- * an address the key has not been used from before.
+ * an address the key has not been used from before. `reads` is the token path's cache where there is
+ * one; the key, its owner and their roles come from it.
  */
 export async function checkApiKey(
   db: Queryable,
   presented: string,
   ip: string,
+  reads: HotReads = uncachedReads(db),
 ): Promise<{ ok: true; value: VerifiedApiKey } | { ok: false; reason: ApiKeyRefusal; keyId?: string }> {
   const parsed = parseCredential(presented);
   if (!parsed || parsed.kind !== 'ak') return { ok: false, reason: 'unknown' };
-  const key = await findApiKeyByPrefix(db, parsed.prefix);
+  const key = await reads.findApiKeyByPrefix(parsed.prefix);
   // Compare against something even when the prefix is unknown, so timing does not tell them apart.
   const matches = digestsEqual(key?.keyHash ?? digest('no key'), digest(presented));
   if (!key || !matches) return { ok: false, reason: 'unknown' };
@@ -47,7 +49,7 @@ export async function checkApiKey(
     });
     return { ok: false, reason: 'ip_not_allowed', keyId: key.id };
   }
-  const owner = await findUserById(db, key.userId);
+  const owner = await reads.findUserById(key.userId);
   if (!owner || !owner.active) return { ok: false, reason: 'owner_inactive', keyId: key.id };
   if (key.lastUsedIp !== address) {
     await recordAudit(db, {
@@ -60,6 +62,10 @@ export async function checkApiKey(
   // Throttled: one write a minute per key is enough for "last used" and keeps hot keys cheap.
   if (key.lastUsedIp !== address || !key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
     await touchApiKey(db, key.id, address);
+    // The row may be this node's cached copy, which a change of last_used_at alone does not
+    // invalidate (migration 008): note the use in it too, or it would be written on every request.
+    key.lastUsedAt = new Date();
+    key.lastUsedIp = address;
   }
-  return { ok: true, value: { key, owner, rolePermissions: await permissionsOfUser(db, owner.id) } };
+  return { ok: true, value: { key, owner, rolePermissions: await reads.permissionsOfUser(owner.id) } };
 }

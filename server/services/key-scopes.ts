@@ -1,6 +1,6 @@
-import type { Queryable } from '../db/database.js';
 import type { VerifiedApiKey } from './api-key-check.js';
-import { findApisByScopes, type Api } from '../store/apis.js';
+import type { Api } from '../store/apis.js';
+import type { HotReads } from '../store/cache.js';
 
 /** What an API key may do at one API right now. */
 export interface KeyGrant {
@@ -23,7 +23,7 @@ export function keyScopesAt(api: Api, key: VerifiedApiKey): string[] {
  * defines each), so a key whose scopes span several APIs gets one entry per API; APIs where nothing
  * is left are omitted.
  */
-export async function keyGrants(db: Queryable, key: VerifiedApiKey): Promise<KeyGrant[]> {
-  const apis = await findApisByScopes(db, key.key.scopes);
+export async function keyGrants(reads: Pick<HotReads, 'findApisByScopes'>, key: VerifiedApiKey): Promise<KeyGrant[]> {
+  const apis = await reads.findApisByScopes(key.key.scopes);
   return apis.map((api) => ({ api, scopes: keyScopesAt(api, key) })).filter((g) => g.scopes.length);
 }

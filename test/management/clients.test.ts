@@ -415,7 +415,12 @@ describe('management API: clients and their secrets', () => {
     await api.patch(`/clients/${c.client_id}`, { enabled: false });
     expect((await token(c.client_id, c.client_secret!)).status).to.equal(401);
 
-    const refusals = await events('client.token_refused', c.client_id);
+    // Refusals are audited after the answer, off the request path: wait for the third (bounded).
+    let refusals = await events('client.token_refused', c.client_id);
+    for (let i = 0; refusals.length < 3 && i < 50; i++) {
+      await sleep(100);
+      refusals = await events('client.token_refused', c.client_id);
+    }
     // Newest first; the IP refusal is recorded once, not again as a generic invalid_client.
     expect(refusals.map((e) => e.data)).to.deep.equal([
       { reason: 'invalid_client', detail: 'unknown_client' },

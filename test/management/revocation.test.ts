@@ -220,7 +220,14 @@ describe('revocation across two nodes (needs DATABASE_URL and REDIS_URL; skipped
     const app = await webApp(apiA);
     await apiA.patch(`/clients/${app.id}`, { ip_allowlist: ['10.0.0.0/8'] });
     expect((await clientCredentials(b, app)).json.error).to.equal('invalid_client');
-    const refusals = (await apiA.get('/audit-events?type=client.token_refused&limit=200')).body.data.filter((e: { target: { id: string } }) => e.target.id === app.id);
+    // The refusal is audited after the answer, off the request path: wait for it (bounded).
+    const refusalsOf = async () =>
+      (await apiA.get('/audit-events?type=client.token_refused&limit=200')).body.data.filter((e: { target: { id: string } }) => e.target.id === app.id);
+    let refusals = await refusalsOf();
+    for (let i = 0; !refusals.length && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refusals = await refusalsOf();
+    }
     expect(refusals.map((e: { data: unknown }) => e.data)).to.deep.equal([{ reason: 'ip_not_allowed' }]);
     await apiA.patch(`/clients/${app.id}`, { ip_allowlist: ['127.0.0.1/32'] });
     expect((await clientCredentials(b, app)).status).to.equal(200);

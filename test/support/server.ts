@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
+import { answerClientErrors } from '../../server/http/client-errors.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime, type Runtime } from '../../server/runtime.js';
@@ -81,6 +82,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
   const app = buildApp(runtime);
   probe.server.on('request', app.callback());
+  answerClientErrors(probe.server);
   const url = `http://127.0.0.1:${probe.port}`;
 
   let stopped = false;
@@ -106,6 +108,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port nothing listens on now (for a server in another process, which must be told its port). */
+export async function freePort(): Promise<number> {
+  const { server, port } = await listenOnFreePort();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function listenOnFreePort(): Promise<{ server: Server; port: number }> {

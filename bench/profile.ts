@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+
+/** The parts of a V8 .cpuprofile (written by node --cpu-prof) that this summary reads. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Our middleware and hooks on the token path, by function name: their inclusive share is printed. */
+const OURS = [
+  'logRequest',
+  'errorBoundary',
+  'route',
+  'oidcProvider',
+  'guardEndpoints',
+  'introspectOtherTokens',
+  'compareClientSecret',
+  'find',
+  'defaultResource',
+  'getResourceServerInfo',
+];
+
+/** Where a function lives: a package under node_modules, Gatehouse itself, Node's core, or V8. */
+function owner(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1];
+  if (url.startsWith('node:')) return 'node core';
+  if (/\/(dist\/)?(server|adapters)\//.test(url)) return 'gatehouse';
+  return 'other';
+}
+
+/**
+ * Where one process's main thread spent its time: self time by owner (package), the hottest
+ * functions, and the inclusive share of our own middleware, each as a share of the busy (not idle)
+ * time, plus the CPU time per request.
+ */
+export function summarizeProfile(file: string, requests: number): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+
+  const total = [...self.values()].reduce((s, v) => s + v, 0);
+  const idle = [...self.entries()].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((s, [, v]) => s + v, 0);
+  const busy = total - idle;
+  const pct = (v: number) => `${((100 * v) / busy).toFixed(1)}%`;
+
+  const byOwner = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  for (const [id, time] of self) {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)') continue;
+    const who = owner(url, functionName);
+    byOwner.set(who, (byOwner.get(who) ?? 0) + time);
+    const key = `${functionName || '(anonymous)'} [${who}]`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + time);
+  }
+
+  // Inclusive time of a function: its samples and those of everything it called. Summed over every
+  // node of that name that is not inside another node of the same name (no double counting).
+  const inclusive = (node: CpuProfile['nodes'][number]): number => (self.get(node.id) ?? 0) + (node.children ?? []).reduce((s, c) => s + inclusive(byId.get(c)!), 0);
+  const ours = new Map<string, number>();
+  const walk = (node: CpuProfile['nodes'][number], inside: Set<string>) => {
+    const name = node.callFrame.functionName;
+    const counted = OURS.includes(name) && owner(node.callFrame.url, name) === 'gatehouse' && !inside.has(name);
+    if (counted) ours.set(name, (ours.get(name) ?? 0) + inclusive(node));
+    const next = counted ? new Set([...inside, name]) : inside;
+    for (const c of node.children ?? []) walk(byId.get(c)!, next);
+  };
+  walk(profile.nodes[0], new Set());
+
+  const top = <K>(m: Map<K, number>, n: number) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
+  const lines = [
+    `Profile of node A's main thread under client_credentials (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
+    'self time by owner (share of busy time):',
+    ...top(byOwner, 14).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
+    'hottest functions (self time):',
+    ...top(byFunction, 15).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
+    'our middleware and hooks (inclusive time):',
+    ...OURS.filter((n) => ours.has(n)).map((n) => `  ${pct(ours.get(n)!).padStart(6)}  ${n}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/** A worker that dies is replaced after this long (not at once: a crash loop would spin the CPU). */
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * The primary process of WEB_CONCURRENCY > 1: it serves nothing itself and holds no connection. It
+ * starts the workers (node:cluster; the listening socket is shared and connections are handed out
+ * round-robin), each a full node with its own pools, caches and provider, exactly as separate hosts
+ * would be; they agree through Postgres and Redis only.
+ *
+ * The first worker starts alone, so that migrations and the seed file run once before the others
+ * start. A worker that dies is replaced. SIGTERM/SIGINT is passed to every worker, which drains its
+ * requests (server/index.ts); the primary exits when all have.
+ */
+export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  let stopping = false;
+  const fork = () => cluster.fork();
+
+  cluster.on('exit', (worker: Worker, code, signal) => {
+    if (stopping) return;
+    logger.error({ worker: worker.id, code, signal }, 'worker exited; starting another');
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, RESTART_DELAY_MS).unref();
+  });
+
+  const first = fork();
+  await new Promise<void>((resolve, reject) => {
+    first.once('listening', () => resolve());
+    first.once('exit', (code) => reject(new Error(`the first worker exited with code ${code} before listening`)));
+  });
+  for (let i = 1; i < config.workers; i++) fork();
+  logger.info({ workers: config.workers }, `gatehouse primary started ${config.workers} workers`);
+
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: stopping workers');
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.isDead()) return resolve();
+            w.once('exit', () => resolve());
+            w.process.kill(signal);
+          }),
+      ),
+    );
+    logger.info('stopped');
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
