@@ -4,11 +4,13 @@ import type { Database, Queryable } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import { type Actor, recordAudit } from '../services/audit.js';
+import type { KeyInfo, KeyStatus, RotationResult } from '../services/signing-key-schema.js';
 import {
   KEYS_LOCK,
   KEY_FOR_ALG,
   PUBLISHED_AFTER_RETIREMENT_SECONDS,
   type GeneratedKey,
+  type SigningAlg,
   generateSigningKey,
   storeSigningKey,
 } from '../store/signing-keys.js';
@@ -29,33 +31,17 @@ import type { KeyRing } from './keyring.js';
  */
 
 const KEY_TYPES = [...new Set(Object.values(KEY_FOR_ALG))];
-const ALGS_OF: Record<string, string[]> = Object.fromEntries(
-  KEY_TYPES.map((kty) => [kty, Object.entries(KEY_FOR_ALG).filter(([, t]) => t === kty).map(([alg]) => alg)]),
+const ALGS_OF: Record<string, SigningAlg[]> = Object.fromEntries(
+  KEY_TYPES.map((kty) => [kty, Object.entries(KEY_FOR_ALG).filter(([, t]) => t === kty).map(([alg]) => alg as SigningAlg)]),
 );
 
 /** How often each node reloads keys and checks whether a scheduled rotation is due. */
 export const KEY_CHECK_INTERVAL_MS = 60_000;
 
-export type KeyStatus = 'pending' | 'active' | 'retired';
-
-/** What the Management API and the CLI show of a key: never private material. */
-export interface KeyInfo {
-  /** The kid: what a JWT header names. */
-  id: string;
-  kid: string;
-  kty: string;
-  algs: string[];
-  status: KeyStatus;
-  created_at: string;
-  activates_at: string;
-  retired_at: string | null;
-  /** When it leaves the JWKS: retired_at plus the longest lifetime of a token it can have signed. */
-  published_until: string | null;
-}
-
 interface KeyRow {
   kid: string;
-  alg: string;
+  /** The key type (RSA, EC): one key per type. */
+  alg: KeyInfo['kty'];
   created_at: Date;
   activates_at: Date;
   retired_at: Date | null;
@@ -93,11 +79,6 @@ export async function listKeys(db: Queryable): Promise<KeyInfo[]> {
   return rows.map((r) => toInfo(r, now));
 }
 
-export interface RotationResult {
-  keys: KeyInfo[];
-  /** Kids that were signing or pending and now retire at the new keys' activation. */
-  retiring: string[];
-}
 
 export interface RotateOptions {
   /** Seconds until the new keys sign. */

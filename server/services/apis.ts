@@ -4,10 +4,13 @@ import type { ApiScope } from '../store/apis.js';
 import { type Actor, recordAudit } from './audit.js';
 import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
-import { scopeName } from './validation.js';
+import { scopeName, timestamp } from './validation.js';
+import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, MAX_SCOPES, NAME_MAX } from './limits.js';
+import { SIGNING_ALGS } from '../store/signing-keys.js';
 
-const scopeEntry = z.union([scopeName, z.strictObject({ name: scopeName, description: z.string().max(300).optional() })]);
-const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
+const apiScope = z.strictObject({ name: scopeName, description: z.string().max(DESCRIPTION_MAX).optional() });
+const scopeEntry = z.union([scopeName, apiScope]);
+const scopes = z.array(scopeEntry).max(MAX_SCOPES).transform((list, ctx) => {
   const out: ApiScope[] = list.map((s) => (typeof s === 'string' ? { name: s } : s));
   const seen = new Set<string>();
   for (const s of out) {
@@ -18,23 +21,31 @@ const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
 });
 // RFC 8707 §2: an absolute URI without a fragment. A string test, not new URL(): zod runs the
 // refinement even after z.url() failed, and a throw there would be a 500.
-const identifier = z.url().max(500).refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)');
+const identifier = z
+  .url()
+  .max(500)
+  .refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)')
+  .meta({ description: 'The RFC 8707 resource indicator, and the aud of its tokens.' });
+const name = z.string().trim().min(1).max(NAME_MAX);
+const accessTokenTtl = z.number().int().min(ACCESS_TOKEN_TTL.min).max(ACCESS_TOKEN_TTL.max).meta({ description: 'Seconds its access tokens live.' });
+const signingAlg = z.enum(SIGNING_ALGS);
+const enforceRoles = z.boolean().meta({ description: 'User tokens and keys carry only what the user’s roles allow.' });
 
 export const createApiSchema = z.strictObject({
   identifier,
-  name: z.string().trim().min(1).max(200),
+  name,
   scopes,
-  access_token_ttl: z.number().int().min(60).max(3600).default(900),
-  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'),
-  enforce_roles: z.boolean().default(false),
+  access_token_ttl: accessTokenTtl.default(ACCESS_TOKEN_TTL.default),
+  signing_alg: signingAlg.default('RS256'),
+  enforce_roles: enforceRoles.default(false),
 });
 
 export const updateApiSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: name.optional(),
   scopes: scopes.optional(),
-  access_token_ttl: z.number().int().min(60).max(3600).optional(),
-  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).optional(),
-  enforce_roles: z.boolean().optional(),
+  access_token_ttl: accessTokenTtl.optional(),
+  signing_alg: signingAlg.optional(),
+  enforce_roles: enforceRoles.optional(),
   identifier: z.never({ error: 'identifier cannot change: it is the audience of every token issued for this API; register a new API' }).optional(),
 });
 
@@ -44,14 +55,29 @@ interface Row {
   name: string;
   scopes: ApiScope[];
   access_token_ttl: number;
-  signing_alg: string;
+  signing_alg: z.infer<typeof signingAlg>;
   enforce_roles: boolean;
   builtin: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-export const serializeApi = (r: Row) => ({
+export const apiScopeSchema = z.object({ name: z.string(), description: z.string().optional() });
+
+export const apiSchema = z.object({
+  id: z.string(),
+  identifier: z.string().meta({ description: 'The RFC 8707 resource indicator, and the aud of its tokens.' }),
+  name: z.string(),
+  scopes: z.array(apiScopeSchema),
+  access_token_ttl: z.number().int().meta({ description: 'Seconds its access tokens live.' }),
+  signing_alg: signingAlg,
+  enforce_roles: enforceRoles,
+  builtin: z.boolean().meta({ description: 'The Management API: read-only.' }),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export const serializeApi = (r: Row): z.infer<typeof apiSchema> => ({
   id: r.id,
   identifier: r.identifier,
   name: r.name,

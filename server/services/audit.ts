@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
+import { timestamp } from './validation.js';
 
-export type ActorType = 'user' | 'api_key' | 'client' | 'system' | 'anonymous';
+const ACTOR_TYPES = ['user', 'api_key', 'client', 'system', 'anonymous'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
 
 export interface Actor {
   type: ActorType;
@@ -15,6 +18,21 @@ export interface AuditEvent {
   /** Never a secret: ids, names, scopes, reasons. */
   data?: Record<string, unknown>;
 }
+
+/** One audit event as the Management API shows it. */
+export const auditEventSchema = z.object({
+  id: z.string().meta({ description: 'Grows with every event: newer events have larger ids.' }),
+  type: z.string().meta({ examples: ['client.created'] }),
+  occurred_at: timestamp,
+  actor: z.object({
+    type: z.enum(ACTOR_TYPES),
+    id: z.string().nullable().meta({ description: 'A user id, API key id or client_id; null for the system.' }),
+    ip: z.string().nullable(),
+  }),
+  target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
+  data: z.record(z.string(), z.unknown()).meta({ description: 'What changed: ids, names, scopes, reasons; never a secret.' }),
+});
+export type AuditEventView = z.infer<typeof auditEventSchema>;
 
 /**
  * Appends one audit event. Callers pass the transaction that makes the change, so the change and

@@ -5,22 +5,40 @@ import { rolesOfUser, setUserRoles } from '../store/roles.js';
 import { type Actor, recordAudit } from './audit.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import { NAME_MAX, PASSWORD_MIN } from './limits.js';
+import { timestamp } from './validation.js';
 
 const roleList = z.array(z.string().max(63)).max(50).transform((r) => [...new Set(r)]);
+const name = z.string().trim().min(1).max(NAME_MAX);
+const password = z
+  .string()
+  .min(PASSWORD_MIN, `passwords need at least ${PASSWORD_MIN} characters`)
+  .max(1024)
+  .meta({ writeOnly: true });
 
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
-  name: z.string().trim().min(1).max(200),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
+  name,
+  password: password.optional().meta({ description: 'Without one, the user cannot sign in until a password is set.' }),
   roles: roleList.default([]),
 });
 
 export const updateUserSchema = z.strictObject({
   email: z.email().max(320).optional(),
-  name: z.string().trim().min(1).max(200).optional(),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
-  roles: roleList.optional(),
-  active: z.boolean().optional(),
+  name: name.optional(),
+  password: password.optional(),
+  roles: roleList.optional().meta({ description: 'Replaces the user’s roles; applies to their existing keys and next token at once.' }),
+  active: z.boolean().optional().meta({ description: 'false ends their sessions, revokes their refresh tokens and stops their API keys.' }),
+});
+
+export const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  active: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
 });
 
 interface Row {
@@ -36,7 +54,7 @@ interface Row {
 const SELECT = `SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at,
   (SELECT coalesce(json_agg(role_name ORDER BY role_name), '[]') FROM user_roles WHERE user_id = u.id) AS roles FROM users u`;
 
-export const serializeUser = (r: Row) => ({
+export const serializeUser = (r: Row): z.infer<typeof userSchema> => ({
   id: r.id,
   email: r.email,
   name: r.name,
