@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../../../server/services/limits.js';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
@@ -157,7 +158,7 @@ function useOwnerEmails(enabled: boolean): Map<string, string> {
     if (!enabled) return emails;
     let cursor: string | null = null;
     for (let pages = 0; pages < 5; pages++) {
-      const page: Page<User> = await api.get<Page<User>>(`/users${query({ limit: 200, cursor })}`);
+      const page: Page<User> = await api.get<Page<User>>(`/users${query({ limit: PAGE_SIZE.max, cursor })}`);
       for (const u of page.data) emails.set(u.id, u.email);
       cursor = page.next_cursor;
       if (!cursor) break;
