@@ -49,10 +49,3 @@ export const expiryDate = (seconds: number | null | undefined) =>
   seconds === undefined ? undefined : seconds === null ? null : new Date(Date.now() + seconds * 1000);
 
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-/** Query parameters arrive as string | string[]; a repeated one is a client error, not an array. */
-export function queryString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalidRequest(`${name} must be given once`, name);
-  return value;
-}

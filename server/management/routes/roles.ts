@@ -7,22 +7,18 @@ const NAME = { name: 'The role name.' };
 const tag = 'roles';
 const rolePage = pageSchema(roleSchema);
 
+/** Two paths list the same roles. */
+const listing = (id: string, path: string, summary: string, description: string) =>
+  operation({
+    id, method: 'get', path, access: 'roles:read', tag, summary, description,
+    status: 200, response: rolePage, responseDescription: 'The roles',
+    handle: (_ctx, _input, { db }) => listAllRoles(db),
+  });
+
 /** Roles: named sets of permissions. /user-roles lists the same roles (the name the issue uses). */
 export const roleOperations = [
-  operation({
-    id: 'listRoles', method: 'get', path: '/roles', access: 'roles:read', tag,
-    summary: 'List roles',
-    description: 'Every role, on one page.',
-    status: 200, response: rolePage, responseDescription: 'The roles',
-    handle: (_ctx, _input, { db }) => listAllRoles(db),
-  }),
-  operation({
-    id: 'listUserRoles', method: 'get', path: '/user-roles', access: 'roles:read', tag,
-    summary: 'List the roles users can have',
-    description: 'The same list as GET /roles.',
-    status: 200, response: rolePage, responseDescription: 'The roles',
-    handle: (_ctx, _input, { db }) => listAllRoles(db),
-  }),
+  listing('listRoles', '/roles', 'List roles', 'Every role, on one page.'),
+  listing('listUserRoles', '/user-roles', 'List the roles users can have', 'The same list as GET /roles.'),
   operation({
     id: 'createRole', method: 'post', path: '/roles', access: 'roles:write', tag,
     summary: 'Create a custom role',
