@@ -60,6 +60,7 @@ export function buildApp(runtime: Runtime): Koa {
       await runtime.keyMaintenance.reload();
     },
     rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
+    checkResponses: !config.production,
   });
   app.use(management.routes());
   app.use(management.allowedMethods());

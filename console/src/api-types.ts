@@ -589,7 +589,7 @@ export interface components {
       /** @description type cannot change after creation; create a new credential */
       type?: unknown;
     };
-    /** @description An error. Later versions may add properties. */
+    /** @description An error. Some carry more members than these, and later versions may add others. */
     Error: {
       /** @description A code: invalid_request, invalid_token, insufficient_scope, forbidden, not_found, conflict, ... */
       error: string;
@@ -605,6 +605,7 @@ export interface components {
       };
       /** @description The permission the request needs (403, RFC 6750 §3.1). */
       scope?: string;
+      [key: string]: unknown;
     };
     KeyRotate: {
       /** @description Seconds until the new keys sign (default KEY_ACTIVATION_DELAY). */

@@ -21,6 +21,11 @@ export interface ManagementDeps {
   reloadKeys(): Promise<void>;
   /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */
   rotateKeys(options: { activateIn?: number; actor: Actor }): Promise<RotationResult>;
+  /**
+   * Outside production, every response is parsed with its schema and one that does not match fails
+   * (500), so that any test reaching it shows the drift; in production the cost is not paid.
+   */
+  checkResponses?: boolean;
 }
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
@@ -74,6 +79,14 @@ export type AnyOperation = Operation<any, any, any>;
 /** A body is present when the request says it has one; an empty POST rotates with the defaults. */
 const hasBody = (ctx: Context) => (ctx.request.length ?? 0) > 0 || Boolean(ctx.get('transfer-encoding'));
 
+/** Names the fields that differ, never their values: a response can hold a secret shown once. */
+function checkResponse(op: AnyOperation, result: unknown) {
+  const checked = (op.response as z.ZodType).safeParse(result);
+  if (checked.success) return;
+  const where = checked.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  throw new Error(`${op.id}: the response does not match its schema: ${where}`);
+}
+
 /** Registers operations on a router: the permission guard, then validated input, then the handler. */
 export function mount(router: Router, operations: readonly AnyOperation[], deps: ManagementDeps): void {
   for (const op of operations) {
@@ -82,6 +95,7 @@ export function mount(router: Router, operations: readonly AnyOperation[], deps:
       const query = op.query ? validate(op.query, ctx.query) : undefined;
       const body = op.body ? (op.bodyOptional && !hasBody(ctx) ? validate(op.body, {}) : await readJson(ctx, op.body)) : undefined;
       const result = await op.handle(ctx, { query, body }, deps);
+      if (deps.checkResponses && op.response) checkResponse(op, result);
       ctx.status = op.status;
       if (op.status !== 204) ctx.body = result;
     });

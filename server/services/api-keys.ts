@@ -39,7 +39,7 @@ export const listApiKeysQuery = pageQuery.extend({
   user: queryValue.optional().meta({ description: 'A user id, or all (both need users:write); default the caller’s own keys.' }),
 });
 
-export const apiKeySchema = z.object({
+export const apiKeySchema = z.strictObject({
   id: z.string(),
   name: z.string(),
   prefix: z.string().meta({ description: 'The non-secret head of the key (ak_live_…).' }),

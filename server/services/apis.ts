@@ -62,9 +62,9 @@ interface Row {
   updated_at: Date;
 }
 
-export const apiScopeSchema = z.object({ name: z.string(), description: z.string().optional() });
+export const apiScopeSchema = z.strictObject({ name: z.string(), description: z.string().optional() });
 
-export const apiSchema = z.object({
+export const apiSchema = z.strictObject({
   id: z.string(),
   identifier: z.string().meta({ description: 'The RFC 8707 resource indicator, and the aud of its tokens.' }),
   name: z.string(),

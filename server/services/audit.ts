@@ -20,16 +20,16 @@ export interface AuditEvent {
 }
 
 /** One audit event as the Management API shows it. */
-export const auditEventSchema = z.object({
+export const auditEventSchema = z.strictObject({
   id: z.string().meta({ description: 'Grows with every event: newer events have larger ids.' }),
   type: z.string().meta({ examples: ['client.created'] }),
   occurred_at: timestamp,
-  actor: z.object({
+  actor: z.strictObject({
     type: z.enum(ACTOR_TYPES),
     id: z.string().nullable().meta({ description: 'A user id, API key id or client_id; null for the system.' }),
     ip: z.string().nullable(),
   }),
-  target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
+  target: z.strictObject({ type: z.string(), id: z.string().nullable() }).nullable(),
   data: z.record(z.string(), z.unknown()).meta({ description: 'What changed: ids, names, scopes, reasons; never a secret.' }),
 });
 export type AuditEventView = z.infer<typeof auditEventSchema>;

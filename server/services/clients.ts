@@ -162,7 +162,7 @@ function statusOf(c: ClientRecord): 'active' | 'suspended' | 'expired' {
 }
 
 /** The client as the Management API shows it: never a secret, not even its digest. */
-export const clientSchema = z.object({
+export const clientSchema = z.strictObject({
   id: z.string().meta({ description: 'Stable id of the record.' }),
   client_id: z.string().meta({ description: 'The OAuth client_id (RFC 6749 §2.2).' }),
   client_name: z.string().nullable(),
@@ -399,7 +399,7 @@ interface SecretRow {
   last_used_at: Date | null;
 }
 
-export const clientSecretSchema = z.object({
+export const clientSecretSchema = z.strictObject({
   id: z.string(),
   prefix: z.string().nullable().meta({ description: 'The non-secret head of the secret (sk_live_…), to tell secrets apart.' }),
   hint: z.string().meta({ description: 'Last characters of the prefix.' }),

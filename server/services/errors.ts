@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Every Management API error body: what the error boundary writes for an ApiError. */
 export const errorSchema = z
-  .object({
+  .looseObject({
     error: z.string().meta({ description: 'A code: invalid_request, invalid_token, insufficient_scope, forbidden, not_found, conflict, ...' }),
     error_description: z.string().meta({ description: 'What went wrong, for people.' }),
     field: z.string().optional().meta({ description: 'The request field that failed validation (400).' }),
@@ -12,7 +12,7 @@ export const errorSchema = z
       .optional()
       .meta({ description: 'What still holds the scopes being removed (409 from /apis), up to 20 of each.' }),
   })
-  .meta({ description: 'An error. Later versions may add properties.' });
+  .meta({ description: 'An error. Some carry more members than these, and later versions may add others.' });
 
 /**
  * The Management API's one error type. The error boundary (server/http/errors.ts) turns it into

@@ -13,7 +13,7 @@ export interface Page<T> {
 
 /** The shape of every list response, around the schema of one item. */
 export const pageSchema = <T extends z.ZodType>(item: T) =>
-  z.object({
+  z.strictObject({
     data: z.array(item),
     next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
   });

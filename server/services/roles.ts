@@ -21,7 +21,7 @@ export const updateRoleSchema = z.strictObject({
   permissions: permissions.optional(),
 });
 
-export const roleSchema = z.object({
+export const roleSchema = z.strictObject({
   id: z.string().meta({ description: 'The role name.' }),
   name: z.string(),
   description: z.string(),

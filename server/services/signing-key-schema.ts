@@ -3,7 +3,7 @@ import { SIGNING_ALGS } from '../store/signing-keys.js';
 import { optionalTimestamp, timestamp } from './validation.js';
 
 /** What the Management API and the CLI show of a signing key: never private material. */
-export const signingKeySchema = z.object({
+export const signingKeySchema = z.strictObject({
   id: z.string().meta({ description: 'The kid: what a JWT header names.' }),
   kid: z.string(),
   kty: z.enum(['RSA', 'EC']),
@@ -18,7 +18,7 @@ export type KeyInfo = z.infer<typeof signingKeySchema>;
 export type KeyStatus = KeyInfo['status'];
 
 /** What a rotation answers. */
-export const keyRotationSchema = z.object({
+export const keyRotationSchema = z.strictObject({
   keys: z.array(signingKeySchema).meta({ description: 'The new keys, one per key type.' }),
   retiring: z.array(z.string()).meta({ description: 'Kids that were signing or pending and retire when the new keys activate.' }),
 });

@@ -31,7 +31,7 @@ export const updateUserSchema = z.strictObject({
   active: z.boolean().optional().meta({ description: 'false ends their sessions, revokes their refresh tokens and stops their API keys.' }),
 });
 
-export const userSchema = z.object({
+export const userSchema = z.strictObject({
   id: z.string(),
   email: z.string(),
   name: z.string(),

@@ -1,4 +1,11 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { errorBoundary } from '../../server/http/errors.js';
+import { type ManagementDeps, mount, operation } from '../../server/management/operation.js';
 import { managementRouter } from '../../server/management/router.js';
 import { MANAGEMENT_SCOPES } from '../../server/services/management-api.js';
 import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, NAME_MAX, PASSWORD_MIN, SCOPE_NAME } from '../../server/services/limits.js';
@@ -341,6 +348,37 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       }
     }
     expect(probes, 'fields probed').to.be.at.least(20);
+  });
+
+  it('outside production, a response that drifts from its schema (an extra field, a wrong type) is refused with a 500 instead of sent', async () => {
+    const drifting = (value: unknown) =>
+      operation({
+        id: 'drift', method: 'get', path: '/drift', access: 'public', tag: 'meta', summary: 'A test of mount()',
+        status: 200, response: z.strictObject({ id: z.string() }), responseDescription: 'An id',
+        handle: async () => value as { id: string },
+      });
+    const serve = async (value: unknown, checkResponses: boolean) => {
+      const app = new Koa();
+      app.use(errorBoundary(server.runtime.logger));
+      const router = new Router();
+      mount(router, [drifting(value)], { checkResponses } as ManagementDeps);
+      app.use(router.routes());
+      const http = createServer(app.callback()).listen(0, '127.0.0.1');
+      await new Promise((resolve) => http.once('listening', resolve));
+      try {
+        const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/drift`);
+        return { status: res.status, body: await res.json() };
+      } finally {
+        await new Promise((resolve) => http.close(resolve));
+      }
+    };
+    expect(await serve({ id: 'a' }, true)).to.deep.equal({ status: 200, body: { id: 'a' } });
+    const extra = await serve({ id: 'a', secret_hash: 'x' }, true);
+    expect(extra.status).to.equal(500);
+    expect(JSON.stringify(extra.body)).to.not.include('secret_hash');
+    expect((await serve({ id: 1 }, true)).status).to.equal(500);
+    // In production the check is not made: the same response goes out.
+    expect(await serve({ id: 'a', secret_hash: 'x' }, false)).to.deep.equal({ status: 200, body: { id: 'a', secret_hash: 'x' } });
   });
 
   it('the checker itself catches what it should', () => {

@@ -4,7 +4,7 @@ import { operation } from '../operation.js';
 import { getUser, userSchema } from '../../services/users.js';
 
 /** The caller as GET /me shows it. */
-export const meSchema = z.object({
+export const meSchema = z.strictObject({
   kind: z.enum(['user', 'api_key', 'client']),
   id: z.string().meta({ description: 'The user id, API key id or client_id.' }),
   user: userSchema.nullable().meta({ description: 'The user behind a user token or an API key.' }),
