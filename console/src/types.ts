@@ -29,3 +29,15 @@ export type Me = Schemas['Me'];
 export type SigningKey = Schemas['SigningKey'];
 export type RotationResult = Schemas['KeyRotation'];
 export type ErrorBody = Schemas['Error'];
+
+/** Request bodies, for forms that build one. */
+export type ClientCreate = Schemas['ClientCreate'];
+export type ClientUpdate = Schemas['ClientUpdate'];
+export type ApiCreate = Schemas['ApiCreate'];
+export type ApiUpdate = Schemas['ApiUpdate'];
+export type UserCreate = Schemas['UserCreate'];
+export type UserUpdate = Schemas['UserUpdate'];
+export type RoleCreate = Schemas['RoleCreate'];
+export type RoleUpdate = Schemas['RoleUpdate'];
+export type ApiKeyCreate = Schemas['ApiKeyCreate'];
+export type ApiKeyUpdate = Schemas['ApiKeyUpdate'];

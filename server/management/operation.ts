@@ -73,7 +73,6 @@ export interface Operation<Q extends Shape = Shape, B extends Shape = Shape, R e
 export const operation = <Q extends Shape = undefined, B extends Shape = undefined, R extends Shape = undefined>(op: Operation<Q, B, R>) => op;
 
 // Each operation's own types were checked where it was declared; a list of them holds any.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOperation = Operation<any, any, any>;
 
 /** A body is present when the request says it has one; an empty POST rotates with the defaults. */

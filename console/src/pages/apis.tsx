@@ -8,7 +8,7 @@ import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, Not
 import { useAction } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
-import type { Api, ApiScope } from '../types.js';
+import type { Api, ApiScope, ApiUpdate } from '../types.js';
 import './apis.css';
 
 /** The API's own bounds (services/limits.ts), checked here to say so before sending. */
@@ -253,7 +253,7 @@ function ApiDialog({ existing, onClose, onSaved }: { existing?: Api; onClose(): 
         .map((r): ApiScope => ({ name: r.name.trim(), ...(r.description.trim() ? { description: r.description.trim() } : {}) })),
       access_token_ttl: Number(ttl),
       enforce_roles: enforceRoles,
-    };
+    } satisfies ApiUpdate;
     return existing ? api.patch<Api>(`/apis/${encodeURIComponent(existing.id)}`, body) : api.post<Api>('/apis', { ...body, identifier: identifier.trim() });
   });
 
