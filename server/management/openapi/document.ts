@@ -54,8 +54,13 @@ function operationObject(op: AnyOperation, schemas: SchemaCatalogue): Json {
   };
 }
 
-/** Built per issuer: the server URL and the token audience name it. */
-export function openApiDocument(issuer: string, operations: readonly AnyOperation[]): Json {
+/**
+ * What does not depend on the issuer, generated once per list of operations: z.toJSONSchema over
+ * every schema takes a few hundred milliseconds of CPU, which one request should not wait for twice.
+ */
+const generated = new WeakMap<readonly AnyOperation[], { paths: Record<string, Json>; schemas: Record<string, Json>; errorSchema: Json }>();
+
+function generate(operations: readonly AnyOperation[]) {
   const schemas = new SchemaCatalogue();
   const paths: Record<string, Json> = {};
   for (const op of operations) {
@@ -63,6 +68,13 @@ export function openApiDocument(issuer: string, operations: readonly AnyOperatio
     paths[openApiPath(op.path)][op.method] = operationObject(op, schemas);
   }
   const errorSchema = schemas.response(schemas.errorSchema);
+  return { paths, schemas: schemas.components(), errorSchema };
+}
+
+/** Built per issuer: the server URL and the token audience name it. Each call returns a new object. */
+export function openApiDocument(issuer: string, operations: readonly AnyOperation[]): Json {
+  if (!generated.has(operations)) generated.set(operations, generate(operations));
+  const { paths, schemas, errorSchema } = structuredClone(generated.get(operations)!);
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -87,7 +99,7 @@ export function openApiDocument(issuer: string, operations: readonly AnyOperatio
           description: `A JWT access token for ${managementApiIdentifier(issuer)} or an API key. Permissions: ${Object.keys(MANAGEMENT_SCOPES).join(', ')}.`,
         },
       },
-      schemas: schemas.components(),
+      schemas,
       responses: Object.fromEntries(
         Object.values(errorResponses).map(({ name, description, challenge }) => [
           name,
