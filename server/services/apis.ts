@@ -21,13 +21,15 @@ const scopes = z.array(scopeEntry).max(MAX_SCOPES).transform((list, ctx) => {
 });
 // RFC 8707 §2: an absolute URI without a fragment. A string test, not new URL(): zod runs the
 // refinement even after z.url() failed, and a throw there would be a 500.
+const IDENTIFIER = 'The RFC 8707 resource indicator, and the aud of its tokens.';
 const identifier = z
   .url()
   .max(500)
   .refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)')
-  .meta({ description: 'The RFC 8707 resource indicator, and the aud of its tokens.' });
+  .meta({ description: IDENTIFIER });
 const name = z.string().trim().min(1).max(NAME_MAX);
-const accessTokenTtl = z.number().int().min(ACCESS_TOKEN_TTL.min).max(ACCESS_TOKEN_TTL.max).meta({ description: 'Seconds its access tokens live.' });
+const TTL = 'Seconds its access tokens live.';
+const accessTokenTtl = z.number().int().min(ACCESS_TOKEN_TTL.min).max(ACCESS_TOKEN_TTL.max).meta({ description: TTL });
 const signingAlg = z.enum(SIGNING_ALGS);
 const enforceRoles = z.boolean().meta({ description: 'User tokens and keys carry only what the user’s roles allow.' });
 
@@ -66,10 +68,10 @@ export const apiScopeSchema = z.strictObject({ name: z.string(), description: z.
 
 export const apiSchema = z.strictObject({
   id: z.string(),
-  identifier: z.string().meta({ description: 'The RFC 8707 resource indicator, and the aud of its tokens.' }),
+  identifier: z.string().meta({ description: IDENTIFIER }),
   name: z.string(),
   scopes: z.array(apiScopeSchema),
-  access_token_ttl: z.number().int().meta({ description: 'Seconds its access tokens live.' }),
+  access_token_ttl: z.number().int().meta({ description: TTL }),
   signing_alg: signingAlg,
   enforce_roles: enforceRoles,
   builtin: z.boolean().meta({ description: 'The Management API: read-only.' }),
