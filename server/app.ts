@@ -111,6 +111,7 @@ export function buildApp(runtime: Runtime): Koa {
       await runtime.keyMaintenance.reload();
     },
     rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
+    checkResponses: !config.production,
   });
 
   const branches: Record<string, Koa.Middleware> = {

@@ -1,4 +1,5 @@
 import { accessToken, managementApi, renew } from './auth.js';
+import type { ErrorBody } from './types.js';
 
 /** A failed Management API call, with the words to show for it. */
 export class ApiError extends Error {
@@ -15,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-function describe(status: number, body: { error?: string; error_description?: string; scope?: string }): string {
+function describe(status: number, body: Partial<ErrorBody>): string {
   if (status === 403 && body.error === 'insufficient_scope' && body.scope) {
     return `You need the ${body.scope} permission to do this. Ask an administrator for a role that includes it.`;
   }

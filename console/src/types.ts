@@ -1,143 +1,43 @@
-/** The Management API's objects as the console reads them (GET /api/v1/openapi.json documents them). */
+import type { components } from './api-types.js';
+
+/**
+ * The Management API's objects as the console reads them: names for the types generated from
+ * GET /api/v1/openapi.json into api-types.ts (npm run generate:types), which the server builds from
+ * the same zod schemas it validates with. Nothing here is written by hand.
+ */
+type Schemas = components['schemas'];
+
+/** Any list: { data, next_cursor }. */
 export interface Page<T> {
   data: T[];
-  next_cursor: string | null;
+  next_cursor: Schemas['ClientPage']['next_cursor'];
 }
 
-export type ClientType = 'web' | 'spa' | 'native' | 'service';
+export type Client = Schemas['Client'];
+export type ClientType = Client['type'];
+export type ClientCreated = Schemas['ClientCreated'];
+export type ClientSecret = Schemas['ClientSecret'];
+export type ClientSecretCreated = Schemas['ClientSecretCreated'];
+export type ApiScope = Schemas['ApiScope'];
+export type Api = Schemas['Api'];
+export type User = Schemas['User'];
+export type Role = Schemas['Role'];
+export type ApiKey = Schemas['ApiKey'];
+export type ApiKeyCreated = Schemas['ApiKeyCreated'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type Me = Schemas['Me'];
+export type SigningKey = Schemas['SigningKey'];
+export type RotationResult = Schemas['KeyRotation'];
+export type ErrorBody = Schemas['Error'];
 
-export interface Client {
-  id: string;
-  client_id: string;
-  client_name: string | null;
-  type: ClientType;
-  grant_types: string[];
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  token_endpoint_auth_method: string;
-  scope: string;
-  environment: 'live' | 'test';
-  enabled: boolean;
-  builtin: boolean;
-  status: 'active' | 'suspended' | 'expired';
-  ip_allowlist: string[];
-  /** Who created it (clients:write covers your own); null when an operator tool (CLI, seed) made it. */
-  owner: { id: string; email: string | null } | null;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface ClientCreated extends Client {
-  client_secret?: string;
-}
-
-export interface ClientSecret {
-  id: string;
-  prefix: string | null;
-  hint: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface ClientSecretCreated extends ClientSecret {
-  client_secret: string;
-}
-
-export interface ApiScope {
-  name: string;
-  description?: string;
-}
-
-export interface Api {
-  id: string;
-  identifier: string;
-  name: string;
-  scopes: ApiScope[];
-  access_token_ttl: number;
-  signing_alg: string;
-  enforce_roles: boolean;
-  /** client_ids of the confidential clients that may introspect this API's tokens (RFC 7662 §4). */
-  resource_servers: string[];
-  builtin: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  roles: string[];
-  active: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Role {
-  id: string;
-  name: string;
-  description: string;
-  permissions: string[];
-  builtin: boolean;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  user_id: string;
-  scopes: string[];
-  environment: 'live' | 'test';
-  ip_allowlist: string[];
-  enabled: boolean;
-  status: 'active' | 'disabled' | 'expired';
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  last_used_ip: string | null;
-}
-
-export interface ApiKeyCreated extends ApiKey {
-  key: string;
-}
-
-export interface AuditEvent {
-  id: string;
-  type: string;
-  occurred_at: string;
-  actor: { type: string; id: string | null; ip: string | null };
-  target: { type: string; id: string | null } | null;
-  data: Record<string, unknown>;
-}
-
-export interface Me {
-  kind: 'user' | 'api_key' | 'client';
-  id: string;
-  user: User | null;
-  permissions: string[];
-  /** Every guarded permission this credential may give to a key, client, role or user now (the delegation rule). */
-  may_confer: string[];
-}
-
-export interface SigningKey {
-  id: string;
-  kid: string;
-  kty: string;
-  algs: string[];
-  status: 'pending' | 'active' | 'retired';
-  created_at: string;
-  activates_at: string;
-  retired_at: string | null;
-  published_until: string | null;
-}
-
-export interface RotationResult {
-  keys: SigningKey[];
-  retiring: string[];
-}
+/** Request bodies, for forms that build one. */
+export type ClientCreate = Schemas['ClientCreate'];
+export type ClientUpdate = Schemas['ClientUpdate'];
+export type ApiCreate = Schemas['ApiCreate'];
+export type ApiUpdate = Schemas['ApiUpdate'];
+export type UserCreate = Schemas['UserCreate'];
+export type UserUpdate = Schemas['UserUpdate'];
+export type RoleCreate = Schemas['RoleCreate'];
+export type RoleUpdate = Schemas['RoleUpdate'];
+export type ApiKeyCreate = Schemas['ApiKeyCreate'];
+export type ApiKeyUpdate = Schemas['ApiKeyUpdate'];

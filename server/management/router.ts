@@ -1,48 +1,25 @@
 import Router from '@koa/router';
-import type { Database } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import type { KeyRing } from '../services/keyring.js';
-import type { RotationResult } from '../services/signing-keys.js';
-import type { Actor } from '../services/audit.js';
 import { authenticate } from './authenticate.js';
-import { apiKeyRoutes } from './routes/api-keys.js';
-import { apiRoutes } from './routes/apis.js';
-import { auditRoutes } from './routes/audit.js';
-import { clientRoutes } from './routes/clients.js';
-import { keyRoutes } from './routes/keys.js';
-import { meRoutes } from './routes/me.js';
-import { openApiRoutes } from './routes/openapi.js';
-import { roleRoutes } from './routes/roles.js';
-import { userRoutes } from './routes/users.js';
+import { type ManagementDeps, mount } from './operation.js';
+import { OPERATIONS } from './operations.js';
 
-export interface ManagementDeps {
-  db: Database;
-  issuer: string;
-  keys: KeyRing;
-  logger: Logger;
-  /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
-  reloadKeys(): Promise<void>;
-  /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */
-  rotateKeys(options: { activateIn?: number; actor: Actor }): Promise<RotationResult>;
-}
-
-/** A resource group of the Management API registers its routes on the shared /api/v1 router. */
-export type RouteGroup = (router: Router, deps: ManagementDeps) => void;
+export type { ManagementDeps } from './operation.js';
 
 /**
- * The Management API at /api/v1. The OpenAPI document is public; everything else needs a Bearer
- * token (a JWT for aud $ISSUER/api/v1, or an API key) and a permission per route.
+ * The Management API at /api/v1: the operations in operations.ts. The OpenAPI document is public;
+ * everything else needs a Bearer token (a JWT for aud $ISSUER/api/v1, or an API key) and, for most
+ * operations, a permission.
  */
 export function managementRouter(deps: ManagementDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
-  openApiRoutes(router, deps);
+  mount(router, OPERATIONS.filter((op) => op.access === 'public'), deps);
   router.use(async function noStore(ctx, next) {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
   const authed = new Router();
   authed.use(authenticate(deps));
-  for (const group of [meRoutes, clientRoutes, apiRoutes, userRoutes, roleRoutes, apiKeyRoutes, auditRoutes, keyRoutes]) group(authed, deps);
+  mount(authed, OPERATIONS.filter((op) => op.access !== 'public'), deps);
   router.use(authed.routes(), authed.allowedMethods({ throw: false }));
   return router;
 }

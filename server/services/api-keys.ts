@@ -12,31 +12,59 @@ import type { Principal } from './principal.js';
 import { recordAudit } from './audit.js';
 import { assertMayActOnUser, assertMayConfer } from './delegation.js';
 import { forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
-import { decodeCursor, pageOf, parseLimit } from './pagination.js';
-import { environment, expiresIn, expiryDate, ipAllowlist, iso, scopeName } from './validation.js';
+import { decodeCursor, pageOf, pageQuery, parseLimit, queryValue } from './pagination.js';
+import { environment, expiresIn, expiryDate, ipAllowlist, iso, optionalTimestamp, scopeName, timestamp } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
+import { MAX_KEY_SCOPES, NAME_MAX } from './limits.js';
 
-const scopes = z.array(scopeName).min(1).max(200).transform((s) => [...new Set(s)]);
+const scopes = z.array(scopeName).min(1).max(MAX_KEY_SCOPES).transform((s) => [...new Set(s)]);
+const name = z.string().trim().min(1).max(NAME_MAX);
 
 /** Ten years: keys that should never expire are made without expires_in, not with a huge one. */
 const MAX_KEY_LIFETIME = 10 * 365 * 86400;
 
 export const createApiKeySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name,
   scopes,
   expires_in: expiresIn.refine((s) => s <= MAX_KEY_LIFETIME, 'a key lives at most 3650 days; leave expires_in out for no expiry').optional(),
   environment: environment.default('live'),
   ip_allowlist: ipAllowlist.default([]),
-  user_id: z.string().optional(),
+  user_id: z.string().optional().meta({ description: 'Whose key: default the caller; another user’s needs users:write.' }),
 });
 
 export const updateApiKeySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: name.optional(),
   scopes: scopes.optional(),
   enabled: z.boolean().optional(),
 });
 
-export function serializeApiKey(r: ApiKeyRow) {
+/** GET /api-keys: whose keys, besides the page. */
+export const listApiKeysQuery = pageQuery.extend({
+  user: queryValue.optional().meta({ description: 'A user id, or all (both need users:write); default the caller’s own keys.' }),
+});
+
+export const apiKeySchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().meta({ description: 'The non-secret head of the key (ak_live_…).' }),
+  user_id: z.string(),
+  scopes: z.array(z.string()),
+  environment,
+  ip_allowlist: z.array(z.string()),
+  enabled: z.boolean(),
+  status: z.enum(['active', 'disabled', 'expired']),
+  created_at: timestamp,
+  updated_at: timestamp,
+  expires_at: optionalTimestamp,
+  last_used_at: optionalTimestamp,
+  last_used_ip: z.string().nullable(),
+});
+
+export const apiKeyCreatedSchema = apiKeySchema.extend({
+  key: z.string().regex(/^ak_(live|test)_/).meta({ description: 'The key: shown in this response only, never again.' }),
+});
+
+export function serializeApiKey(r: ApiKeyRow): z.infer<typeof apiKeySchema> {
   const k = toApiKey(r);
   return {
     id: k.id,

@@ -9,10 +9,13 @@ import { assertMayConfer } from './delegation.js';
 import { ApiError, conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import type { Principal } from './principal.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
-import { scopeName } from './validation.js';
+import { scopeName, timestamp } from './validation.js';
+import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, MAX_SCOPES, NAME_MAX } from './limits.js';
+import { SIGNING_ALGS } from '../store/signing-keys.js';
 
-const scopeEntry = z.union([scopeName, z.strictObject({ name: scopeName, description: z.string().max(300).optional() })]);
-const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
+const apiScope = z.strictObject({ name: scopeName, description: z.string().max(DESCRIPTION_MAX).optional() });
+const scopeEntry = z.union([scopeName, apiScope]);
+const scopes = z.array(scopeEntry).max(MAX_SCOPES).transform((list, ctx) => {
   const out: ApiScope[] = list.map((s) => (typeof s === 'string' ? { name: s } : s));
   const seen = new Set<string>();
   for (const s of out) {
@@ -23,43 +26,75 @@ const scopes = z.array(scopeEntry).max(500).transform((list, ctx) => {
 });
 // RFC 8707 §2: an absolute URI without a fragment. A string test, not new URL(): zod runs the
 // refinement even after z.url() failed, and a throw there would be a 500.
-const identifier = z.url().max(500).refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)');
+const IDENTIFIER = 'The RFC 8707 resource indicator, and the aud of its tokens.';
+const identifier = z
+  .url()
+  .max(500)
+  .refine((u) => !u.includes('#'), 'an API identifier must not have a fragment (RFC 8707 §2)')
+  .meta({ description: IDENTIFIER });
+const name = z.string().trim().min(1).max(NAME_MAX);
+const TTL = 'Seconds its access tokens live.';
+const accessTokenTtl = z.number().int().min(ACCESS_TOKEN_TTL.min).max(ACCESS_TOKEN_TTL.max).meta({ description: TTL });
+const signingAlg = z.enum(SIGNING_ALGS);
+const enforceRoles = z.boolean().meta({ description: 'User tokens and keys carry only what the user’s roles allow.' });
 
 /**
  * The confidential clients that act as this API's resource servers: they, and only they, may
  * introspect its tokens and API keys (RFC 7662 §4).
  */
-const resourceServers = z.array(z.string().regex(/^[\w.:-]{3,128}$/, 'a client_id')).max(50).transform((l) => [...new Set(l)]);
+const resourceServers = z
+  .array(z.string().regex(/^[\w.:-]{3,128}$/, 'a client_id'))
+  .max(50)
+  .transform((l) => [...new Set(l)])
+  .meta({ description: 'client_ids of the confidential clients that serve this API: only they may introspect its tokens and API keys (RFC 7662 §4).' });
 
 export const createApiSchema = z.strictObject({
   identifier,
-  name: z.string().trim().min(1).max(200),
+  name,
   scopes,
-  access_token_ttl: z.number().int().min(60).max(3600).default(900),
-  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'),
-  enforce_roles: z.boolean().default(false),
+  access_token_ttl: accessTokenTtl.default(ACCESS_TOKEN_TTL.default),
+  signing_alg: signingAlg.default('RS256'),
+  enforce_roles: enforceRoles.default(false),
   resource_servers: resourceServers.default([]),
 });
 
 export const updateApiSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: name.optional(),
   scopes: scopes.optional(),
-  access_token_ttl: z.number().int().min(60).max(3600).optional(),
-  signing_alg: z.enum(['RS256', 'PS256', 'ES256']).optional(),
-  enforce_roles: z.boolean().optional(),
+  access_token_ttl: accessTokenTtl.optional(),
+  signing_alg: signingAlg.optional(),
+  enforce_roles: enforceRoles.optional(),
   resource_servers: resourceServers.optional(),
   identifier: z.never({ error: 'identifier cannot change: it is the audience of every token issued for this API; register a new API' }).optional(),
 });
 
 type Row = ApiRow;
 
-export const serializeApi = (r: Row) => ({
+export const apiScopeSchema = z.strictObject({ name: z.string(), description: z.string().optional() });
+
+export const apiSchema = z.strictObject({
+  id: z.string(),
+  identifier: z.string().meta({ description: IDENTIFIER }),
+  name: z.string(),
+  scopes: z.array(apiScopeSchema),
+  access_token_ttl: z.number().int().meta({ description: TTL }),
+  signing_alg: signingAlg,
+  enforce_roles: enforceRoles,
+  resource_servers: z
+    .array(z.string())
+    .meta({ description: 'Confidential clients that may introspect this API’s tokens and API keys (RFC 7662 §4); only they get active:true.' }),
+  builtin: z.boolean().meta({ description: 'The Management API: only its resource_servers can change.' }),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export const serializeApi = (r: Row): z.infer<typeof apiSchema> => ({
   id: r.id,
   identifier: r.identifier,
   name: r.name,
   scopes: r.scopes,
   access_token_ttl: r.access_token_ttl,
-  signing_alg: r.signing_alg,
+  signing_alg: r.signing_alg as z.infer<typeof signingAlg>,
   enforce_roles: r.enforce_roles,
   resource_servers: r.resource_servers ?? [],
   builtin: r.builtin,

@@ -1,10 +1,13 @@
+import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
 import { type AuditRow, insertAuditEvent, listAuditEvents } from '../store/audit.js';
 import { invalidRequest } from './errors.js';
 import { clampInstant, parseIsoInstant } from './instant.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import { timestamp } from './validation.js';
 
-export type ActorType = 'user' | 'api_key' | 'client' | 'system' | 'anonymous';
+const ACTOR_TYPES = ['user', 'api_key', 'client', 'system', 'anonymous'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
 
 export interface Actor {
   type: ActorType;
@@ -19,6 +22,21 @@ export interface AuditEvent {
   /** Never a secret: ids, names, scopes, reasons. */
   data?: Record<string, unknown>;
 }
+
+/** One audit event as the Management API shows it. */
+export const auditEventSchema = z.strictObject({
+  id: z.string().meta({ description: 'Grows with every event: newer events have larger ids.' }),
+  type: z.string().meta({ examples: ['client.created'] }),
+  occurred_at: timestamp,
+  actor: z.strictObject({
+    type: z.enum(ACTOR_TYPES),
+    id: z.string().nullable().meta({ description: 'A user id, API key id or client_id; null for the system.' }),
+    ip: z.string().nullable(),
+  }),
+  target: z.strictObject({ type: z.string(), id: z.string().nullable() }).nullable(),
+  data: z.record(z.string(), z.unknown()).meta({ description: 'What changed: ids, names, scopes, reasons; never a secret.' }),
+});
+export type AuditEventView = z.infer<typeof auditEventSchema>;
 
 /**
  * Appends one audit event. Callers pass the transaction that makes the change, so the change and
@@ -38,21 +56,11 @@ export async function recordAudit(q: Queryable, event: AuditEvent): Promise<void
 
 export const SYSTEM: Actor = { type: 'system' };
 
-/** One audit event as the API shows it. */
-export interface AuditEventView {
-  id: string;
-  type: string;
-  occurred_at: string;
-  actor: { type: string; id: string | null; ip: string | null };
-  target: { type: string; id: string | null } | null;
-  data: Record<string, unknown>;
-}
-
 const toView = (r: AuditRow): AuditEventView => ({
   id: r.id,
   type: r.type,
   occurred_at: new Date(r.occurred_at).toISOString(),
-  actor: { type: r.actor_type, id: r.actor_id, ip: r.ip },
+  actor: { type: r.actor_type as ActorType, id: r.actor_id, ip: r.ip },
   target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
   data: r.data,
 });

@@ -17,7 +17,8 @@ import { assertMayConfer } from './delegation.js';
 import { conflict, forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, type Page, pageOf, parseLimit } from './pagination.js';
 import type { Principal } from './principal.js';
-import { environment, expiresIn, expiryDate, ipAllowlist, iso, redirectUri } from './validation.js';
+import { environment, expiresIn, expiryDate, ipAllowlist, iso, optionalTimestamp, redirectUri, timestamp } from './validation.js';
+import { NAME_MAX } from './limits.js';
 import { checkApiScopes } from './scopes-check.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
@@ -35,13 +36,15 @@ const TYPES = {
   service: { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', application_type: 'web' },
 } as const;
 export type ClientType = keyof typeof TYPES;
+const clientType = z.enum(['web', 'spa', 'native', 'service']).meta({ description: 'What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.' });
+const clientName = z.string().trim().min(1).max(NAME_MAX);
 
 const scopeString = z.string().max(4000).regex(/^[\x21\x23-\x5b\x5d-\x7e ]*$/, 'scope has characters RFC 6749 §3.3 does not allow');
 
 export const createClientSchema = z.strictObject({
-  client_id: z.string().regex(/^[\w.:-]{3,128}$/, '3 to 128 letters, digits, _ . : -').optional(),
-  client_name: z.string().trim().min(1).max(200),
-  type: z.enum(['web', 'spa', 'native', 'service']).optional(),
+  client_id: z.string().regex(/^[\w.:-]{3,128}$/, '3 to 128 letters, digits, _ . : -').optional().meta({ description: 'Default: generated.' }),
+  client_name: clientName,
+  type: clientType.optional(),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
   redirect_uris: z.array(redirectUri).max(50).optional(),
   post_logout_redirect_uris: z.array(redirectUri).max(50).optional(),
@@ -54,19 +57,19 @@ export const createClientSchema = z.strictObject({
 });
 
 /** A field that is fixed at creation: naming it in a PATCH is refused with the reason. */
-const fixed = (why: string) => z.never({ error: why }).optional();
+const fixed = (why: string) => z.never({ error: why }).optional().meta({ description: why });
 
 export const updateClientSchema = z.strictObject({
-  client_name: z.string().trim().min(1).max(200).optional(),
+  client_name: clientName.optional(),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
   redirect_uris: z.array(redirectUri).max(50).optional(),
   post_logout_redirect_uris: z.array(redirectUri).max(50).optional(),
   // Between the two secret-based methods only (see checkShape): public and confidential differ in kind.
   token_endpoint_auth_method: z.enum(AUTH_METHODS).optional(),
   scope: scopeString.optional(),
-  expires_in: expiresIn.nullable().optional(),
+  expires_in: expiresIn.nullable().optional().meta({ description: 'Seconds, or a number with a unit: s, m, h or d ("365d"); null removes the expiry.' }),
   ip_allowlist: ipAllowlist.optional(),
-  enabled: z.boolean().optional(),
+  enabled: z.boolean().optional().meta({ description: 'false suspends the client (reversibly), like a revocation.' }),
   client_id: fixed('client_id cannot change: tokens, grants and consents refer to it; create a new credential'),
   type: fixed('type cannot change after creation; create a new credential'),
   environment: fixed('environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential'),
@@ -176,14 +179,47 @@ function statusOf(c: ClientRecord): 'active' | 'suspended' | 'expired' {
 }
 
 /** The client as the Management API shows it: never a secret, not even its digest. */
-export function serializeClient(c: ClientRecord, owners: ReadonlyMap<string, string> = new Map()) {
+export const clientSchema = z.strictObject({
+  id: z.string().meta({ description: 'Stable id of the record.' }),
+  client_id: z.string().meta({ description: 'The OAuth client_id (RFC 6749 §2.2).' }),
+  client_name: z.string().nullable(),
+  type: clientType,
+  grant_types: z.array(z.enum(GRANT_TYPES)),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS),
+  scope: z.string().meta({ description: 'Space-delimited scopes the client may be granted (RFC 6749 §3.3).' }),
+  environment,
+  enabled: z.boolean(),
+  builtin: z.boolean().meta({ description: 'Registered by the server itself (the console’s sign-in client): read-only.' }),
+  status: z.enum(['active', 'suspended', 'expired']),
+  ip_allowlist: z.array(z.string()),
+  owner: z
+    .strictObject({ id: z.string(), email: z.string().nullable() })
+    .nullable()
+    .meta({ description: 'Who created it: clients:write changes only your own; anyone else’s, and one with no owner (made by the CLI or a seed file), needs clients:admin.' }),
+  created_at: timestamp,
+  updated_at: timestamp,
+  expires_at: optionalTimestamp,
+  last_used_at: optionalTimestamp,
+});
+
+/** A new secret appears in the response that creates it, and never again. */
+const shownOnce = z.string().regex(/^sk_(live|test)_/).meta({ description: 'Shown in this response only, never again.' });
+
+export const clientCreatedSchema = clientSchema.extend({
+  client_secret: shownOnce.optional().meta({ description: 'Shown in this response only, never again. Absent for a public client.' }),
+});
+
+export function serializeClient(c: ClientRecord, owners: ReadonlyMap<string, string> = new Map()): z.infer<typeof clientSchema> {
   const m = c.metadata as StoredMetadata;
   return {
     id: c.id,
     client_id: c.clientId,
     client_name: m.client_name ?? null,
     type: m.type ?? inferType(m),
-    grant_types: m.grant_types,
+    // Every path that stores a client validates grant_types against GRANT_TYPES first.
+    grant_types: m.grant_types as (typeof GRANT_TYPES)[number][],
     redirect_uris: m.redirect_uris,
     post_logout_redirect_uris: m.post_logout_redirect_uris ?? [],
     token_endpoint_auth_method: m.token_endpoint_auth_method,
@@ -236,7 +272,7 @@ export interface CreateOptions {
   secret?: string;
 }
 
-export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, caller: Principal, options: CreateOptions = {}) {
+export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, caller: Principal, options: CreateOptions = {}): Promise<z.infer<typeof clientCreatedSchema>> {
   const preset = TYPES[input.type ?? (input.grant_types?.includes('authorization_code') ? 'web' : 'service')];
   const metadata: StoredMetadata = {
     client_name: input.client_name,
@@ -404,7 +440,23 @@ export async function deleteClient(db: Database, clientId: string, caller: Princ
   });
 }
 
-const serializeSecret = (s: SecretRow) => ({
+export const clientSecretSchema = z.strictObject({
+  id: z.string(),
+  prefix: z.string().nullable().meta({ description: 'The non-secret head of the secret (sk_live_…), to tell secrets apart.' }),
+  hint: z.string().meta({ description: 'Last characters of the prefix.' }),
+  created_at: timestamp,
+  expires_at: optionalTimestamp,
+  last_used_at: optionalTimestamp,
+});
+
+export const clientSecretCreatedSchema = clientSecretSchema.extend({ client_secret: shownOnce });
+
+/** POST /clients/{client_id}/secrets: how long the secrets it replaces keep working. */
+export const rotateClientSecretSchema = z.strictObject({
+  previous_expires_in: expiresIn.optional().meta({ description: 'How long the existing secrets keep working (default 7 days).' }),
+});
+
+const serializeSecret = (s: SecretRow): z.infer<typeof clientSecretSchema> => ({
   id: s.id,
   prefix: s.prefix,
   hint: s.hint,

@@ -1,3 +1,19 @@
+import { z } from 'zod';
+
+/** Every Management API error body: what the error boundary writes for an ApiError. */
+export const errorSchema = z
+  .looseObject({
+    error: z.string().meta({ description: 'A code: invalid_request, invalid_token, insufficient_scope, forbidden, not_found, conflict, ...' }),
+    error_description: z.string().meta({ description: 'What went wrong, for people.' }),
+    field: z.string().optional().meta({ description: 'The request field that failed validation (400).' }),
+    scope: z.string().optional().meta({ description: 'The permission the request needs (403, RFC 6750 §3.1).' }),
+    holders: z
+      .object({ clients: z.array(z.string()), roles: z.array(z.string()), api_keys: z.array(z.string()) })
+      .optional()
+      .meta({ description: 'What still holds the scopes being removed (409 from /apis), up to 20 of each.' }),
+  })
+  .meta({ description: 'An error. Some carry more members than these, and later versions may add others.' });
+
 /**
  * The Management API's one error type. The error boundary (server/http/errors.ts) turns it into
  * `{ "error", "error_description" }` with its status; 401 and 403 also carry the RFC 6750 §3

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { invalidRequest } from './errors.js';
 import { isStorableInstant, parseIsoInstant } from './instant.js';
+import { PAGE_SIZE } from './limits.js';
 
 /**
  * Cursor pagination for every list: the cursor is opaque to callers (base64url JSON of the last
@@ -9,6 +11,27 @@ export interface Page<T> {
   data: T[];
   next_cursor: string | null;
 }
+
+/** The shape of every list response, around the schema of one item. */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    data: z.array(item),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  });
+
+/**
+ * Query parameters arrive as string | string[]: a repeated one is a client error, not an array.
+ * Their values are checked where they are used (parseLimit, decodeCursor), which name the field.
+ */
+export const queryValue = z.string({ error: 'must be given once' });
+
+/** The query parameters of every list. */
+export const pageQuery = z.object({
+  cursor: queryValue.optional().meta({ description: 'The next_cursor of the previous page.' }),
+  limit: queryValue
+    .optional()
+    .meta({ description: `Page size, 1-${PAGE_SIZE.max} (default ${PAGE_SIZE.default}).`, examples: ['50'] }),
+});
 
 export function encodeCursor(key: Record<string, string>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -57,7 +80,7 @@ export function decodeCursor<S extends Record<string, CursorField>>(cursor: unkn
   return key as { [K in keyof S]: string };
 }
 
-export function parseLimit(value: unknown, fallback = 50, max = 200): number {
+export function parseLimit(value: unknown, fallback: number = PAGE_SIZE.default, max: number = PAGE_SIZE.max): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (typeof value !== 'string' || !Number.isInteger(n) || n < 1 || n > max) {

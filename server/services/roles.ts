@@ -5,26 +5,36 @@ import { recordAudit } from './audit.js';
 import { assertMayConfer } from './delegation.js';
 import type { Principal } from './principal.js';
 import { conflict, forbidden, notFound } from './errors.js';
-import { scopeName } from './validation.js';
+import { scopeName, timestamp } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
+import { DESCRIPTION_MAX, MAX_SCOPES, ROLE_NAME } from './limits.js';
 
-const permissions = z.array(scopeName).max(500).transform((p) => [...new Set(p)]);
-
+const permissions = z.array(scopeName).max(MAX_SCOPES).transform((p) => [...new Set(p)]);
 /** The roles table's CHECK constraint, so a bad name fails with a message, not SQL. */
-export const roleName = z.string().regex(/^[a-z][a-z0-9_-]{1,62}$/, 'role names are 2-63 lower-case letters, digits, _ and -, starting with a letter');
+export const roleName = z.string().regex(ROLE_NAME, 'role names are 2-63 lower-case letters, digits, _ and -, starting with a letter');
 
 export const createRoleSchema = z.strictObject({
   name: roleName,
-  description: z.string().max(300).default(''),
+  description: z.string().max(DESCRIPTION_MAX).default(''),
   permissions,
 });
 
 export const updateRoleSchema = z.strictObject({
-  description: z.string().max(300).optional(),
+  description: z.string().max(DESCRIPTION_MAX).optional(),
   permissions: permissions.optional(),
 });
 
-export const serializeRole = (r: Role) => ({
+export const roleSchema = z.strictObject({
+  id: z.string().meta({ description: 'The role name.' }),
+  name: z.string(),
+  description: z.string(),
+  permissions: z.array(z.string()),
+  builtin: z.boolean().meta({ description: 'Built-in roles (admin, developer, viewer) are read-only.' }),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export const serializeRole = (r: Role): z.infer<typeof roleSchema> => ({
   id: r.name,
   name: r.name,
   description: r.description,

@@ -1,10 +1,11 @@
 import type { Database, Queryable } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import {
-  KEY_FOR_ALG, PUBLISHED_AFTER_RETIREMENT_SECONDS, type GeneratedKey, type KeyRow, generateSigningKey, keyTypeInUse, listKeyRows,
+  KEY_FOR_ALG, PUBLISHED_AFTER_RETIREMENT_SECONDS, type GeneratedKey, type SigningAlg, type KeyRow, generateSigningKey, keyTypeInUse, listKeyRows,
   lockKeysForTransaction, retireOtherKeys, rotationDue, storeSigningKey,
 } from '../store/signing-keys.js';
 import { type Actor, recordAudit } from './audit.js';
+import type { KeyInfo, KeyStatus, RotationResult } from './signing-key-schema.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 
 /**
@@ -19,26 +20,11 @@ import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
  */
 
 const KEY_TYPES = [...new Set(Object.values(KEY_FOR_ALG))];
-const ALGS_OF: Record<string, string[]> = Object.fromEntries(
-  KEY_TYPES.map((kty) => [kty, Object.entries(KEY_FOR_ALG).filter(([, t]) => t === kty).map(([alg]) => alg)]),
+const ALGS_OF: Record<string, SigningAlg[]> = Object.fromEntries(
+  KEY_TYPES.map((kty) => [kty, Object.entries(KEY_FOR_ALG).filter(([, t]) => t === kty).map(([alg]) => alg as SigningAlg)]),
 );
 
-export type KeyStatus = 'pending' | 'active' | 'retired';
-
-/** What the Management API and the CLI show of a key: never private material. */
-export interface KeyInfo {
-  /** The kid: what a JWT header names. */
-  id: string;
-  kid: string;
-  kty: string;
-  algs: string[];
-  status: KeyStatus;
-  created_at: string;
-  activates_at: string;
-  retired_at: string | null;
-  /** When it leaves the JWKS: retired_at plus the longest lifetime of a token it can have signed. */
-  published_until: string | null;
-}
+export type { KeyInfo, KeyStatus, RotationResult };
 
 export function statusOf(row: { activatesAt: Date; retiredAt: Date | null }, now = new Date()): KeyStatus {
   // A pending key superseded by a later rotation before it activated never signs: retired.
@@ -53,7 +39,7 @@ function toInfo(r: KeyRow, now: Date): KeyInfo {
   return {
     id: r.kid,
     kid: r.kid,
-    kty: r.alg,
+    kty: r.alg as KeyInfo['kty'],
     algs: ALGS_OF[r.alg] ?? [],
     status: statusOf({ activatesAt, retiredAt }, now),
     created_at: new Date(r.created_at).toISOString(),
@@ -83,12 +69,6 @@ export async function listKeysPage(db: Queryable, query: { cursor?: string; limi
   const data = rest.slice(0, limit);
   const last = data[data.length - 1];
   return { data, next_cursor: rest.length > limit && last ? encodeCursor({ c: last.created_at, k: last.kid }) : null };
-}
-
-export interface RotationResult {
-  keys: KeyInfo[];
-  /** Kids that were signing or pending and now retire at the new keys' activation. */
-  retiring: string[];
 }
 
 export interface RotateOptions {

@@ -14,27 +14,43 @@ import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 import type { Principal } from './principal.js';
+import { NAME_MAX, PASSWORD_MIN } from './limits.js';
+import { timestamp } from './validation.js';
 
 const roleList = z.array(roleName).max(50).transform((r) => [...new Set(r)]);
-
-export const password = z.string().min(8, 'passwords need at least 8 characters').max(1024);
+const name = z.string().trim().min(1).max(NAME_MAX);
+export const password = z
+  .string()
+  .min(PASSWORD_MIN, `passwords need at least ${PASSWORD_MIN} characters`)
+  .max(1024)
+  .meta({ writeOnly: true });
 
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
-  name: z.string().trim().min(1).max(200),
-  password: password.optional(),
+  name,
+  password: password.optional().meta({ description: 'Without one, the user cannot sign in until a password is set.' }),
   roles: roleList.default([]),
 });
 
 export const updateUserSchema = z.strictObject({
   email: z.email().max(320).optional(),
-  name: z.string().trim().min(1).max(200).optional(),
+  name: name.optional(),
   password: password.optional(),
-  roles: roleList.optional(),
-  active: z.boolean().optional(),
+  roles: roleList.optional().meta({ description: 'Replaces the user’s roles; applies to their existing keys and next token at once.' }),
+  active: z.boolean().optional().meta({ description: 'false ends their sessions, revokes their refresh tokens and stops their API keys.' }),
 });
 
-export const serializeUser = (r: UserView) => ({
+export const userSchema = z.strictObject({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  active: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export const serializeUser = (r: UserView): z.infer<typeof userSchema> => ({
   id: r.id,
   email: r.email,
   name: r.name,

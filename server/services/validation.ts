@@ -1,10 +1,19 @@
 import { z } from 'zod';
 import { cidrProblem } from '../net/ip-allowlist.js';
 import { invalidRequest } from './errors.js';
+import { SCOPE_NAME } from './limits.js';
 
-/** Shared field rules of the Management API's request bodies. */
+/** Shared field rules of the Management API's request bodies and responses. */
 
-export const scopeName = z.string().regex(/^[\w.-]+:[\w.*-]+$/, 'scopes are named resource:action, e.g. orders:read');
+export const scopeName = z
+  .string()
+  .regex(SCOPE_NAME, 'scopes are named resource:action, e.g. orders:read')
+  .meta({ description: 'A permission, named resource:action.', examples: ['orders:read'] });
+
+/** A time in a response: RFC 3339 in UTC, as Date.toISOString() writes it. */
+export const timestamp = z.iso.datetime();
+/** A time that may be absent (never used, never expires). */
+export const optionalTimestamp = timestamp.nullable();
 
 /**
  * Beyond this a date overflows (JavaScript dates end in 275760) and the request fails as a 500
@@ -22,14 +31,15 @@ export const expiresIn = z
     return n * ({ s: 1, m: 60, h: 3600, d: 86400 }[unit] ?? 1);
   })
   // "0d" passes the pattern but would make something that has expired before it is used.
-  .pipe(z.number().min(1, 'must be at least 1 second').max(MAX_EXPIRES_IN, 'must be at most 100 years'));
+  .pipe(z.number().min(1, 'must be at least 1 second').max(MAX_EXPIRES_IN, 'must be at most 100 years'))
+  .meta({ description: 'Seconds, or a number with a unit: s, m, h or d ("365d").' });
 
 export const ipAllowlist = z.array(z.string().max(64).superRefine((v, ctx) => {
   const problem = cidrProblem(v);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
-})).max(100);
+}).meta({ description: 'An IP address or CIDR range (10.0.0.0/8, 2001:db8::/32).', examples: ['203.0.113.0/24'] })).max(100);
 
-export const environment = z.enum(['live', 'test']);
+export const environment = z.enum(['live', 'test']).meta({ description: 'Which prefix its secrets carry: sk_live_/ak_live_ or sk_test_/ak_test_.' });
 
 // A string test, not new URL(): zod runs a refinement even after z.url() failed, and a throw there
 // is a 500. It also catches an empty fragment ("…/cb#"), which URL.hash reports as "".
@@ -39,10 +49,3 @@ export const expiryDate = (seconds: number | null | undefined) =>
   seconds === undefined ? undefined : seconds === null ? null : new Date(Date.now() + seconds * 1000);
 
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-/** Query parameters arrive as string | string[]; a repeated one is a client error, not an array. */
-export function queryString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalidRequest(`${name} must be given once`, name);
-  return value;
-}

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { errorBoundary } from '../../server/http/errors.js';
+import { type ManagementDeps, mount, operation } from '../../server/management/operation.js';
 import { managementRouter } from '../../server/management/router.js';
 import { MANAGEMENT_SCOPES } from '../../server/services/management-api.js';
+import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, NAME_MAX, PASSWORD_MIN, SCOPE_NAME } from '../../server/services/limits.js';
+import { OPERATIONS } from '../../server/management/operations.js';
 import { baseSeed } from '../support/fixtures.js';
 import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -275,6 +284,100 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
     const management = ((await api.get('/apis')).body.data as Json[]).find((a) => a.builtin);
     await refused('delete', `/apis/${management.id}`, () => api.delete(`/apis/${management.id}`), 403);
     await refused('patch', '/roles/admin', () => api.patch('/roles/admin', { description: 'mine now' }), 403);
+  });
+
+  it('every operation the router mounts is in the document with its permission, and the document has no other', () => {
+    const documented = operationsOf(doc).map(({ path, method, op }) => `${method.toUpperCase()} ${path} ${op['x-required-scope'] ?? ''}`.trim());
+    const defined = OPERATIONS.map((op) => {
+      const scope = op.access === 'public' || op.access === 'any credential' ? '' : op.access;
+      return `${op.method.toUpperCase()} ${op.path.replace(/:(\w+)/g, '{$1}')} ${scope}`.trim();
+    });
+    expect(new Set(defined).size, 'no operation defined twice').to.equal(defined.length);
+    expect([...documented].sort()).to.deep.equal([...defined].sort());
+  });
+
+  it('its schemas are the zod schemas the server validates with: the limits come from services/limits.ts', () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.ClientCreate.properties.client_name.maxLength).to.equal(NAME_MAX);
+    expect(schemas.ApiCreate.properties.access_token_ttl).to.include({ minimum: ACCESS_TOKEN_TTL.min, maximum: ACCESS_TOKEN_TTL.max, default: ACCESS_TOKEN_TTL.default });
+    expect(schemas.RoleCreate.properties.description.maxLength).to.equal(DESCRIPTION_MAX);
+    expect(schemas.RoleCreate.properties.permissions.items.pattern).to.equal(SCOPE_NAME.source);
+    expect(schemas.UserCreate.properties.password).to.include({ minLength: PASSWORD_MIN, writeOnly: true });
+    // Request bodies are read as zod parses them: a field with a default may be left out.
+    expect(schemas.ApiCreate.required).to.have.members(['identifier', 'name', 'scopes']);
+    // Responses as the server writes them: every field is there, and nothing else is.
+    expect(schemas.Client.required).to.include.members(['client_id', 'expires_at', 'last_used_at']);
+    expect(schemas.Client.additionalProperties).to.equal(false);
+  });
+
+  it('the server refuses what the document says is invalid: too long a string, a value outside an enum, an unknown field (400 naming the field)', async () => {
+    const api = managementApi(server, await tokenFor(ALL_MANAGEMENT_SCOPES));
+    const resolve = (schema: Json): Json => (schema?.$ref ? resolve((schema.$ref as string).replace(/^#\//, '').split('/').reduce((o: Json, k: string) => o?.[k], doc)) : schema);
+    let probes = 0;
+    for (const { path, method, op } of operationsOf(doc)) {
+      const body = resolve(op.requestBody?.content['application/json'].schema);
+      if (!body?.properties) continue;
+      const send = (value: Json) => (method === 'post' ? api.post(concrete(path), value) : api.patch(concrete(path), value));
+      const where = `${method.toUpperCase()} ${path}`;
+      // The smallest body the document accepts: its required fields, each a value the schema allows.
+      const sample = (schema: Json): unknown => {
+        const p = resolve(schema);
+        if (p.enum) return p.enum[0];
+        if (p.examples) return p.examples[0];
+        if (p.anyOf) return sample(p.anyOf[0]);
+        if (p.type === 'array') return p.minItems ? [sample(p.items)] : [];
+        if (p.type === 'integer' || p.type === 'number') return p.minimum ?? 1;
+        if (p.type === 'boolean') return false;
+        return p.format === 'uri' ? 'https://doc-test.example/api' : p.format === 'email' ? 'doc@test.example' : 'doc-test';
+      };
+      const base: Json = Object.fromEntries((body.required ?? []).map((name: string) => [name, sample(body.properties[name])]));
+      for (const [name, raw] of Object.entries(body.properties as Record<string, Json>)) {
+        const p = resolve(raw);
+        const bad = p.maxLength !== undefined ? 'x'.repeat(p.maxLength + 1) : p.enum ? `not-${p.enum[0]}` : undefined;
+        if (bad === undefined) continue;
+        const res = await send({ ...base, [name]: bad });
+        expect(res.status, `${where} ${name}: ${JSON.stringify(res.body)}`).to.equal(400);
+        expect(res.body.field, `${where} ${name}`).to.equal(name);
+        probes++;
+      }
+      if (body.additionalProperties === false) {
+        const res = await send({ ...base, not_in_the_document: true });
+        expect(res.status, `${where}: unknown field`).to.equal(400);
+        probes++;
+      }
+    }
+    expect(probes, 'fields probed').to.be.at.least(20);
+  });
+
+  it('outside production, a response that drifts from its schema (an extra field, a wrong type) is refused with a 500 instead of sent', async () => {
+    const drifting = (value: unknown) =>
+      operation({
+        id: 'drift', method: 'get', path: '/drift', access: 'public', tag: 'meta', summary: 'A test of mount()',
+        status: 200, response: z.strictObject({ id: z.string() }), responseDescription: 'An id',
+        handle: async () => value as { id: string },
+      });
+    const serve = async (value: unknown, checkResponses: boolean) => {
+      const app = new Koa();
+      app.use(errorBoundary(server.runtime.logger));
+      const router = new Router();
+      mount(router, [drifting(value)], { checkResponses } as ManagementDeps);
+      app.use(router.routes());
+      const http = createServer(app.callback()).listen(0, '127.0.0.1');
+      await new Promise((resolve) => http.once('listening', resolve));
+      try {
+        const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/drift`);
+        return { status: res.status, body: await res.json() };
+      } finally {
+        await new Promise((resolve) => http.close(resolve));
+      }
+    };
+    expect(await serve({ id: 'a' }, true)).to.deep.equal({ status: 200, body: { id: 'a' } });
+    const extra = await serve({ id: 'a', secret_hash: 'x' }, true);
+    expect(extra.status).to.equal(500);
+    expect(JSON.stringify(extra.body)).to.not.include('secret_hash');
+    expect((await serve({ id: 1 }, true)).status).to.equal(500);
+    // In production the check is not made: the same response goes out.
+    expect(await serve({ id: 'a', secret_hash: 'x' }, false)).to.deep.equal({ status: 200, body: { id: 'a', secret_hash: 'x' } });
   });
 
   it('the checker itself catches what it should', () => {

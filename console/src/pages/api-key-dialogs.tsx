@@ -1,3 +1,4 @@
+import { NAME_MAX, PAGE_SIZE } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
@@ -16,7 +17,7 @@ import type { Api, ApiKey, ApiKeyCreated, Page } from '../types.js';
 const whatIsMissing = (name: string, scopes: Set<string>) => (!name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined);
 
 export function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCreated(key: ApiKeyCreated): void }) {
-  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const apis = useLoad(() => api.get<Page<Api>>(`/apis?limit=${PAGE_SIZE.max}`), []);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Set<string>>(new Set());
   const [expiry, setExpiry] = useState('90d');
@@ -58,7 +59,7 @@ export function CreateKeyDialog({ onClose, onCreated }: { onClose(): void; onCre
     >
       <form id="create-key-form" onSubmit={submit} noValidate>
         <Field id="key-name" label="Name" hint="What will use it, e.g. “CI deploys”." error={fieldError('name')}>
-          <input id="key-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+          <input id="key-name" type="text" maxLength={NAME_MAX} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
         </Field>
         {apis.loading ? (
           <Loading label="Loading scopes…" />
@@ -172,7 +173,7 @@ export function RevokeKeyDialog({ apiKey, owner, onClose, onRevoked }: { apiKey:
 
 /** Name and scopes. The environment and expiry are fixed at creation, as for a credential's type. */
 export function EditKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKey; onClose(): void; onSaved(key: ApiKey): void }) {
-  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const apis = useLoad(() => api.get<Page<Api>>(`/apis?limit=${PAGE_SIZE.max}`), []);
   const [name, setName] = useState(apiKey.name);
   const [scopes, setScopes] = useState<Set<string>>(new Set(apiKey.scopes));
   const save = useAction(() => api.patch<ApiKey>(`/api-keys/${encodeURIComponent(apiKey.id)}`, { name: name.trim(), scopes: [...scopes] }));
@@ -200,7 +201,7 @@ export function EditKeyDialog({ apiKey, onClose, onSaved }: { apiKey: ApiKey; on
     >
       <form id="edit-key-form" onSubmit={submit} noValidate>
         <Field id="edit-key-name" label="Name" error={save.error?.field === 'name' ? save.error.message : undefined}>
-          <input id="edit-key-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+          <input id="edit-key-name" type="text" maxLength={NAME_MAX} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
         </Field>
         {apis.loading ? <Loading label="Loading scopes…" /> : apis.data && <KeyScopes apis={apis.data.data} selected={scopes} onChange={setScopes} />}
         <ErrorNotice error={apis.error} title="Could not load the scopes to choose from." />

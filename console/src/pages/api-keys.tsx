@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../../../server/services/limits.js';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
@@ -173,7 +174,7 @@ function useOwners(enabled: boolean, readRoles: boolean): Owners {
     const roles = readRoles ? (await api.get<Page<Role>>('/roles')).data : [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 5; pages++) {
-      const page: Page<User> = await api.get<Page<User>>(`/users${query({ limit: 200, cursor })}`);
+      const page: Page<User> = await api.get<Page<User>>(`/users${query({ limit: PAGE_SIZE.max, cursor })}`);
       for (const u of page.data) {
         owners.emails.set(u.id, u.email);
         owners.permissions.set(u.id, roles.filter((r) => u.roles.includes(r.name)).flatMap((r) => r.permissions));

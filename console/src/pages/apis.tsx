@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, MAX_SCOPES, NAME_MAX, SCOPE_NAME } from '../../../server/services/limits.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
@@ -7,15 +8,11 @@ import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, Not
 import { useAction, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
-import type { Api, ApiScope, Client, Page } from '../types.js';
+import type { Api, ApiScope, ApiUpdate, Client, Page } from '../types.js';
 import './apis.css';
 
-/** The API's own bounds for access_token_ttl (services/apis.ts), checked here to say so before sending. */
-const TTL_MIN = 60;
-const TTL_MAX = 3600;
-const TTL_DEFAULT = 900;
-/** The API's scope name rule (validation.ts scopeName): resource:action. */
-const SCOPE_NAME = /^[\w.-]+:[\w.*-]+$/;
+/** The API's own bounds (services/limits.ts), checked here to say so before sending. */
+const { min: TTL_MIN, max: TTL_MAX, default: TTL_DEFAULT } = ACCESS_TOKEN_TTL;
 
 /** "15 min", "1 h", "90 s": lifetimes people compare at a glance. */
 function lifetime(seconds: number): string {
@@ -224,6 +221,7 @@ function checkForm(name: string, identifier: string, isNew: boolean, rows: Scope
     else if (seen.has(n)) problems[`scopes.${i}`] = `${n} is listed twice.`;
     seen.add(n);
   });
+  if (seen.size > MAX_SCOPES) problems.scopes = `At most ${MAX_SCOPES} scopes.`;
   const seconds = Number(ttl);
   if (!Number.isInteger(seconds) || seconds < TTL_MIN || seconds > TTL_MAX) problems.access_token_ttl = `Between ${TTL_MIN} and ${TTL_MAX} seconds.`;
   return problems;
@@ -299,7 +297,7 @@ function ApiDialog({ existing, onClose, onSaved }: { existing?: Api; onClose(): 
         ) : (
           <>
             <Field id="api-name" label="Name" hint="As people will read it, e.g. “Orders API”." error={problems.name}>
-              <input id="api-name" type="text" maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+              <input id="api-name" type="text" maxLength={NAME_MAX} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
             </Field>
             <Field
               id="api-identifier"
@@ -389,7 +387,7 @@ function ScopesEditor({
               <input
                 id={`api-scope-desc-${i}`}
                 type="text"
-                maxLength={300}
+                maxLength={DESCRIPTION_MAX}
                 placeholder="Read your orders"
                 value={r.description}
                 onInput={(e) => onChange(r.key, { description: (e.currentTarget as HTMLInputElement).value })}

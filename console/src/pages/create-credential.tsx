@@ -1,3 +1,4 @@
+import { NAME_MAX } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
@@ -41,7 +42,7 @@ export function CreateCredentialDialog({ onClose, onCreated }: { onClose(): void
     >
       <form id="create-credential" onSubmit={submit} noValidate>
         <Field id="credential-name" label="Name" hint="Something people will recognise in the audit log, e.g. “Orders sync (production)”." error={fieldError('client_name')}>
-          <input id="credential-name" type="text" required maxLength={200} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
+          <input id="credential-name" type="text" required maxLength={NAME_MAX} value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus />
         </Field>
         <fieldset>
           <legend>Type</legend>

@@ -8,7 +8,7 @@ import { disabledBecause, lacking, notHeld, ownerLabel, useApis, whyNotChangeabl
 import { useAction, useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
-import type { Client } from '../types.js';
+import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
@@ -199,7 +199,7 @@ function SettingsForm({ client, locked, onSaved }: { client: Client; locked: str
   const [allowlist, setAllowlist] = useState(client.ip_allowlist.join('\n'));
   const [expiry, setExpiry] = useState<string>('keep');
   const save = useAction(async () => {
-    const body: Record<string, unknown> = { client_name: name.trim(), ip_allowlist: lines(allowlist) };
+    const body: ClientUpdate = { client_name: name.trim(), ip_allowlist: lines(allowlist) };
     if (client.grant_types.includes('authorization_code')) body.redirect_uris = lines(redirects);
     if (expiry !== 'keep') body.expires_in = expiry === 'never' ? null : expiry;
     const updated = await api.patch<Client>(`/clients/${encodeURIComponent(client.client_id)}`, body);

@@ -1,3 +1,4 @@
+import { DESCRIPTION_MAX, PAGE_SIZE } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
 import { api } from '../api.js';
@@ -135,7 +136,7 @@ function RoleList() {
 
 function RoleDialog({ existing, onClose, onSaved }: { existing?: Role; onClose(): void; onSaved(r: Role, isNew: boolean): void }) {
   const { me } = useSession();
-  const apis = useLoad(() => api.get<Page<Api>>('/apis?limit=200'), []);
+  const apis = useLoad(() => api.get<Page<Api>>(`/apis?limit=${PAGE_SIZE.max}`), []);
   const [name, setName] = useState(existing?.name ?? '');
   const [description, setDescription] = useState(existing?.description ?? '');
   const [permissions, setPermissions] = useState<Set<string>>(new Set(existing?.permissions ?? []));
@@ -157,7 +158,7 @@ function RoleDialog({ existing, onClose, onSaved }: { existing?: Role; onClose()
           <input id="role-name" type="text" value={name} readOnly={Boolean(existing)} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} autoFocus={!existing} />
         </Field>
         <Field id="role-description" label="Description" error={err('description')}>
-          <input id="role-description" type="text" maxLength={300} value={description} onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)} />
+          <input id="role-description" type="text" maxLength={DESCRIPTION_MAX} value={description} onInput={(e) => setDescription((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         {apis.loading ? <Loading label="Loading permissions…" /> : apis.data && <ScopePicker idPrefix="role-perm" legend="Permissions" groups={offerOnlyConferrable(scopeGroups(apis.data.data), me, apis.data.data)} selected={permissions} onChange={setPermissions} />}
         {save.error && !['name', 'description'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} />}

@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../../../server/services/limits.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
@@ -42,7 +43,7 @@ export function ScopesPage({ clientId }: { clientId: string }) {
   const { can, me } = useSession();
   const loaded = useLoad(
     async () => {
-      const [client, apis] = await Promise.all([api.get<Client>(`/clients/${encodeURIComponent(clientId)}`), api.get<Page<Api>>('/apis?limit=200')]);
+      const [client, apis] = await Promise.all([api.get<Client>(`/clients/${encodeURIComponent(clientId)}`), api.get<Page<Api>>(`/apis?limit=${PAGE_SIZE.max}`)]);
       return { client, apis: apis.data };
     },
     [clientId],

@@ -1,3 +1,4 @@
+import { PASSWORD_MIN } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
@@ -69,7 +70,7 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
         <Field id="user-email" label="Email" error={err('email')}>
           <input id="user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        <Field id="user-password" label="Initial password" hint="At least 8 characters. Without one, they cannot sign in until a password is set." error={err('password')}>
+        <Field id="user-password" label="Initial password" hint={`At least ${PASSWORD_MIN} characters. Without one, they cannot sign in until a password is set.`} error={err('password')}>
           <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" lockOf={lockOf} />
@@ -152,7 +153,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
         <Field id="edit-user-email" label="Email" hint="What they sign in with." error={err('email')}>
           <input id="edit-user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        <Field id="edit-user-password" label="New password" hint="At least 8 characters. Leave empty to keep their password." error={err('password')}>
+        <Field id="edit-user-password" label="New password" hint={`At least ${PASSWORD_MIN} characters. Leave empty to keep their password.`} error={err('password')}>
           <input id="edit-user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         {save.error && !['name', 'email', 'password'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} title="The changes were not saved." />}

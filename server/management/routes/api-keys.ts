@@ -1,32 +1,53 @@
-import { readJson } from '../body.js';
-import { principalOf, requires } from '../authenticate.js';
-import type { RouteGroup } from '../router.js';
-import { createApiKey, createApiKeySchema, deleteApiKey, getApiKey, listApiKeys, updateApiKey, updateApiKeySchema } from '../../services/api-keys.js';
-import { queryString } from '../../services/validation.js';
+import { principalOf } from '../authenticate.js';
+import { operation } from '../operation.js';
+import {
+  apiKeyCreatedSchema, apiKeySchema, createApiKey, createApiKeySchema, deleteApiKey, getApiKey, listApiKeys, listApiKeysQuery,
+  updateApiKey, updateApiKeySchema,
+} from '../../services/api-keys.js';
+import { pageSchema } from '../../services/pagination.js';
+
+const ID = { id: 'The key’s id.' };
+const tag = 'api-keys';
 
 /** API keys: long-lived bearer credentials of a user, for scripts and server-to-server calls. */
-export const apiKeyRoutes: RouteGroup = (router, { db }) => {
-  router.get('/api-keys', requires('api-keys:read'), async (ctx) => {
-    ctx.body = await listApiKeys(db, principalOf(ctx), {
-      user: queryString(ctx.query.user, 'user'),
-      cursor: queryString(ctx.query.cursor, 'cursor'),
-      limit: queryString(ctx.query.limit, 'limit'),
-    });
-  });
-  router.post('/api-keys', requires('api-keys:write'), async (ctx) => {
-    const input = await readJson(ctx, createApiKeySchema);
-    ctx.status = 201;
-    ctx.body = await createApiKey(db, input, principalOf(ctx));
-  });
-  router.get('/api-keys/:id', requires('api-keys:read'), async (ctx) => {
-    ctx.body = await getApiKey(db, ctx.params.id, principalOf(ctx));
-  });
-  router.patch('/api-keys/:id', requires('api-keys:write'), async (ctx) => {
-    const patch = await readJson(ctx, updateApiKeySchema);
-    ctx.body = await updateApiKey(db, ctx.params.id, patch, principalOf(ctx));
-  });
-  router.delete('/api-keys/:id', requires('api-keys:write'), async (ctx) => {
-    await deleteApiKey(db, ctx.params.id, principalOf(ctx));
-    ctx.status = 204;
-  });
-};
+export const apiKeyOperations = [
+  operation({
+    id: 'listApiKeys', method: 'get', path: '/api-keys', access: 'api-keys:read', tag,
+    summary: 'List API keys',
+    description: 'The caller’s own; with users:write, anyone’s (?user=<id>), or everyone’s (?user=all).',
+    query: listApiKeysQuery,
+    status: 200, response: pageSchema(apiKeySchema), responseDescription: 'A page of API keys',
+    handle: (ctx, { query }, { db }) => listApiKeys(db, principalOf(ctx), query),
+  }),
+  operation({
+    id: 'createApiKey', method: 'post', path: '/api-keys', access: 'api-keys:write', tag,
+    summary: 'Create an API key',
+    description:
+      'The response holds key: the only time it is shown. Keys start with ak_live_ or ak_test_ and carry a checksum. 403 for a scope the owner’s roles do not allow (Management API permissions, and scopes of APIs that enforce roles).',
+    body: createApiKeySchema,
+    status: 201, response: apiKeyCreatedSchema, responseDescription: 'The API key, with its value',
+    handle: (ctx, { body }, { db }) => createApiKey(db, body, principalOf(ctx)),
+  }),
+  operation({
+    id: 'getApiKey', method: 'get', path: '/api-keys/:id', access: 'api-keys:read', tag, params: ID,
+    summary: 'Get an API key',
+    status: 200, response: apiKeySchema, responseDescription: 'The API key',
+    errors: [404],
+    handle: (ctx, _input, { db }) => getApiKey(db, ctx.params.id, principalOf(ctx)),
+  }),
+  operation({
+    id: 'updateApiKey', method: 'patch', path: '/api-keys/:id', access: 'api-keys:write', tag, params: ID,
+    summary: 'Change an API key: name, scopes, enabled',
+    body: updateApiKeySchema,
+    status: 200, response: apiKeySchema, responseDescription: 'The changed key',
+    errors: [404],
+    handle: (ctx, { body }, { db }) => updateApiKey(db, ctx.params.id, body, principalOf(ctx)),
+  }),
+  operation({
+    id: 'deleteApiKey', method: 'delete', path: '/api-keys/:id', access: 'api-keys:write', tag, params: ID,
+    summary: 'Revoke an API key (invalid at once)',
+    status: 204, responseDescription: 'Revoked',
+    errors: [404],
+    handle: (ctx, _input, { db }) => deleteApiKey(db, ctx.params.id, principalOf(ctx)),
+  }),
+];

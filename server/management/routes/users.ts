@@ -1,32 +1,50 @@
-import { readJson } from '../body.js';
-import { principalOf, requires } from '../authenticate.js';
-import type { RouteGroup } from '../router.js';
-import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema } from '../../services/users.js';
-import { queryString } from '../../services/validation.js';
+import { principalOf } from '../authenticate.js';
+import { operation } from '../operation.js';
+import { pageQuery, pageSchema, queryValue } from '../../services/pagination.js';
+import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema, userSchema } from '../../services/users.js';
+
+const ID = { id: 'The user’s id.' };
+const tag = 'users';
 
 /** Local user accounts and their roles. */
-export const userRoutes: RouteGroup = (router, { db }) => {
-  router.get('/users', requires('users:read'), async (ctx) => {
-    ctx.body = await listUsers(db, {
-      q: queryString(ctx.query.q, 'q'),
-      cursor: queryString(ctx.query.cursor, 'cursor'),
-      limit: queryString(ctx.query.limit, 'limit'),
-    });
-  });
-  router.post('/users', requires('users:write'), async (ctx) => {
-    const input = await readJson(ctx, createUserSchema);
-    ctx.status = 201;
-    ctx.body = await createUser(db, input, principalOf(ctx));
-  });
-  router.get('/users/:id', requires('users:read'), async (ctx) => {
-    ctx.body = await getUser(db, ctx.params.id);
-  });
-  router.patch('/users/:id', requires('users:write'), async (ctx) => {
-    const patch = await readJson(ctx, updateUserSchema);
-    ctx.body = await updateUser(db, ctx.params.id, patch, principalOf(ctx));
-  });
-  router.delete('/users/:id', requires('users:delete'), async (ctx) => {
-    await deleteUser(db, ctx.params.id, principalOf(ctx));
-    ctx.status = 204;
-  });
-};
+export const userOperations = [
+  operation({
+    id: 'listUsers', method: 'get', path: '/users', access: 'users:read', tag,
+    summary: 'List users',
+    query: pageQuery.extend({ q: queryValue.optional().meta({ description: 'Part of the email address or name.' }) }),
+    status: 200, response: pageSchema(userSchema), responseDescription: 'A page of users',
+    handle: (_ctx, { query }, { db }) => listUsers(db, query),
+  }),
+  operation({
+    id: 'createUser', method: 'post', path: '/users', access: 'users:write', tag,
+    summary: 'Create a user',
+    body: createUserSchema,
+    status: 201, response: userSchema, responseDescription: 'The user',
+    errors: [409],
+    handle: (ctx, { body }, { db }) => createUser(db, body, principalOf(ctx)),
+  }),
+  operation({
+    id: 'getUser', method: 'get', path: '/users/:id', access: 'users:read', tag, params: ID,
+    summary: 'Get a user',
+    status: 200, response: userSchema, responseDescription: 'The user',
+    errors: [404],
+    handle: (ctx, _input, { db }) => getUser(db, ctx.params.id),
+  }),
+  operation({
+    id: 'updateUser', method: 'patch', path: '/users/:id', access: 'users:write', tag, params: ID,
+    summary: 'Change a user: name, email, roles, active',
+    description: 'Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.',
+    body: updateUserSchema,
+    status: 200, response: userSchema, responseDescription: 'The changed user',
+    errors: [404, 409],
+    handle: (ctx, { body }, { db }) => updateUser(db, ctx.params.id, body, principalOf(ctx)),
+  }),
+  operation({
+    id: 'deleteUser', method: 'delete', path: '/users/:id', access: 'users:delete', tag, params: ID,
+    summary: 'Delete a user',
+    description: 'Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.',
+    status: 204, responseDescription: 'Deleted',
+    errors: [404],
+    handle: (ctx, _input, { db }) => deleteUser(db, ctx.params.id, principalOf(ctx)),
+  }),
+];
