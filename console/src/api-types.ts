@@ -114,7 +114,7 @@ export interface paths {
     delete: operations["deleteClient"];
     /**
      * Change a client
-     * @description Takes effect at the next token request on every node. enabled: false suspends it. 403 for a built-in client, or for Management API permissions in scope that the caller does not hold itself.
+     * @description Takes effect at the next token request on every node. enabled: false suspends it. A new redirect URI forgets the consents people gave, so each is asked again. 403 for a built-in client, for someone else’s client without clients:admin, or (insufficient_scope, naming what is missing) for permissions the client holds or would hold that the caller does not hold itself.
      *
      * Needs the `clients:write` permission.
      */
@@ -130,7 +130,7 @@ export interface paths {
     get: operations["listClientSecrets"];
     /**
      * Add a secret (zero-downtime rotation)
-     * @description Returns the new secret once. The previous secrets keep working until previous_expires_in (default 7 days) or until deleted. 403 for a built-in client, or for a client holding Management API permissions the caller does not hold itself. The body is optional.
+     * @description Returns the new secret once. The previous secrets keep working until previous_expires_in (default 7 days) or until deleted. 403 for a built-in client, for someone else’s client without clients:admin, or for a client holding permissions the caller does not hold itself. The body is optional.
      *
      * Needs the `clients:write` permission.
      */
@@ -1201,7 +1201,7 @@ export interface operations {
   };
   /**
    * Change a client
-   * @description Takes effect at the next token request on every node. enabled: false suspends it. 403 for a built-in client, or for Management API permissions in scope that the caller does not hold itself.
+   * @description Takes effect at the next token request on every node. enabled: false suspends it. A new redirect URI forgets the consents people gave, so each is asked again. 403 for a built-in client, for someone else’s client without clients:admin, or (insufficient_scope, naming what is missing) for permissions the client holds or would hold that the caller does not hold itself.
    *
    * Needs the `clients:write` permission.
    */
@@ -1259,7 +1259,7 @@ export interface operations {
   };
   /**
    * Add a secret (zero-downtime rotation)
-   * @description Returns the new secret once. The previous secrets keep working until previous_expires_in (default 7 days) or until deleted. 403 for a built-in client, or for a client holding Management API permissions the caller does not hold itself. The body is optional.
+   * @description Returns the new secret once. The previous secrets keep working until previous_expires_in (default 7 days) or until deleted. 403 for a built-in client, for someone else’s client without clients:admin, or for a client holding permissions the caller does not hold itself. The body is optional.
    *
    * Needs the `clients:write` permission.
    */

@@ -269,13 +269,13 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
 
   it('refuses a forged cursor on every paginated list with 400 naming cursor, and still follows its own cursors', async () => {
     const lists = operations().filter(({ method, op }) => method === 'get' && (op.parameters ?? []).some((p: Json) => p.name === 'cursor'));
-    expect(lists.map((l) => l.path).sort()).to.deep.equal([...PAGINATED, ...SINGLE_PAGE].sort());
+    expect(lists.map((l) => l.path).sort()).to.deep.equal([...PAGINATED].sort());
+    // Lists answered on one page document no cursor; one sent anyway is never a 5xx.
+    for (const path of SINGLE_PAGE) {
+      for (const cursor of FORGED_CURSORS) checkNo5xx(await call('GET', `${fill(path)}?cursor=${encodeURIComponent(cursor)}`), `GET ${path} cursor=${cursor}`);
+    }
     for (const { path } of lists) {
       const list = `${fill(path)}${path === '/api-keys' ? '?user=all&' : '?'}`;
-      if (SINGLE_PAGE.includes(path)) {
-        for (const cursor of FORGED_CURSORS) checkNo5xx(await call('GET', `${list}cursor=${encodeURIComponent(cursor)}`), `GET ${path} cursor=${cursor}`);
-        continue;
-      }
       for (const cursor of FORGED_CURSORS) checkRefused(await call('GET', `${list}cursor=${encodeURIComponent(cursor)}`), `GET ${path} cursor=${cursor.slice(0, 40)}`, 'cursor');
       // A real cursor works, and the same cursor with any field of another type, or an extra field, does not.
       const first = await call('GET', `${list}limit=1`);
