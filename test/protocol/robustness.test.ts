@@ -1,9 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { expect } from 'chai';
-import { startServer, type TestServer } from './support/server.js';
-import { SERVICE, SPA, USER, WEB, baseSeed, basic } from './support/fixtures.js';
-import { CookieJar, authorize } from './support/code-flow.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { SERVICE, SPA, USER, WEB, baseSeed, basic } from '../support/fixtures.js';
+import { CookieJar, authorize } from '../support/code-flow.js';
 
 /**
  * Malformed, oversized and hostile requests at every endpoint. Whatever arrives, the answer is never

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { type CookieJar, authorize, exchangeCode, refresh } from './support/code-flow.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { startServer, usingRealServices, type TestServer } from './support/server.js';
+import { type CookieJar, authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * A restart is a new process on the same database (and DATA_DIR): whatever was handed out before

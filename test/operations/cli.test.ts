@@ -3,15 +3,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCredential } from '../server/crypto/credentials.js';
-import { digest } from '../server/crypto/tokens.js';
-import { createEmbeddedDatabase } from '../server/db/embedded.js';
-import { createPostgresDatabase } from '../server/db/postgres.js';
-import type { Database } from '../server/db/database.js';
-import { projectPath } from '../server/paths.js';
-import { ORDERS_API, baseSeed, basic, postForm } from './support/fixtures.js';
-import { managementApi } from './support/management.js';
-import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from './support/server.js';
+import { parseCredential } from '../../server/crypto/credentials.js';
+import { digest } from '../../server/crypto/tokens.js';
+import { createEmbeddedDatabase } from '../../server/db/embedded.js';
+import { createPostgresDatabase } from '../../server/db/postgres.js';
+import type { Database } from '../../server/db/database.js';
+import { projectPath } from '../../server/paths.js';
+import { ORDERS_API, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { managementApi } from '../support/management.js';
+import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * The `gatehouse` command, run as operators run it: the built bin (dist/, what package.json "bin"

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from './support/server.js';
-import { BILLING_API, ORDERS_API, SERVICE, SPA, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from './support/management.js';
-import { newKey, newPerson, newRole, signInTokens } from './support/accounts.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { BILLING_API, ORDERS_API, SERVICE, SPA, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { newKey, newPerson, newRole, signInTokens } from '../support/accounts.js';
 
 /** RFC 7662 introspection of API keys (and of our JWTs) by resource servers. */
 describe('introspection of API keys and JWT access tokens (RFC 7662)', () => {

@@ -5,9 +5,9 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMigrations } from '../server/db/migrate.js';
-import { projectRoot } from '../server/paths.js';
-import { SERVICE, baseSeed, basic } from './support/fixtures.js';
+import { readMigrations } from '../../server/db/migrate.js';
+import { projectRoot } from '../../server/paths.js';
+import { SERVICE, baseSeed, basic } from '../support/fixtures.js';
 
 /**
  * The built server as it runs in production: `node dist/server/index.js` in its own process, in

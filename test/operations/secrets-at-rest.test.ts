@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { digest } from '../server/crypto/tokens.js';
-import { ORDERS_API, SERVICE, USER, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { CookieJar, authorize, exchangeCode, isActive, refresh } from './support/code-flow.js';
-import { startServer, type TestServer } from './support/server.js';
+import { digest } from '../../server/crypto/tokens.js';
+import { ORDERS_API, SERVICE, USER, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { CookieJar, authorize, exchangeCode, isActive, refresh } from '../support/code-flow.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 /**
  * Nothing a client or a person presents as a credential may be readable in storage or in the logs:

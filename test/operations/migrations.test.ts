@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from '../server/db/database.js';
-import { createEmbeddedDatabase } from '../server/db/embedded.js';
-import { type Migration, migrate, readMigrations } from '../server/db/migrate.js';
-import { createPostgresDatabase } from '../server/db/postgres.js';
-import { createTestDatabase, dropTestDatabase } from './support/server.js';
+import type { Database } from '../../server/db/database.js';
+import { createEmbeddedDatabase } from '../../server/db/embedded.js';
+import { type Migration, migrate, readMigrations } from '../../server/db/migrate.js';
+import { createPostgresDatabase } from '../../server/db/postgres.js';
+import { createTestDatabase, dropTestDatabase } from '../support/server.js';
 
 /**
  * The migration runner on an empty database of each kind: every landed migration replays in order,

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import pg from 'pg';
-import { readMigrations } from '../server/db/migrate.js';
-import { authorize, exchangeCode, refresh } from './support/code-flow.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from './support/server.js';
+import { readMigrations } from '../../server/db/migrate.js';
+import { authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * Several nodes behind one name: they share Postgres and Redis and nothing else. PGlite is owned by

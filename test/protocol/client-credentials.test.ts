@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startServer, type TestServer } from './support/server.js';
-import { BILLING_API, ORDERS_API, SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { BILLING_API, ORDERS_API, SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
 
 describe('client credentials (RFC 6749 §4.4)', () => {
   let server: TestServer;

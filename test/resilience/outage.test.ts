@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { createTestDatabase, dropTestDatabase, startServer, type TestServer } from './support/server.js';
-import { SERVICE, WEB, baseSeed, basic } from './support/fixtures.js';
-import { CookieJar, authorize, type FlowClient } from './support/code-flow.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { StorageUnavailableError } from '../server/db/errors.js';
+import { createTestDatabase, dropTestDatabase, startServer, type TestServer } from '../support/server.js';
+import { SERVICE, WEB, baseSeed, basic } from '../support/fixtures.js';
+import { CookieJar, authorize, type FlowClient } from '../support/code-flow.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { StorageUnavailableError } from '../../server/db/errors.js';
 
 /**
  * Postgres and Redis go away (through a TCP proxy that resets every connection) and come back, with

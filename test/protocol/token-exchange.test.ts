@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import { startServer, type TestServer } from './support/server.js';
-import { BILLING_API, ORDERS_API, SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
-import { adminClientSeed, managementApi, managementToken } from './support/management.js';
-import { auditOf, newKey, newPerson, newRole, tableText } from './support/accounts.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { BILLING_API, ORDERS_API, SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { auditOf, newKey, newPerson, newRole, tableText } from '../support/accounts.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
