@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startServer, type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, USER, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { managementApi } from '../support/management.js';
 import { authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { useServer } from '../support/setup.js';
 
 const EXCHANGER = { id: 'key-exchanger', secret: 'key-exchanger-secret-0123456789abcdef' };
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -12,21 +13,22 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 describe('management API: users, roles, API keys', () => {
   let server: TestServer;
   let admin: ReturnType<typeof managementApi>;
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.push(adminClientSeed() as never, {
-      client_id: EXCHANGER.id,
-      client_secret: EXCHANGER.secret,
-      client_name: 'Gateway',
-      grant_types: [TOKEN_EXCHANGE],
-      redirect_uris: [],
-      scope: '',
-      token_endpoint_auth_method: 'client_secret_basic',
-    } as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer(
+    {
+      admin: true,
+      seed: (seed) =>
+        seed.clients.push({
+          client_id: EXCHANGER.id,
+          client_secret: EXCHANGER.secret,
+          client_name: 'Gateway',
+          grant_types: [TOKEN_EXCHANGE],
+          redirect_uris: [],
+          scope: '',
+          token_endpoint_auth_method: 'client_secret_basic',
+        } as never),
+    },
+    (s) => ({ server, admin } = s),
+  );
 
   async function userWithKey(roles: string[], scopes: string[], extra: Record<string, unknown> = {}) {
     const email = `u${Math.random().toString(36).slice(2, 10)}@example.test`;

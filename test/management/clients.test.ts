@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startServer, type TestServer } from '../support/server.js';
-import { ORDERS_API, SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { ORDERS_API, SERVICE, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
+import { useServer } from '../support/setup.js';
 
 interface AuditEvent {
   type: string;
@@ -18,13 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('management API: clients and their secrets', () => {
   let server: TestServer;
   let api: ReturnType<typeof managementApi>;
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    api = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true }, (s) => ({ server, admin: api } = s));
 
   const token = (id: string, secret: string, form: Record<string, string> = {}) =>
     postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', ...form }, { authorization: basic(id, secret) });

@@ -1,35 +1,36 @@
 import { expect } from 'chai';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { ORDERS_API, SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { eventually } from '../support/eventually.js';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { ORDERS_API, SERVICE, baseSeed, basic, jwksOf, postForm } from '../support/fixtures.js';
 import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, usingRealServices, type TestServer } from '../support/server.js';
 import { loadConfig } from '../../server/config.js';
 import { statusOf } from '../../server/oidc/key-rotation.js';
+import { type SeedDocument, useServer } from '../support/setup.js';
 
 const EC_API = 'https://ec.example.test';
 const EC_CLIENT = { id: 'ec-service', secret: 'ec-service-secret-0123456789abcdef' };
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
-const seed = () => {
-  const s = baseSeed();
-  return {
-    ...s,
-    apis: [...s.apis, { identifier: EC_API, name: 'EC API', scopes: ['ec:read'], signing_alg: 'ES256' }],
-    clients: [
-      ...s.clients,
-      adminClientSeed(),
-      {
-        client_id: EC_CLIENT.id,
-        client_secret: EC_CLIENT.secret,
-        grant_types: ['client_credentials'],
-        scope: 'ec:read',
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
-    ],
-  };
+/** An ES256 API and a client of it, beside the base seed's RS256 one (changes the seed it is given). */
+const withEcApi = (s: SeedDocument) => {
+  s.apis.push({ identifier: EC_API, name: 'EC API', scopes: ['ec:read'], signing_alg: 'ES256' } as never);
+  s.clients.push({
+    client_id: EC_CLIENT.id,
+    client_secret: EC_CLIENT.secret,
+    grant_types: ['client_credentials'],
+    scope: 'ec:read',
+    token_endpoint_auth_method: 'client_secret_basic',
+  } as never);
 };
 
-const jwksOf = async (node: TestServer) => (await (await fetch(`${node.url}/oauth/jwks`)).json()) as JSONWebKeySet;
+const seed = () => {
+  const s = baseSeed() as SeedDocument;
+  s.clients.push(adminClientSeed() as never);
+  withEcApi(s);
+  return s;
+};
+
 const kidsOf = async (node: TestServer) => (await jwksOf(node)).keys.map((k) => k.kid as string);
 
 async function serviceToken(node: TestServer, resource = ORDERS_API): Promise<string> {
@@ -41,24 +42,10 @@ async function serviceToken(node: TestServer, resource = ORDERS_API): Promise<st
 
 const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid as string;
 
-/** Polls until check() is true, at most `ms`; fails the test with `what` otherwise. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
-
 describe('signing keys: GET /keys, POST /keys/rotate, scheduled rotation', () => {
   let server: TestServer;
   let api: ReturnType<typeof managementApi>;
-  before(async () => {
-    server = await startServer({ seed: seed() });
-    api = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true, seed: withEcApi }, (s) => ({ server, admin: api } = s));
 
   it('lists one active key per key type, without private material', async () => {
     const res = await api.get('/keys');

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from '../support/server.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
 import { authorize, AuthorizationError, CookieJar, refresh } from '../support/code-flow.js';
 import { auditOf, newKey, newPerson, newRole, signInTokens, tableText } from '../support/accounts.js';
+import { useServer, webAppManages } from '../support/setup.js';
 
 const NO_SUCH_USER = '00000000-0000-4000-8000-000000000000';
 
@@ -12,16 +13,11 @@ describe('management API: users', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  before(async () => {
-    const seed = baseSeed();
-    // The web app may also ask for Management API scopes, so people can hold user tokens there.
-    seed.clients.find((c) => c.client_id === WEB.id)!.scope += ` ${ALL_MANAGEMENT_SCOPES.join(' ')}`;
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
+  // The web app may also ask for Management API scopes, so people can hold user tokens there.
+  useServer({ admin: true, seed: webAppManages }, (s) => {
+    ({ server, admin } = s);
     managementResource = `${server.issuer}/api/v1`;
   });
-  after(async () => server?.destroy());
 
   describe('authentication and permissions', () => {
     it('answers 401 with a Bearer challenge without a usable token', async () => {

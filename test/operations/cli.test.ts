@@ -9,7 +9,7 @@ import { createEmbeddedDatabase } from '../../server/db/embedded.js';
 import { createPostgresDatabase } from '../../server/db/postgres.js';
 import type { Database } from '../../server/db/database.js';
 import { projectPath } from '../../server/paths.js';
-import { ORDERS_API, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { ORDERS_API, baseSeed, basic, jwksOf, postForm } from '../support/fixtures.js';
 import { managementApi } from '../support/management.js';
 import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from '../support/server.js';
 
@@ -310,7 +310,7 @@ describe('gatehouse CLI', function () {
 
     it('keys rotate adds pending keys that a starting server publishes', async () => {
       // The server creates the first keys; rotate after that.
-      const initial = await withServer(async (server) => (await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] });
+      const initial = await withServer(async (server) => jwksOf(server));
       const res = await run(['keys', 'rotate', '--json']);
       expect(res.code, res.stderr).to.equal(0);
       const created = res.json.keys as { kid: string; status: string; activates_at: string }[];
@@ -328,7 +328,7 @@ describe('gatehouse CLI', function () {
       await withServer(async (server) => {
         const token = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: ORDERS_API }, { authorization: basic(client.client_id, client.client_secret) });
         expect(token.status, token.text).to.equal(200);
-        const kids = ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+        const kids = (await jwksOf(server)).keys.map((k) => k.kid);
         const pending = (await run(['keys', 'list', '--json'], {})).json;
         expect(kids).to.include.members(pending.filter((k: { status: string }) => k.status === 'pending').map((k: { kid: string }) => k.kid));
 

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { expect } from 'chai';
-import { startServer, type TestServer } from '../support/server.js';
-import { SERVICE, SPA, USER, WEB, baseSeed, basic } from '../support/fixtures.js';
+import { type TestServer } from '../support/server.js';
+import { SERVICE, SPA, USER, WEB, basic } from '../support/fixtures.js';
 import { CookieJar, authorize } from '../support/code-flow.js';
+import { useServer } from '../support/setup.js';
 
 /**
  * Malformed, oversized and hostile requests at every endpoint. Whatever arrives, the answer is never
@@ -228,10 +229,7 @@ const cases: Case[] = [
 
 describe('malformed requests never get a 5xx', function () {
   let server: TestServer;
-  before(async () => {
-    server = await startServer({ seed: baseSeed() });
-  });
-  after(async () => server?.destroy());
+  useServer({}, (s) => ({ server } = s));
 
   for (const c of cases) {
     it(c.what, async () => {
