@@ -3,7 +3,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startServer, type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, USER, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
 import { managementApi } from '../support/management.js';
-import { authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { authorize, exchangeCode, expectLoginRefused, refresh } from '../support/code-flow.js';
 import { useServer } from '../support/setup.js';
 
 const EXCHANGER = { id: 'key-exchanger', secret: 'key-exchanger-secret-0123456789abcdef' };
@@ -117,9 +117,27 @@ describe('management API: users, roles, API keys', () => {
   });
 
   it('audits logins, successful and failed, without the password', async () => {
+    // Counted for this user and from before the sign-in, so that events of other tests cannot pass it.
+    const userId = ((await admin.get(`/users?q=${encodeURIComponent(USER.email)}`)).body.data as { id: string; email: string }[]).find((u) => u.email === USER.email)!.id;
+    const eventsOf = async (type: string) => (await admin.get(`/audit-events?type=${type}&actor=${userId}`)).body.data as { actor: { id: string }; target: { id: string } | null; data: Record<string, unknown> }[];
+    const succeededBefore = (await eventsOf('login.succeeded')).length;
+    const failedBefore = (await eventsOf('login.failed')).length;
+
     await authorize(server, { client: WEB, scope: 'openid', user: USER });
     const ok = await admin.get('/audit-events?type=login.succeeded');
     expect(ok.body.data.length).to.be.greaterThan(0);
+    const succeeded = await eventsOf('login.succeeded');
+    expect(succeeded).to.have.length(succeededBefore + 1);
+    expect(succeeded[0]).to.deep.include({ target: { type: 'user', id: userId } });
+
+    const wrong = 'not-the-password-and-never-logged';
+    await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: USER.email, password: wrong } }));
+    const failed = await eventsOf('login.failed');
+    expect(failed).to.have.length(failedBefore + 1);
+    expect(failed[0].data).to.include({ reason: 'bad_password', client_id: WEB.id });
+    const everything = JSON.stringify((await admin.get('/audit-events')).body);
+    expect(everything).not.to.include(wrong);
+    expect(everything).not.to.include(USER.password);
   });
 
   it('introspects an API key for a resource server (RFC 7662)', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
 import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
-import { authorize, AuthorizationError, CookieJar, refresh } from '../support/code-flow.js';
+import { authorize, AuthorizationError, CookieJar, expectLoginRefused, refresh } from '../support/code-flow.js';
 import { auditOf, newKey, newPerson, newRole, signInTokens, tableText } from '../support/accounts.js';
 import { useServer, webAppManages } from '../support/setup.js';
 
@@ -337,13 +337,13 @@ describe('management API: users', () => {
       expect(ok[0].data).to.deep.equal({ client_id: WEB.id });
 
       const wrong = 'wrong-password-do-not-log';
-      await authorize(server, { client: WEB, scope: 'openid', user: { email: person.email, password: wrong } }).catch(() => undefined);
+      await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: person.email, password: wrong } }));
       const failed = await auditOf(server, 'login.failed', person.id);
       expect(failed).to.have.length(1);
       expect(failed[0].data).to.deep.include({ reason: 'bad_password', client_id: WEB.id });
 
       const unknown = `typo.${Date.now()}@mistyped.example`;
-      await authorize(server, { client: WEB, scope: 'openid', user: { email: unknown, password: wrong } }).catch(() => undefined);
+      await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: unknown, password: wrong } }));
       const anonymous = (await auditOf(server, 'login.failed')).filter((e) => e.actor_type === 'anonymous');
       expect(anonymous.at(-1)!.data).to.deep.include({ reason: 'unknown_account', domain: 'mistyped.example' });
       const text = await tableText(server, 'audit_events');
