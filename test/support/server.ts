@@ -65,12 +65,14 @@ export interface StartOptions {
   databaseUrl?: string;
   dataDir?: string;
   redisUrl?: string | null;
+  /** The embedded default (PGlite, no Redis) even when the run has DATABASE_URL and REDIS_URL. */
+  embedded?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
-  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const databaseUrl = options.embedded ? undefined : (options.databaseUrl ?? (await createTestDatabase()));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const redisUrl = options.redisUrl === null ? undefined : (options.redisUrl ?? process.env.REDIS_URL);
+  const redisUrl = options.redisUrl === null || options.embedded ? undefined : (options.redisUrl ?? process.env.REDIS_URL);
   const redisPrefix = options.env?.REDIS_PREFIX ?? `gatehouse-test:${databaseUrl ? new URL(databaseUrl).pathname.slice(1) : basename(dataDir)}:`;
   const env: Record<string, string | undefined> = {
     PORT: '0',
