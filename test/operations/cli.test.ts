@@ -267,7 +267,7 @@ describe('gatehouse CLI', function () {
       expect(created).to.have.length(2);
       for (const k of created) expect(k.status).to.equal('pending');
       // KEY_ACTIVATION_DELAY, 10 minutes by default.
-      expect(Date.parse(created[0].activates_at) - Date.now()).to.be.within(590_000, 601_000);
+      expect(Date.parse(created[0].activates_at) - Date.now()).to.be.within(540_000, 601_000);
       expect(res.json.retiring).to.include.members(initial.keys.map((k) => k.kid));
       const listed = await run(['keys', 'list', '--json']);
       expect(listed.json.filter((k: { status: string }) => k.status === 'pending')).to.have.length(2);

@@ -231,7 +231,7 @@ describe('token exchange of API keys (RFC 8693)', () => {
     await server.runtime.db.query("UPDATE api_keys SET expires_at = now() + interval '90 seconds' WHERE id = $1", [id]);
     const res = await exchange({ subject_token: key, resource: ORDERS_API });
     expect(res.status).to.equal(200);
-    expect(res.json.expires_in).to.be.within(85, 90);
+    expect(res.json.expires_in).to.be.within(60, 90); // 90 s left on the key, less however long this machine took
     const claims = decodeJwt(res.json.access_token as string);
     const { rows } = await server.runtime.db.query<{ expires_at: Date }>('SELECT expires_at FROM api_keys WHERE id = $1', [id]);
     expect(claims.exp! * 1000).to.be.at.most(new Date(rows[0].expires_at).getTime());
