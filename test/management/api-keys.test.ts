@@ -14,11 +14,7 @@ describe('management API: API keys', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  // The web app may also ask for Management API scopes, so people can hold user tokens there.
-  useServer({ admin: true, seed: webAppManages }, (s) => {
-    ({ server, admin } = s);
-    managementResource = `${server.issuer}/api/v1`;
-  });
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   /** A developer and an API of their own key (developers manage their own keys). */
   async function developer() {

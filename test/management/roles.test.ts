@@ -18,11 +18,7 @@ describe('management API: roles', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  // The web app may also ask for Management API scopes, so people can hold user tokens there.
-  useServer({ admin: true, seed: webAppManages }, (s) => {
-    ({ server, admin } = s);
-    managementResource = `${server.issuer}/api/v1`;
-  });
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   it('answers 401 without a usable token on every roles endpoint', async () => {
     for (const token of [undefined, 'ak_test_nope']) {

@@ -13,11 +13,7 @@ describe('management API: users', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  // The web app may also ask for Management API scopes, so people can hold user tokens there.
-  useServer({ admin: true, seed: webAppManages }, (s) => {
-    ({ server, admin } = s);
-    managementResource = `${server.issuer}/api/v1`;
-  });
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   describe('authentication and permissions', () => {
     it('answers 401 with a Bearer challenge without a usable token', async () => {

@@ -11,11 +11,7 @@ describe('introspection of API keys and JWT access tokens (RFC 7662)', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  // The web app may also ask for Management API scopes, so people can hold user tokens there.
-  useServer({ admin: true, seed: webAppManages }, (s) => {
-    ({ server, admin } = s);
-    managementResource = `${server.issuer}/api/v1`;
-  });
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   /** What the Orders resource server (a confidential client) learns about a token. */
   const introspect = (token: string, headers: Record<string, string> = { authorization: basic(SERVICE.id, SERVICE.secret) }, extra: Record<string, string> = {}) =>

@@ -27,10 +27,7 @@ describe('token exchange of API keys (RFC 8693)', () => {
           { client_id: PUBLIC_APP.id, client_name: 'Public', grant_types: [TOKEN_EXCHANGE], redirect_uris: [], token_endpoint_auth_method: 'none' } as never,
         ),
     },
-    (s) => {
-      ({ server, admin } = s);
-      managementResource = `${server.issuer}/api/v1`;
-    },
+    (s) => ({ server, admin, managementResource } = s),
   );
 
   const exchange = (form: Record<string, string | string[]>, headers: Record<string, string> = { authorization: basic(GATEWAY.id, GATEWAY.secret) }) =>

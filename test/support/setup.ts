@@ -33,6 +33,8 @@ export interface Setup {
   server: TestServer;
   /** Present when `admin` was asked for. */
   admin: ManagementApi;
+  /** The Management API's identifier ($ISSUER/api/v1): the `resource` of a user token for it. */
+  managementResource: string;
 }
 
 /** Starts a server as described above (for a test that needs one of its own, not one per file). */
@@ -44,7 +46,7 @@ export async function setUp(options: SetupOptions = {}): Promise<Setup> {
   const server = await startServer({ ...options.start, seed });
   try {
     const admin = scopes ? managementApi(server, await managementToken(server, scopes)) : (undefined as unknown as ManagementApi);
-    return { server, admin };
+    return { server, admin, managementResource: `${server.issuer}/api/v1` };
   } catch (err) {
     await server.destroy();
     throw err;
