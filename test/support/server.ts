@@ -50,12 +50,18 @@ export async function createTestDatabase(): Promise<string | undefined> {
   return url.toString();
 }
 
+/** The Redis key prefix of the servers of a database: the nodes of one test share it, as a deployment's do. */
+export const redisPrefixOf = (databaseUrl: string | undefined, dataDir: string) =>
+  `gatehouse-test:${databaseUrl ? new URL(databaseUrl).pathname.slice(1) : basename(dataDir)}:`;
+
+/** Drops a test database, and the Redis keys its servers wrote (the last node of a test may only have been stopped). */
 export async function dropTestDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
+  if (process.env.REDIS_URL) await withRedis(process.env.REDIS_URL, (redis) => deleteKeysWithPrefix(redis, redisPrefixOf(url, '')));
 }
 
 export interface StartOptions {
@@ -73,7 +79,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const databaseUrl = options.embedded ? undefined : (options.databaseUrl ?? (await createTestDatabase()));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const redisUrl = options.redisUrl === null || options.embedded ? undefined : (options.redisUrl ?? process.env.REDIS_URL);
-  const redisPrefix = options.env?.REDIS_PREFIX ?? `gatehouse-test:${databaseUrl ? new URL(databaseUrl).pathname.slice(1) : basename(dataDir)}:`;
+  const redisPrefix = options.env?.REDIS_PREFIX ?? redisPrefixOf(databaseUrl, dataDir);
   const env: Record<string, string | undefined> = {
     PORT: '0',
     DATA_DIR: dataDir,
@@ -89,9 +95,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const removeWhatWeCreated = async () => {
     if (databaseUrl && !options.databaseUrl) await dropTestDatabase(databaseUrl);
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    // Keys are deleted through the test run's own REDIS_URL: the server's may point at a proxy that is down.
+    // Keys are deleted through the test run's own REDIS_URL: the server's may point at a proxy that is
+    // down. (dropTestDatabase has deleted those under the database's prefix already; REDIS_PREFIX may differ.)
     const direct = process.env.REDIS_URL ?? redisUrl;
-    if (direct && !options.databaseUrl && !options.dataDir) await withRedis(direct, (redis) => deleteKeysWithPrefix(redis, redisPrefix));
+    if (direct && !options.databaseUrl) await withRedis(direct, (redis) => deleteKeysWithPrefix(redis, redisPrefix));
   };
 
   // Bind first to learn the port, since the issuer must name it.
