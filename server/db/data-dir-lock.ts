@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -11,9 +12,10 @@ import { join, resolve } from 'node:path';
  *
  * The lock is a listening Unix socket. On Linux it lives in the abstract namespace (no file; the
  * kernel removes it the instant the process dies, however it dies), so a crash can never leave a
- * stale lock behind. Elsewhere it is a socket file in DATA_DIR: a file whose listener is gone
- * refuses connections, which tells a crashed holder from a live one, and it is then replaced. The
- * holder answers every connection with who it is, which is what the refusal message quotes.
+ * stale lock behind; on Windows it is a named pipe, which behaves the same. Elsewhere it is a
+ * socket file: a file whose listener is gone refuses connections, which tells a crashed holder from
+ * a live one, and it is then replaced. The holder answers every connection with who it is, which is
+ * what the refusal message quotes.
  */
 
 export interface LockHolder {
@@ -44,25 +46,31 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
-/** Where the lock of a data folder listens: an abstract socket named by the folder on Linux, a file in it elsewhere. */
+/**
+ * Where the lock of a data folder listens. Linux: an abstract socket named by the folder. Windows: a
+ * named pipe, which also vanishes with its process. Elsewhere (macOS): a socket file in the folder,
+ * or in the temporary directory when the folder's path is too long for a socket address (104 bytes).
+ */
 function lockAddress(dataDir: string): { path: string; file: boolean } {
+  // The folder may not exist yet (a first start), so its realpath may not either: hash the
+  // resolved path then. Two spellings of one existing folder (a symlink) resolve to one name.
+  let dir = resolve(dataDir);
+  try {
+    dir = realpathSync(dir);
+  } catch {
+    /* not created yet */
+  }
+  const name = `gatehouse-data-dir-${createHash('sha256').update(dir).digest('hex')}`;
   if (process.platform === 'linux') {
-    // The folder may not exist yet (a first start), so its realpath may not either: hash the
-    // resolved path then. Two spellings of one existing folder (a symlink) resolve to one name.
-    let dir = resolve(dataDir);
-    try {
-      dir = realpathSync(dir);
-    } catch {
-      /* not created yet */
-    }
     // An abstract name is compared with its length, and some Node.js versions pad it with NULs to
     // the full sun_path (108 bytes) while others do not: a name of exactly that length is the same
     // name to all of them.
-    const name = `\0gatehouse-data-dir-${createHash('sha256').update(dir).digest('hex')}`;
-    return { path: name.padEnd(108, '.'), file: false };
+    return { path: `\0${name}`.padEnd(108, '.'), file: false };
   }
+  if (process.platform === 'win32') return { path: `\\\\.\\pipe\\${name}`, file: false };
   mkdirSync(dataDir, { recursive: true });
-  return { path: join(dataDir, 'gatehouse.lock'), file: true };
+  const inFolder = join(dataDir, 'gatehouse.lock');
+  return { path: Buffer.byteLength(inFolder) < 100 ? inFolder : join(tmpdir(), `${name.slice(0, 40)}.lock`), file: true };
 }
 
 function listen(server: Server, path: string): Promise<NodeJS.ErrnoException | undefined> {
