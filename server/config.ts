@@ -14,6 +14,8 @@ export interface Config {
   readonly issuer: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Every Redis key this node writes starts with it, so several deployments can share one Redis. */
+  readonly redisPrefix: string;
   readonly dataDir: string;
   readonly seedFile: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -55,6 +57,12 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  // Keys are the prefix plus our own names: keep it to characters that need no quoting anywhere
+  // (redis-cli, SCAN patterns), and short.
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .default('gatehouse:'),
   DATA_DIR: z.string().min(1).default('./data'),
   SEED_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -149,6 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     dataDir,
     seedFile: e.SEED_FILE ? resolve(e.SEED_FILE) : undefined,
     logLevel: e.LOG_LEVEL,

@@ -76,72 +76,88 @@ async function waitForRedis(redis: Redis, ms: number): Promise<void> {
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const db = config.databaseUrl
     ? createPostgresDatabase(config.databaseUrl, { onError: (err) => logger.warn({ err: err.message }, 'postgres client error') })
-    : await createEmbeddedDatabase(config.dataDir);
-  const applied = await migrate(db);
-  if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+    : await createEmbeddedDatabase(config.dataDir, `the Gatehouse server (${config.issuer})`);
+  let redis: Redis | undefined;
+  let keyMaintenance: KeyMaintenance | undefined;
+  let startedCache: StoreCache | undefined;
+  try {
+    const applied = await migrate(db);
+    if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-  if (redis) await waitForRedis(redis, 5000);
+    redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+    if (redis) await waitForRedis(redis, 5000);
 
-  const durable = new PostgresArtifactStore(db);
-  const routing: ArtifactRouting = { durable, shortLived: redis ? new RedisArtifactStore(redis) : durable };
+    const durable = new PostgresArtifactStore(db);
+    const routing: ArtifactRouting = { durable, shortLived: redis ? new RedisArtifactStore(redis, config.redisPrefix) : durable };
 
-  // The Management API first: a seed's roles and clients may name its permissions.
-  await ensureManagementApi(db, config.issuer);
-  await ensureConsoleClient(db, config.issuer);
+    // The Management API first: a seed's roles and clients may name its permissions.
+    await ensureManagementApi(db, config.issuer);
+    await ensureConsoleClient(db, config.issuer);
 
-  if (config.seedFile) {
-    const counts = await applySeed(db, readSeedFile(config.seedFile));
-    logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
+    if (config.seedFile) {
+      const counts = await applySeed(db, readSeedFile(config.seedFile));
+      logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
+    }
+    const sealer = createSealer(config.keyEncryptionSecret);
+    const keys = new KeyRing(db, sealer);
+    // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
+    // node reloads them here at once rather than at the next minute's check.
+    let keyReload: Promise<unknown> = Promise.resolve();
+    const cache = new StoreCache(db, (table) => {
+      if (table !== 'signing_keys') return;
+      keyReload = keyReload
+        .then(() => maintenance.reload())
+        .catch((err) => logger.warn({ err: err.message }, 'signing-key reload after a change failed; the timer retries'));
+    });
+    const maintenance = new KeyMaintenance({
+      db,
+      sealer,
+      keys,
+      logger,
+      activationDelay: config.keyActivationDelay,
+      rotationDays: config.keyRotationDays,
+      buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache }),
+    });
+    keyMaintenance = maintenance;
+    startedCache = cache;
+    await cache.start();
+    await maintenance.reload();
+    maintenance.start();
+
+    // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
+    const sweep = setInterval(() => {
+      durable.sweepExpired().catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
+    }, 10 * 60 * 1000);
+    sweep.unref();
+
+    const connectedRedis = redis;
+    return {
+      config,
+      logger,
+      db,
+      redis,
+      routing,
+      keys,
+      cache,
+      keyMaintenance: maintenance,
+      get provider() {
+        return maintenance.current;
+      },
+      async close() {
+        clearInterval(sweep);
+        await maintenance.stop();
+        await cache.stop();
+        if (connectedRedis) await connectedRedis.quit().catch(() => connectedRedis.disconnect());
+        await db.close();
+      },
+    };
+  } catch (err) {
+    // A start that fails half-way (a bad seed, a migration error) leaves nothing open behind it:
+    // no timer, no connection, and no lock on an embedded data folder.
+    await keyMaintenance?.stop().catch(() => undefined);
+    await startedCache?.stop().catch(() => undefined);
+    redis?.disconnect();
+    await db.close().catch(() => undefined);
+    throw err;
   }
-  const sealer = createSealer(config.keyEncryptionSecret);
-  const keys = new KeyRing(db, sealer);
-  // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
-  // node reloads them here at once rather than at the next minute's check.
-  let keyReload: Promise<unknown> = Promise.resolve();
-  const cache = new StoreCache(db, (table) => {
-    if (table !== 'signing_keys') return;
-    keyReload = keyReload
-      .then(() => keyMaintenance.reload())
-      .catch((err) => logger.warn({ err: err.message }, 'signing-key reload after a change failed; the timer retries'));
-  });
-  const keyMaintenance = new KeyMaintenance({
-    db,
-    sealer,
-    keys,
-    logger,
-    activationDelay: config.keyActivationDelay,
-    rotationDays: config.keyRotationDays,
-    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache }),
-  });
-  await cache.start();
-  await keyMaintenance.reload();
-  keyMaintenance.start();
-
-  // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
-  const sweep = setInterval(() => {
-    durable.sweepExpired().catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
-  }, 10 * 60 * 1000);
-  sweep.unref();
-
-  return {
-    config,
-    logger,
-    db,
-    redis,
-    routing,
-    keys,
-    cache,
-    keyMaintenance,
-    get provider() {
-      return keyMaintenance.current;
-    },
-    async close() {
-      clearInterval(sweep);
-      await keyMaintenance.stop();
-      await cache.stop();
-      if (redis) await redis.quit().catch(() => redis.disconnect());
-      await db.close();
-    },
-  };
 }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createSealer } from '../crypto/seal.js';
 import type { Database } from '../db/database.js';
+import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { createEmbeddedDatabase } from '../db/embedded.js';
 import { migrate, pendingMigrations, readMigrations } from '../db/migrate.js';
 import { createPostgresDatabase } from '../db/postgres.js';
@@ -310,8 +311,10 @@ function findCommand(words: string[]): { command: Command } | undefined {
   return command && { command };
 }
 
-async function openDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl ? createPostgresDatabase(config.databaseUrl, { max: 2 }) : createEmbeddedDatabase(config.dataDir);
+async function openDatabase(config: Config, command: Command): Promise<Database> {
+  return config.databaseUrl
+    ? createPostgresDatabase(config.databaseUrl, { max: 2 })
+    : createEmbeddedDatabase(config.dataDir, `the gatehouse CLI (${command.path.join(' ')})`);
 }
 
 async function checkSchema(db: Database): Promise<void> {
@@ -392,7 +395,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 
   let db: Database | undefined;
   try {
-    db = await openDatabase(config);
+    db = await openDatabase(config, command);
     if (command.needsSchema) {
       await checkSchema(db);
       // As a starting server does: seeds, roles and keys may name the Management API's permissions.
@@ -405,6 +408,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (err instanceof UsageError) return failWith(2, 'usage', err.message, `Run 'gatehouse ${command.path.join(' ')} --help'.`);
     if (err instanceof ApiError) return failWith(1, 'failed', err.error_description);
     if (err instanceof SeedError) return failWith(1, 'failed', err.message);
+    if (err instanceof DataDirInUseError) return failWith(1, 'data_dir_in_use', err.message);
     // Anything else (the database unreachable, a bug) is reported by message only: no stack, and
     // nothing from the request such as a password.
     return failWith(1, 'failed', err instanceof Error ? err.message : String(err));

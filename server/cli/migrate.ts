@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel);
   const db: Database = config.databaseUrl
     ? createPostgresDatabase(config.databaseUrl, { max: 1, onError: (err) => logger.warn({ err: err.message }, 'postgres client error') })
-    : await createEmbeddedDatabase(config.dataDir);
+    : await createEmbeddedDatabase(config.dataDir, 'npm run migrate');
   try {
     const applied = await migrate(db);
     const target = db.kind === 'postgres' ? 'postgres' : `embedded (${config.dataDir})`;

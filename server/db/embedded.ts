@@ -3,15 +3,25 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { UnstorableValueError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /**
- * Embedded Postgres (PGlite) in DATA_DIR/pg. One process owns it; PGlite serialises queries, and a
- * transaction holds it exclusively, so advisory locks reduce to running the function.
+ * Embedded Postgres (PGlite) in DATA_DIR/pg. One process owns it (server/db/data-dir-lock.ts: any
+ * other is refused before it touches the folder); PGlite serialises queries, and a transaction holds
+ * it exclusively, so advisory locks reduce to running the function. `what` names this process in
+ * the refusal another one gets.
  */
-export async function createEmbeddedDatabase(dataDir: string): Promise<Database> {
-  const dir = join(dataDir, 'pg');
-  mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+export async function createEmbeddedDatabase(dataDir: string, what = 'a Gatehouse process'): Promise<Database> {
+  const lock = await lockDataDir(dataDir, what);
+  let pglite: PGlite;
+  try {
+    const dir = join(dataDir, 'pg');
+    mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async exec(sql: string) {
@@ -46,7 +56,11 @@ export async function createEmbeddedDatabase(dataDir: string): Promise<Database>
       return unsubscribe;
     },
     async close() {
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        await lock.release();
+      }
     },
   };
 }

@@ -2,18 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisArtifactStore } from '../../adapters/redis.js';
 import { artifactStoreContract } from './contract.js';
-
-/** Deletes every key under the prefix (SCAN, never KEYS: the Redis is shared). */
-async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
+import { deleteKeysWithPrefix } from '../support/redis.js';
 
 if (!process.env.REDIS_URL) {
   describe('ArtifactStore contract: redis', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { eventually } from '../support/eventually.js';
 import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ADMIN, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
@@ -12,14 +13,8 @@ describe('console: audit log page', function () {
   this.timeout(60_000);
   let h: ConsoleHarness;
   const idOf = async (email: string) => (await h.findUser(email))!.id;
-  /** Polls a condition from here: the console's CSP (rightly) refuses the string evaluation waitForFunction uses. */
-  async function eventually(check: () => Promise<boolean>, what: string) {
-    for (let i = 0; i < 100; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting until ${what}`);
-  }
+  // Conditions are polled from here (support/eventually.ts): the console's CSP (rightly) refuses the
+  // string evaluation that waitForFunction uses.
   /** A date input's value (YYYY-MM-DD) some days from now. */
   const daysFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -55,7 +50,7 @@ describe('console: audit log page', function () {
       const total = await rows.count();
       await page.getByLabel('Event type').fill('user.*');
       await page.getByRole('button', { name: 'Apply filters' }).click();
-      await eventually(async () => (await rows.allTextContents()).every((t) => /user\.\w+/.test(t)), 'only user.* events are listed');
+      await eventually('only user.* events are listed', async () => (await rows.allTextContents()).every((t) => /user\.\w+/.test(t)));
       expect(await rows.count()).to.be.below(total);
       expect(new URL(page.url()).searchParams.get('type')).to.equal('user.*');
 
@@ -63,7 +58,7 @@ describe('console: audit log page', function () {
       await page.getByLabel('Actor').fill(adminId);
       // The list shown so far may already pass the check below: wait for the filtered request's answer.
       await Promise.all([page.waitForResponse((r) => new URL(r.url()).searchParams.get('actor') === adminId), page.getByRole('button', { name: 'Apply filters' }).click()]);
-      await eventually(async () => (await rows.allTextContents()).every((t) => t.includes(adminId)), 'only the admin’s events are listed');
+      await eventually('only the admin’s events are listed', async () => (await rows.allTextContents()).every((t) => t.includes(adminId)));
       expect(new URL(page.url()).searchParams.get('actor')).to.equal(adminId);
 
       await page.getByLabel('Since').fill(daysFromNow(2));
@@ -71,7 +66,7 @@ describe('console: audit log page', function () {
       await page.getByRole('heading', { name: 'No events match' }).waitFor();
 
       await page.getByRole('button', { name: 'Clear' }).click();
-      await eventually(async () => (await rows.count()) >= total, 'the whole log is back');
+      await eventually('the whole log is back', async () => (await rows.count()) >= total);
       expect(new URL(page.url()).search).to.equal('');
       expect(await page.getByLabel('Actor').inputValue()).to.equal('');
       expect(problems).to.deep.equal([]);
@@ -98,7 +93,7 @@ describe('console: audit log page', function () {
       expect(new URL(answer.url()).searchParams.get('since')).to.equal(startOfToday);
       // The shared URL keeps the date as it was typed.
       expect(new URL(page.url()).searchParams.get('since')).to.equal(today);
-      await eventually(async () => (await rows.allTextContents()).some((t) => t.includes('since-today')), 'the role made a moment ago is listed');
+      await eventually('the role made a moment ago is listed', async () => (await rows.allTextContents()).some((t) => t.includes('since-today')));
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
@@ -153,7 +148,7 @@ describe('console: audit log page', function () {
       const more = page.getByRole('button', { name: 'Load more' });
       await more.click();
       // Not "wait for the button to go": while busy it is named "Loading…", which already looks gone.
-      await eventually(async () => (await rows.count()) === expected, `all ${expected} events are listed`);
+      await eventually(`all ${expected} events are listed`, async () => (await rows.count()) === expected);
       expect(await more.count(), 'nothing more to load').to.equal(0);
       expect((await rows.allTextContents()).every((t) => t.includes('role.created'))).to.equal(true);
       expect(problems).to.deep.equal([]);

@@ -6,7 +6,7 @@ import { ORDERS_API, basic, postForm } from '../support/fixtures.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ADMIN_CLIENT } from '../support/management.js';
 import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { type TestServer } from '../support/server.js';
 
 /**
  * The API Access pages in a real Chromium, signed in through the login page: the whole life of a

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { skipWithoutChromium } from '../support/browser.js';
+import { jwksOf } from '../support/fixtures.js';
 import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
 
 /**
@@ -11,7 +12,7 @@ describe('console: signing keys page', function () {
   let h: ConsoleHarness;
   type Key = { kid: string; status: string; activates_at: string };
   const keys = async () => (await h.admin.get('/keys?limit=200')).body.data as Key[];
-  const publishedKids = async () => ((await (await fetch(`${h.server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  const publishedKids = async () => (await jwksOf(h.server)).keys.map((k) => k.kid);
 
   before(async function () {
     skipWithoutChromium(this);

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startServer, type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, USER, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { managementApi } from '../support/management.js';
+import { authorize, exchangeCode, expectLoginRefused, refresh } from '../support/code-flow.js';
+import { useServer } from '../support/setup.js';
 
 const EXCHANGER = { id: 'key-exchanger', secret: 'key-exchanger-secret-0123456789abcdef' };
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -12,21 +13,22 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 describe('management API: users, roles, API keys', () => {
   let server: TestServer;
   let admin: ReturnType<typeof managementApi>;
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.push(adminClientSeed() as never, {
-      client_id: EXCHANGER.id,
-      client_secret: EXCHANGER.secret,
-      client_name: 'Gateway',
-      grant_types: [TOKEN_EXCHANGE],
-      redirect_uris: [],
-      scope: '',
-      token_endpoint_auth_method: 'client_secret_basic',
-    } as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer(
+    {
+      admin: true,
+      seed: (seed) =>
+        seed.clients.push({
+          client_id: EXCHANGER.id,
+          client_secret: EXCHANGER.secret,
+          client_name: 'Gateway',
+          grant_types: [TOKEN_EXCHANGE],
+          redirect_uris: [],
+          scope: '',
+          token_endpoint_auth_method: 'client_secret_basic',
+        } as never),
+    },
+    (s) => ({ server, admin } = s),
+  );
 
   async function userWithKey(roles: string[], scopes: string[], extra: Record<string, unknown> = {}) {
     const email = `u${Math.random().toString(36).slice(2, 10)}@example.test`;
@@ -115,9 +117,27 @@ describe('management API: users, roles, API keys', () => {
   });
 
   it('audits logins, successful and failed, without the password', async () => {
+    // Counted for this user and from before the sign-in, so that events of other tests cannot pass it.
+    const userId = ((await admin.get(`/users?q=${encodeURIComponent(USER.email)}`)).body.data as { id: string; email: string }[]).find((u) => u.email === USER.email)!.id;
+    const eventsOf = async (type: string) => (await admin.get(`/audit-events?type=${type}&actor=${userId}`)).body.data as { actor: { id: string }; target: { id: string } | null; data: Record<string, unknown> }[];
+    const succeededBefore = (await eventsOf('login.succeeded')).length;
+    const failedBefore = (await eventsOf('login.failed')).length;
+
     await authorize(server, { client: WEB, scope: 'openid', user: USER });
     const ok = await admin.get('/audit-events?type=login.succeeded');
     expect(ok.body.data.length).to.be.greaterThan(0);
+    const succeeded = await eventsOf('login.succeeded');
+    expect(succeeded).to.have.length(succeededBefore + 1);
+    expect(succeeded[0]).to.deep.include({ target: { type: 'user', id: userId } });
+
+    const wrong = 'not-the-password-and-never-logged';
+    await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: USER.email, password: wrong } }));
+    const failed = await eventsOf('login.failed');
+    expect(failed).to.have.length(failedBefore + 1);
+    expect(failed[0].data).to.include({ reason: 'bad_password', client_id: WEB.id });
+    const everything = JSON.stringify((await admin.get('/audit-events')).body);
+    expect(everything).not.to.include(wrong);
+    expect(everything).not.to.include(USER.password);
   });
 
   it('introspects an API key for a resource server (RFC 7662)', async () => {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from '../support/server.js';
-import { WEB, baseSeed, consoleClient } from '../support/fixtures.js';
-import { ADMIN_CLIENT, ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { WEB, consoleClient } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
 import { auditOf, newKey, newPerson, newRole, signInTokens, tableText } from '../support/accounts.js';
 import { parseCredential } from '../../server/crypto/credentials.js';
+import { useServer, webAppManages } from '../support/setup.js';
 
 const NO_SUCH_KEY = '00000000-0000-4000-8000-000000000000';
 const DAY = 86400_000;
@@ -13,15 +14,7 @@ describe('management API: API keys', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.find((c) => c.client_id === WEB.id)!.scope += ` ${ALL_MANAGEMENT_SCOPES.join(' ')}`;
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-    managementResource = `${server.issuer}/api/v1`;
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   /** A developer and an API of their own key (developers manage their own keys). */
   async function developer() {

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { startServer, type TestServer } from '../support/server.js';
-import { ORDERS_API, USER, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { ORDERS_API, USER, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
 import { authorize, exchangeCode } from '../support/code-flow.js';
+import { useServer } from '../support/setup.js';
 
 interface AuditEvent {
   type: string;
@@ -15,13 +16,7 @@ interface AuditEvent {
 describe('management API: APIs (resource servers)', () => {
   let server: TestServer;
   let api: ReturnType<typeof managementApi>;
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    api = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true }, (s) => ({ server, admin: api } = s));
 
   let n = 0;
   async function register(body: Record<string, unknown> = {}) {

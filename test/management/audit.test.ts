@@ -4,9 +4,10 @@ import { parseIsoInstant } from '../../server/services/instant.js';
 import { createApiKey } from '../../server/services/api-keys.js';
 import { systemPrincipal } from '../../server/services/principal.js';
 import { createUser } from '../../server/services/users.js';
-import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { SERVICE, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { useServer } from '../support/setup.js';
 
 interface Event {
   id: string;
@@ -20,9 +21,8 @@ interface Event {
 describe('audit log: GET /audit-events', () => {
   let server: TestServer;
   let api: ReturnType<typeof managementApi>;
+  useServer({ admin: true }, (s) => ({ server, admin: api } = s));
   before(async () => {
-    server = await startServer({ seed: { ...baseSeed(), clients: [...baseSeed().clients, adminClientSeed()] } });
-    api = managementApi(server, await managementToken(server));
     // A known history, oldest first: 5 user events by two actors, then 3 of another type.
     for (let i = 0; i < 5; i++) {
       await recordAudit(server.runtime.db, {
@@ -34,7 +34,6 @@ describe('audit log: GET /audit-events', () => {
     }
     for (let i = 0; i < 3; i++) await recordAudit(server.runtime.db, { type: 'test.other', actor: { type: 'system' }, data: { n: i } });
   });
-  after(async () => server?.destroy());
 
   const all = async (query: string): Promise<Event[]> => {
     const out: Event[] = [];

@@ -10,9 +10,9 @@ import { managementRouter } from '../../server/management/router.js';
 import { MANAGEMENT_SCOPES } from '../../server/services/management-api.js';
 import { ACCESS_TOKEN_TTL, DESCRIPTION_MAX, NAME_MAX, PASSWORD_MIN, SCOPE_NAME } from '../../server/services/limits.js';
 import { OPERATIONS } from '../../server/management/operations.js';
-import { baseSeed } from '../support/fixtures.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { ALL_MANAGEMENT_SCOPES, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { useServer } from '../support/setup.js';
 
 /**
  * The OpenAPI document against the server: every documented operation is routed and guarded by the
@@ -103,14 +103,13 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
     return tokens.get(key)!;
   };
 
+  useServer({ admin: true }, (s) => ({ server } = s));
   before(async () => {
-    server = await startServer({ seed: { ...baseSeed(), clients: [...baseSeed().clients, adminClientSeed()] } });
     const res = await fetch(`${server.url}/api/v1/openapi.json`);
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^application\/json/);
     doc = await res.json();
   });
-  after(async () => server?.destroy());
 
   it('is a public OpenAPI 3.1 document with a bearer security scheme', () => {
     expect(doc.openapi).to.match(/^3\.1\.\d+$/);

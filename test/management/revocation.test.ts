@@ -4,6 +4,7 @@ import { authorize, exchangeCode, refresh, type FlowClient } from '../support/co
 import { ORDERS_API, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
 import { adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { startServer, usingRealServices, type TestServer } from '../support/server.js';
+import { useServer } from '../support/setup.js';
 
 /**
  * Revoking a credential (DELETE), suspending it (enabled: false) or narrowing it (PATCH) applies at
@@ -52,13 +53,7 @@ async function durableArtifacts(node: TestServer, clientId: string): Promise<str
 describe('revocation: deleting, suspending and narrowing a client', () => {
   let server: TestServer;
   let api: Api;
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    api = managementApi(server, await managementToken(server));
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true }, (s) => ({ server, admin: api } = s));
 
   it('DELETE revokes the refresh tokens and grants the client held, and codes issued before; other clients keep theirs', async () => {
     const app = await webApp(api);

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startServer, type TestServer } from '../support/server.js';
-import { ORDERS_API, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { type TestServer } from '../support/server.js';
+import { ORDERS_API, WEB, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, ALL_MANAGEMENT_SCOPES, managementApi, managementToken } from '../support/management.js';
 import { authorize, CookieJar, exchangeCode, refresh } from '../support/code-flow.js';
 import { auditOf, newKey, newPerson, newRole, signInTokens, type Person } from '../support/accounts.js';
+import { useServer, webAppManages } from '../support/setup.js';
 
 const BUILTIN = {
   admin: ALL_MANAGEMENT_SCOPES,
@@ -17,15 +18,7 @@ describe('management API: roles', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  before(async () => {
-    const seed = baseSeed();
-    seed.clients.find((c) => c.client_id === WEB.id)!.scope += ` ${ALL_MANAGEMENT_SCOPES.join(' ')}`;
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-    managementResource = `${server.issuer}/api/v1`;
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   it('answers 401 without a usable token on every roles endpoint', async () => {
     for (const token of [undefined, 'ak_test_nope']) {

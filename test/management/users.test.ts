@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from '../support/server.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from '../support/fixtures.js';
-import { ADMIN_CLIENT, ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { authorize, AuthorizationError, CookieJar, refresh } from '../support/code-flow.js';
+import { type TestServer } from '../support/server.js';
+import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
+import { ADMIN_CLIENT, managementApi, managementToken } from '../support/management.js';
+import { authorize, AuthorizationError, CookieJar, expectLoginRefused, refresh } from '../support/code-flow.js';
 import { auditOf, newKey, newPerson, newRole, signInTokens, tableText } from '../support/accounts.js';
+import { useServer, webAppManages } from '../support/setup.js';
 
 const NO_SUCH_USER = '00000000-0000-4000-8000-000000000000';
 
@@ -12,16 +13,7 @@ describe('management API: users', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
-  before(async () => {
-    const seed = baseSeed();
-    // The web app may also ask for Management API scopes, so people can hold user tokens there.
-    seed.clients.find((c) => c.client_id === WEB.id)!.scope += ` ${ALL_MANAGEMENT_SCOPES.join(' ')}`;
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-    managementResource = `${server.issuer}/api/v1`;
-  });
-  after(async () => server?.destroy());
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
 
   describe('authentication and permissions', () => {
     it('answers 401 with a Bearer challenge without a usable token', async () => {
@@ -341,13 +333,13 @@ describe('management API: users', () => {
       expect(ok[0].data).to.deep.equal({ client_id: WEB.id });
 
       const wrong = 'wrong-password-do-not-log';
-      await authorize(server, { client: WEB, scope: 'openid', user: { email: person.email, password: wrong } }).catch(() => undefined);
+      await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: person.email, password: wrong } }));
       const failed = await auditOf(server, 'login.failed', person.id);
       expect(failed).to.have.length(1);
       expect(failed[0].data).to.deep.include({ reason: 'bad_password', client_id: WEB.id });
 
       const unknown = `typo.${Date.now()}@mistyped.example`;
-      await authorize(server, { client: WEB, scope: 'openid', user: { email: unknown, password: wrong } }).catch(() => undefined);
+      await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: unknown, password: wrong } }));
       const anonymous = (await auditOf(server, 'login.failed')).filter((e) => e.actor_type === 'anonymous');
       expect(anonymous.at(-1)!.data).to.deep.include({ reason: 'unknown_account', domain: 'mistyped.example' });
       const text = await tableText(server, 'audit_events');

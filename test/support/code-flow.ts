@@ -121,6 +121,26 @@ export class AuthorizationError extends Error {
   }
 }
 
+/** The login page came back after the form was sent: the server refused the sign-in (not a 5xx). */
+export class LoginRefusedError extends Error {
+  constructor(readonly status: number) {
+    super(`the sign-in was refused (${status})`);
+  }
+}
+
+/**
+ * Asserts that a sign-in is refused as a wrong password is: the login page again with 401. Anything
+ * else (it succeeded, a 500, a broken page) fails the test with what happened instead.
+ */
+export async function expectLoginRefused(attempt: Promise<unknown>): Promise<void> {
+  const outcome = await attempt.then(
+    () => new Error('the sign-in succeeded'),
+    (err: unknown) => err,
+  );
+  if (!(outcome instanceof LoginRefusedError)) throw outcome;
+  if (outcome.status !== 401) throw new Error(`the refused sign-in answered ${outcome.status}, not 401`);
+}
+
 const decodeHtml = (s: string) =>
   s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
@@ -195,7 +215,10 @@ export async function authorize(server: FlowServer, options: AuthorizeOptions): 
     const form = login ?? consent;
     if (!form) throw new Error(`no login or consent form at ${url.pathname} (${res.status}): ${body.slice(0, 500)}`);
     // The login form coming back after we sent it means the sign-in was refused.
-    if (submitted.has(form.action)) throw new Error(`the form at ${form.action} was refused (${res.status})`);
+    if (submitted.has(form.action)) {
+      if (login) throw new LoginRefusedError(res.status);
+      throw new Error(`the form at ${form.action} was refused (${res.status})`);
+    }
     submitted.add(form.action);
     await options.onPage?.(login ? 'login' : 'consent', uid);
     const fields: Record<string, string> = { ...form.fields, ...(login ? { login: user.email, password: user.password } : {}) };

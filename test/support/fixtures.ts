@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from 'jose';
 /** The seed most tests start from: one API, one user, a service client, a web client, a public SPA. */
 export const ORDERS_API = 'https://orders.example.test';
 export const BILLING_API = 'https://billing.example.test';
@@ -67,4 +68,11 @@ export async function postForm(url: string, form: Record<string, string | string
     /* not JSON: left empty, the test looks at text */
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/** The public JWKS a node publishes (a test server, or a URL such as a restarted node's). */
+export async function jwksOf(node: { url: string } | string): Promise<JSONWebKeySet> {
+  const res = await fetch(`${typeof node === 'string' ? node : node.url}/oauth/jwks`);
+  if (res.status !== 200) throw new Error(`GET /oauth/jwks: ${res.status}`);
+  return (await res.json()) as JSONWebKeySet;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { answerClientErrors } from '../../server/http/client-errors.js';
@@ -10,11 +10,16 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime, type Runtime } from '../../server/runtime.js';
 import { applySeed, seedSchema, type Seed } from '../../server/seed.js';
+import { deleteKeysWithPrefix, withRedis } from './redis.js';
 
 /**
  * Test servers run in-process on a random port against real backends: with DATABASE_URL/REDIS_URL
  * set (CI's first pass) a fresh Postgres database per server and the shared Redis; otherwise the
  * embedded default (PGlite in a temporary DATA_DIR, no Redis).
+ *
+ * In Redis each server writes under a key prefix of its own (REDIS_PREFIX), named after its database,
+ * so that the nodes of one database share it (as a deployment's nodes do) and destroy() can delete
+ * exactly what the test wrote, never the production prefix `gatehouse:` nor anyone else's keys.
  */
 export const usingRealServices = Boolean(process.env.DATABASE_URL);
 
@@ -25,9 +30,11 @@ export interface TestServer {
   runtime: Runtime;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** REDIS_PREFIX of this node (used only when it has a Redis). */
+  redisPrefix: string;
   /** Stops the HTTP server and closes connections; the database is kept for restart(). */
   stop(): Promise<void>;
-  /** Stops, then drops the database and data dir. */
+  /** Stops, then drops the database, data dir and Redis keys it created (not those of a database it was given). */
   destroy(): Promise<void>;
 }
 
@@ -44,12 +51,18 @@ export async function createTestDatabase(): Promise<string | undefined> {
   return url.toString();
 }
 
+/** The Redis key prefix of the servers of a database: the nodes of one test share it, as a deployment's do. */
+export const redisPrefixOf = (databaseUrl: string | undefined, dataDir: string) =>
+  `gatehouse-test:${databaseUrl ? new URL(databaseUrl).pathname.slice(1) : basename(dataDir)}:`;
+
+/** Drops a test database, and the Redis keys its servers wrote (the last node of a test may only have been stopped). */
 export async function dropTestDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
+  if (process.env.REDIS_URL) await withRedis(process.env.REDIS_URL, (redis) => deleteKeysWithPrefix(redis, redisPrefixOf(url, '')));
 }
 
 export interface StartOptions {
@@ -59,28 +72,55 @@ export interface StartOptions {
   databaseUrl?: string;
   dataDir?: string;
   redisUrl?: string | null;
+  /** The embedded default (PGlite, no Redis) even when the run has DATABASE_URL and REDIS_URL. */
+  embedded?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
-  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const databaseUrl = options.embedded ? undefined : (options.databaseUrl ?? (await createTestDatabase()));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const redisUrl = options.redisUrl === null || options.embedded ? undefined : (options.redisUrl ?? process.env.REDIS_URL);
+  const redisPrefix = options.env?.REDIS_PREFIX ?? redisPrefixOf(databaseUrl, dataDir);
   const env: Record<string, string | undefined> = {
     PORT: '0',
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    REDIS_URL: options.redisUrl === null ? undefined : (options.redisUrl ?? process.env.REDIS_URL),
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     COOKIE_SECRETS: 'test-cookie-secret-0123456789abcdef0123456789',
     KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret-0123456789abcdef',
     ...options.env,
   };
+  /** What this call created, and only that: a database, data dir or key prefix handed in belongs to the caller. */
+  const removeWhatWeCreated = async () => {
+    if (databaseUrl && !options.databaseUrl) await dropTestDatabase(databaseUrl);
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    // Keys are deleted through the test run's own REDIS_URL: the server's may point at a proxy that is
+    // down. (dropTestDatabase has deleted those under the database's prefix already; REDIS_PREFIX may differ.)
+    const direct = process.env.REDIS_URL ?? redisUrl;
+    if (direct && !options.databaseUrl) await withRedis(direct, (redis) => deleteKeysWithPrefix(redis, redisPrefix));
+  };
+
   // Bind first to learn the port, since the issuer must name it.
   const probe = await listenOnFreePort();
-  const issuer = env.ISSUER ?? `http://127.0.0.1:${probe.port}`;
-  const config = loadConfig({ ...env, ISSUER: issuer });
-  const runtime = await createRuntime(config, createLogger(config.logLevel));
-  if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
-  const app = buildApp(runtime);
+  let runtime: Runtime | undefined;
+  let issuer: string;
+  try {
+    issuer = env.ISSUER ?? `http://127.0.0.1:${probe.port}`;
+    const config = loadConfig({ ...env, ISSUER: issuer });
+    runtime = await createRuntime(config, createLogger(config.logLevel));
+    if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
+  } catch (err) {
+    // A start that fails (a bad seed in a test, a backend that is down) leaves no port, runtime,
+    // database or keys behind: the next test starts clean and the run can exit.
+    probe.server.close();
+    await runtime?.close().catch(() => undefined);
+    await removeWhatWeCreated().catch(() => undefined);
+    throw err;
+  }
+  const started = runtime;
+  const app = buildApp(started);
   probe.server.on('request', app.callback());
   answerClientErrors(probe.server);
   const url = `http://127.0.0.1:${probe.port}`;
@@ -93,19 +133,19 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       probe.server.close(() => resolve());
       probe.server.closeAllConnections();
     });
-    await runtime.close();
+    await started.close();
   };
   return {
     url,
     issuer,
-    runtime,
+    runtime: started,
     databaseUrl,
     dataDir,
+    redisPrefix,
     stop,
     async destroy() {
       await stop();
-      if (databaseUrl && !options.databaseUrl) await dropTestDatabase(databaseUrl);
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      await removeWhatWeCreated();
     },
   };
 }

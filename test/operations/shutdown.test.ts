@@ -1,91 +1,23 @@
 import { expect } from 'chai';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMigrations } from '../server/db/migrate.js';
-import { projectRoot } from '../server/paths.js';
-import { SERVICE, baseSeed, basic } from './support/fixtures.js';
-import { freePort } from './support/server.js';
+import { readMigrations } from '../../server/db/migrate.js';
+import { projectRoot } from '../../server/paths.js';
+import { SERVICE, baseSeed, basic } from '../support/fixtures.js';
+
+import { MIGRATE, NODE, type Running, baseEnv, freePort, requireBuild, runServerProcess as run } from '../support/process.js';
 
 /**
  * The built server as it runs in production: `node dist/server/index.js` in its own process, in
  * embedded mode, stopped with SIGTERM the way an orchestrator stops it. The Node binary is the one
  * the `node` package brings (24), not whatever is on the machine.
  */
-const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
-const ENTRY = join(projectRoot, 'dist', 'server', 'index.js');
-const MIGRATE = join(projectRoot, 'dist', 'server', 'cli', 'migrate.js');
-
 /** A stack frame as Node prints it: "    at fn (file.js:1:2)" or "    at file.js:1:2". */
 const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
-
-/** Only what the process needs: the test runner's DATABASE_URL/REDIS_URL must not leak in. */
-const baseEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra });
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves with the first JSON log line whose msg matches. */
-  waitForLog: (msg: RegExp, ms: number) => Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(dataDir: string, port: number, env: Record<string, string> = {}): Running {
-  const child = spawn(NODE, [ENTRY], {
-    cwd: projectRoot,
-    env: baseEnv({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters: { msg: RegExp; resolve: (line: Record<string, unknown>) => void }[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-    for (const line of chunk.split('\n')) {
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      for (const w of [...waiters]) {
-        if (typeof parsed.msg === 'string' && w.msg.test(parsed.msg)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(parsed);
-        }
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  // 'close', not 'exit': it comes after stdout and stderr are drained, so the output is complete.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    child,
-    port,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitForLog: (msg, ms) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no log line matching ${msg} within ${ms} ms; stdout:\n${out}\nstderr:\n${err}`)), ms);
-        void exited.then(({ code }) => reject(new Error(`server exited (${code}) before logging ${msg}; stderr:\n${err}`)));
-        waiters.push({
-          msg,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-      }),
-  };
-}
 
 /**
  * A token request whose body arrives in two parts. `Expect: 100-continue` makes the server answer
@@ -142,12 +74,7 @@ describe('the built server process (dist, embedded mode)', function () {
   this.timeout(120_000);
   const cleanup: string[] = [];
 
-  before(function () {
-    // Build unless a build newer than the sources is there; a stale dist would test old code.
-    const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: projectRoot, encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
-    expect(existsSync(ENTRY)).to.equal(true);
-  });
+  before(requireBuild);
   after(() => {
     for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
   });

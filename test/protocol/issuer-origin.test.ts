@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
-import { pkcePair } from './support/code-flow.js';
-import { SERVICE, WEB, baseSeed, basic } from './support/fixtures.js';
-import { adminClientSeed } from './support/management.js';
-import { type Reply, send } from './support/raw-http.js';
-import { startServer, type TestServer } from './support/server.js';
+import { pkcePair } from '../support/code-flow.js';
+import { SERVICE, WEB, baseSeed, basic } from '../support/fixtures.js';
+import { adminClientSeed } from '../support/management.js';
+import { type Reply, send } from '../support/raw-http.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 /**
  * Where this server is and whether it is reached over TLS come from ISSUER alone. A foreign Host,

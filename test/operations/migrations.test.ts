@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from '../server/db/database.js';
-import { createEmbeddedDatabase } from '../server/db/embedded.js';
-import { type Migration, migrate, readMigrations } from '../server/db/migrate.js';
-import { createPostgresDatabase } from '../server/db/postgres.js';
-import { createTestDatabase, dropTestDatabase } from './support/server.js';
+import type { Database } from '../../server/db/database.js';
+import { DataDirInUseError } from '../../server/db/data-dir-lock.js';
+import { createEmbeddedDatabase } from '../../server/db/embedded.js';
+import { type Migration, migrate, readMigrations } from '../../server/db/migrate.js';
+import { createPostgresDatabase } from '../../server/db/postgres.js';
+import { createTestDatabase, dropTestDatabase } from '../support/server.js';
 
 /**
  * The migration runner on an empty database of each kind: every landed migration replays in order,
@@ -19,6 +20,8 @@ interface Target {
   db: Database;
   /** Another connection to the same database, as a second node would have (Postgres only). */
   second?: () => Database;
+  /** The embedded database's folder, which no second process may open (PGlite only). */
+  dataDir?: string;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,7 @@ describe('migration files', () => {
   });
 });
 
-function migrationSuite(name: string, open: () => Promise<Target>) {
+function migrationSuite(name: string, open: () => Promise<Target>, nodes: 'several' | 'one') {
   describe(`migrations on ${name}`, function () {
     this.timeout(60_000);
     let landed: Migration[];
@@ -136,8 +139,17 @@ function migrationSuite(name: string, open: () => Promise<Target>) {
       expect(await tableExists(db, 'migration_probe_broken')).to.equal(true);
     });
 
-    it('lets nodes that start together migrate once between them', async function () {
-      if (!target.second) this.skip(); // PGlite belongs to one process: there is no second node.
+    // PGlite belongs to one process: there is no second node to race with, only one to refuse.
+    if (nodes === 'one') {
+      it('has one node only: another process on the folder is refused before it migrates anything', async () => {
+        const err = await rejection(createEmbeddedDatabase(target.dataDir!, 'a second node'));
+        expect(err).to.be.instanceOf(DataDirInUseError);
+        expect(await tableExists(target.db, 'schema_migrations')).to.equal(false);
+      });
+      return;
+    }
+
+    it('lets nodes that start together migrate once between them', async () => {
       const nodes = [target.db, ...Array.from({ length: 3 }, () => target.second!())];
       try {
         const applied = await Promise.all(nodes.map((db) => migrate(db, landed)));
@@ -157,12 +169,13 @@ migrationSuite('PGlite (embedded)', async () => {
   const db = await createEmbeddedDatabase(dir);
   return {
     db,
+    dataDir: dir,
     async close() {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, 'one');
 
 if (process.env.DATABASE_URL) {
   migrationSuite('Postgres (real server, fresh database)', async () => {
@@ -176,7 +189,7 @@ if (process.env.DATABASE_URL) {
         await dropTestDatabase(url);
       },
     };
-  });
+  }, 'several');
 } else {
   describe('migrations on Postgres', () => {
     it.skip('skipped: set DATABASE_URL to a real Postgres to run it (the PGlite variant runs without)');

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../server/config.js';
-import { csrfTokens } from '../server/interactions/csrf.js';
+import { ConfigError, loadConfig } from '../../server/config.js';
+import { csrfTokens } from '../../server/interactions/csrf.js';
 
 /** loadConfig(env) is pure apart from the development secrets it may write into DATA_DIR. */
 const COOKIE_A = 'cookie-secret-a-0123456789abcdef0123456789';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from './support/server.js';
-import { BILLING_API, ORDERS_API, SERVICE, SPA, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from './support/management.js';
-import { newKey, newPerson, newRole, signInTokens } from './support/accounts.js';
+import { type TestServer } from '../support/server.js';
+import { BILLING_API, ORDERS_API, SERVICE, SPA, WEB, basic, postForm } from '../support/fixtures.js';
+import { managementApi } from '../support/management.js';
+import { newKey, newPerson, newRole, signInTokens } from '../support/accounts.js';
+import { useServer, webAppManages } from '../support/setup.js';
 
 /** RFC 7662 introspection of API keys (and of our JWTs) by resource servers. */
 describe('introspection of API keys and JWT access tokens (RFC 7662)', () => {
@@ -10,18 +11,12 @@ describe('introspection of API keys and JWT access tokens (RFC 7662)', () => {
   let admin: ReturnType<typeof managementApi>;
   let managementResource: string;
 
+  useServer({ admin: true, seed: webAppManages }, (s) => ({ server, admin, managementResource } = s));
   before(async () => {
-    const seed = baseSeed();
-    seed.clients.find((c) => c.client_id === WEB.id)!.scope += ` ${ALL_MANAGEMENT_SCOPES.join(' ')}`;
-    seed.clients.push(adminClientSeed() as never);
-    server = await startServer({ seed });
-    admin = managementApi(server, await managementToken(server));
-    managementResource = `${server.issuer}/api/v1`;
     // The Orders service also serves the Management API here, so it may introspect its tokens and keys.
     const builtin = (await admin.get('/apis?limit=200')).body.data.find((a: { identifier: string }) => a.identifier === managementResource);
     expect((await admin.patch(`/apis/${builtin.id}`, { resource_servers: [SERVICE.id] })).status).to.equal(200);
   });
-  after(async () => server?.destroy());
 
   /** What the Orders resource server (a confidential client) learns about a token. */
   const introspect = (token: string, headers: Record<string, string> = { authorization: basic(SERVICE.id, SERVICE.secret) }, extra: Record<string, string> = {}) =>

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { type CookieJar, authorize, exchangeCode, refresh } from './support/code-flow.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { startServer, usingRealServices, type TestServer } from './support/server.js';
+import { type CookieJar, authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { ORDERS_API, SERVICE, WEB, baseSeed, basic, jwksOf, postForm } from '../support/fixtures.js';
+import { startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * A restart is a new process on the same database (and DATA_DIR): whatever was handed out before
@@ -13,7 +13,6 @@ import { startServer, usingRealServices, type TestServer } from './support/serve
 const ISSUER = 'http://gatehouse.test';
 const mode = usingRealServices ? 'Postgres and Redis' : 'embedded PGlite';
 
-const jwksOf = async (url: string) => (await (await fetch(`${url}/oauth/jwks`)).json()) as JSONWebKeySet;
 const kids = (set: JSONWebKeySet) => set.keys.map((k) => k.kid).sort();
 
 /** Runs a code flow with a browser's cookies and reports which pages it was shown. */

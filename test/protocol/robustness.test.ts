@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { startServer, type TestServer } from './support/server.js';
-import { SERVICE, SPA, USER, WEB, baseSeed, basic } from './support/fixtures.js';
-import { CookieJar, authorize } from './support/code-flow.js';
-import { type Reply, type Req, send, sendRaw } from './support/raw-http.js';
+import { type TestServer } from '../support/server.js';
+import { SERVICE, SPA, USER, WEB, basic } from '../support/fixtures.js';
+import { CookieJar, authorize } from '../support/code-flow.js';
+import { useServer } from '../support/setup.js';
+import { type Reply, type Req, send, sendRaw } from '../support/raw-http.js';
 
 /**
  * Malformed, oversized and hostile requests at every endpoint. Whatever arrives, the answer is never
@@ -177,10 +178,7 @@ const cases: Case[] = [
 
 describe('malformed requests never get a 5xx', function () {
   let server: TestServer;
-  before(async () => {
-    server = await startServer({ seed: baseSeed() });
-  });
-  after(async () => server?.destroy());
+  useServer({}, (s) => ({ server } = s));
 
   for (const c of cases) {
     it(c.what, async () => {

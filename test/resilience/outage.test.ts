@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { createTestDatabase, dropTestDatabase, startServer, type TestServer } from './support/server.js';
-import { SERVICE, WEB, baseSeed, basic } from './support/fixtures.js';
-import { CookieJar, authorize, type FlowClient } from './support/code-flow.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { StorageUnavailableError } from '../server/db/errors.js';
+import { eventually } from '../support/eventually.js';
+import { createTestDatabase, dropTestDatabase, startServer, type TestServer } from '../support/server.js';
+import { SERVICE, WEB, baseSeed, basic } from '../support/fixtures.js';
+import { CookieJar, authorize, type FlowClient } from '../support/code-flow.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { StorageUnavailableError } from '../../server/db/errors.js';
 
 /**
  * Postgres and Redis go away (through a TCP proxy that resets every connection) and come back, with
@@ -50,19 +51,6 @@ const form = (fields: Record<string, string>, headers: Record<string, string> = 
   body: new URLSearchParams(fields),
   headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
 });
-
-/** Polls until check() passes, for at most `ms`; the last failure is the test's failure. */
-async function eventually(ms: number, check: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 function expectUnavailable(res: Reply, what: string) {
   const summary = `${what}: ${res.status} ${res.text.slice(0, 300)}`;
@@ -210,9 +198,9 @@ function expectUnavailablePage(res: Reply, what: string) {
   describe('once Redis is back', () => {
     before(async () => {
       redisProxy.restore();
-      await eventually(HEAL_LIMIT_MS, async () => {
+      await eventually('the server to heal', async () => {
         expect((await ready()).status).to.equal(200);
-      });
+      }, HEAL_LIMIT_MS);
     });
 
     it('the code issued before the outage is redeemed', async () => {
@@ -249,9 +237,9 @@ function expectUnavailablePage(res: Reply, what: string) {
   describe('once Redis answers again', () => {
     before(async () => {
       redisProxy.restore();
-      await eventually(HEAL_LIMIT_MS, async () => {
+      await eventually('the server to heal', async () => {
         expect((await ready()).status).to.equal(200);
-      });
+      }, HEAL_LIMIT_MS);
     });
 
     it('a whole sign-in works', fullFlowWorks);
@@ -301,9 +289,9 @@ function expectUnavailablePage(res: Reply, what: string) {
   describe('once Postgres is back', () => {
     before(async () => {
       pgProxy.restore();
-      await eventually(HEAL_LIMIT_MS, async () => {
+      await eventually('the server to heal', async () => {
         expect((await ready()).status).to.equal(200);
-      });
+      }, HEAL_LIMIT_MS);
     });
 
     it('client credentials get tokens again', async () => {

@@ -3,9 +3,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../server/paths.js';
-import { SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
-import { createTestDatabase, dropTestDatabase, freePort, usingRealServices } from './support/server.js';
+import { projectRoot } from '../../server/paths.js';
+import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { createTestDatabase, dropTestDatabase, freePort, usingRealServices } from '../support/server.js';
 
 /**
  * WEB_CONCURRENCY: the server as a process of its own with two workers (node:cluster) on one

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import pg from 'pg';
-import { readMigrations } from '../server/db/migrate.js';
-import { authorize, exchangeCode, refresh } from './support/code-flow.js';
-import { ORDERS_API, SERVICE, WEB, baseSeed, basic, postForm } from './support/fixtures.js';
-import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from './support/server.js';
+import { readMigrations } from '../../server/db/migrate.js';
+import { authorize, exchangeCode, refresh } from '../support/code-flow.js';
+import { ORDERS_API, SERVICE, WEB, baseSeed, basic, jwksOf, postForm } from '../support/fixtures.js';
+import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * Several nodes behind one name: they share Postgres and Redis and nothing else. PGlite is owned by
@@ -13,7 +13,6 @@ import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, t
 const ISSUER = 'http://gatehouse.test';
 const realServices = usingRealServices && Boolean(process.env.REDIS_URL);
 
-const jwksOf = async (node: TestServer) => (await (await fetch(`${node.url}/oauth/jwks`)).json()) as JSONWebKeySet;
 
 describe('several nodes on one database and Redis (needs DATABASE_URL and REDIS_URL; skipped in embedded mode)', () => {
   before(function () {

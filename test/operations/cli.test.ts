@@ -1,55 +1,26 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCredential } from '../server/crypto/credentials.js';
-import { digest } from '../server/crypto/tokens.js';
-import { createEmbeddedDatabase } from '../server/db/embedded.js';
-import { createPostgresDatabase } from '../server/db/postgres.js';
-import type { Database } from '../server/db/database.js';
-import { projectPath } from '../server/paths.js';
-import { ORDERS_API, baseSeed, basic, postForm } from './support/fixtures.js';
-import { managementApi } from './support/management.js';
-import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from './support/server.js';
+import { parseCredential } from '../../server/crypto/credentials.js';
+import { digest } from '../../server/crypto/tokens.js';
+import { createEmbeddedDatabase } from '../../server/db/embedded.js';
+import { createPostgresDatabase } from '../../server/db/postgres.js';
+import type { Database } from '../../server/db/database.js';
+import { CLI, type ProcessResult, requireBuild, runProcess } from '../support/process.js';
+import { ORDERS_API, baseSeed, basic, jwksOf, postForm } from '../support/fixtures.js';
+import { managementApi } from '../support/management.js';
+import { createTestDatabase, dropTestDatabase, startServer, usingRealServices, type TestServer } from '../support/server.js';
 
 /**
  * The `gatehouse` command, run as operators run it: the built bin (dist/, what package.json "bin"
  * points at) in child processes, on the configured database: a temporary DATA_DIR in embedded mode,
  * a fresh Postgres database with DATABASE_URL.
  */
-const BIN = projectPath('dist', 'server', 'cli', 'index.js');
+const BIN = CLI;
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than the sources (CI builds it in `npm ci`). */
-function ensureBuilt(): void {
-  const built = existsSync(BIN) && existsSync(projectPath('dist', 'server', 'cli', 'main.js'))
-    ? statSync(projectPath('dist', 'server', 'cli', 'main.js')).mtimeMs
-    : 0;
-  if (built >= Math.max(...['server', 'adapters', 'views'].map((d) => newestSource(projectPath(d))))) return;
-  try {
-    execFileSync(projectPath('node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: projectPath(), stdio: 'pipe' });
-  } catch (err) {
-    throw new Error(`npm run build failed:\n${(err as { stdout?: Buffer }).stdout?.toString() ?? (err as Error).message}`);
-  }
-  execFileSync('chmod', ['+x', BIN]);
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: any;
-}
+type Run = ProcessResult;
 
 const SECRETS = {
   COOKIE_SECRETS: 'cli-test-cookie-secret-0123456789abcdef0123',
@@ -63,7 +34,7 @@ describe('gatehouse CLI', function () {
   let env: Record<string, string>;
 
   before(async () => {
-    ensureBuilt();
+    requireBuild();
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
     databaseUrl = await createTestDatabase();
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'SEED_FILE', 'ISSUER'].includes(k))) as Record<string, string>;
@@ -75,28 +46,7 @@ describe('gatehouse CLI', function () {
   });
 
   function run(args: string[], options: { input?: string; env?: Record<string, string | undefined>; command?: string; prefix?: string[] } = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(options.command ?? BIN, [...(options.prefix ?? []), ...args], {
-        env: Object.fromEntries(Object.entries({ ...env, ...options.env }).filter(([, v]) => v !== undefined)) as Record<string, string>,
-        cwd: projectPath(),
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          /* text output */
-        }
-        resolve({ code, stdout, stderr, json });
-      });
-      child.stdin.end(options.input ?? '');
-    });
+    return runProcess(options.command ?? BIN, [...(options.prefix ?? []), ...args], { env: { ...env, ...options.env }, input: options.input });
   }
 
   /** Opens the database the CLI works on (after the CLI has exited: PGlite belongs to one process). */
@@ -310,14 +260,14 @@ describe('gatehouse CLI', function () {
 
     it('keys rotate adds pending keys that a starting server publishes', async () => {
       // The server creates the first keys; rotate after that.
-      const initial = await withServer(async (server) => (await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] });
+      const initial = await withServer(async (server) => jwksOf(server));
       const res = await run(['keys', 'rotate', '--json']);
       expect(res.code, res.stderr).to.equal(0);
       const created = res.json.keys as { kid: string; status: string; activates_at: string }[];
       expect(created).to.have.length(2);
       for (const k of created) expect(k.status).to.equal('pending');
       // KEY_ACTIVATION_DELAY, 10 minutes by default.
-      expect(Date.parse(created[0].activates_at) - Date.now()).to.be.within(590_000, 601_000);
+      expect(Date.parse(created[0].activates_at) - Date.now()).to.be.within(540_000, 601_000);
       expect(res.json.retiring).to.include.members(initial.keys.map((k) => k.kid));
       const listed = await run(['keys', 'list', '--json']);
       expect(listed.json.filter((k: { status: string }) => k.status === 'pending')).to.have.length(2);
@@ -325,11 +275,12 @@ describe('gatehouse CLI', function () {
     });
 
     it('what the CLI created works against a running server, and revoke stops it', async () => {
+      // Listed before the server starts: on the embedded database the CLI cannot run beside it.
+      const pending = (await run(['keys', 'list', '--json'], {})).json;
       await withServer(async (server) => {
         const token = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'orders:read', resource: ORDERS_API }, { authorization: basic(client.client_id, client.client_secret) });
         expect(token.status, token.text).to.equal(200);
-        const kids = ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
-        const pending = (await run(['keys', 'list', '--json'], {})).json;
+        const kids = (await jwksOf(server)).keys.map((k) => k.kid);
         expect(kids).to.include.members(pending.filter((k: { status: string }) => k.status === 'pending').map((k: { kid: string }) => k.kid));
 
         const api = managementApi(server, apiKey);

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySeed, readSeedFile, seedSchema, type Seed } from '../server/seed.js';
-import { permissionsOfUser, rolesOfUser } from '../server/store/roles.js';
-import { findUserByEmail } from '../server/store/users.js';
-import { USER, baseSeed } from './support/fixtures.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from './support/management.js';
-import { startServer, type TestServer } from './support/server.js';
+import { applySeed, readSeedFile, seedSchema, type Seed } from '../../server/seed.js';
+import { permissionsOfUser, rolesOfUser } from '../../server/store/roles.js';
+import { findUserByEmail } from '../../server/store/users.js';
+import { USER, baseSeed } from '../support/fixtures.js';
+import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 // Fixed, so that a restart on another port is the same deployment.
 const ISSUER = 'http://gatehouse-seed.test';

@@ -1,14 +1,12 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startServer, type TestServer } from './support/server.js';
-import { BILLING_API, ORDERS_API, SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
+import { type TestServer } from '../support/server.js';
+import { BILLING_API, ORDERS_API, SERVICE, basic, postForm } from '../support/fixtures.js';
+import { useServer } from '../support/setup.js';
 
 describe('client credentials (RFC 6749 §4.4)', () => {
   let server: TestServer;
-  before(async () => {
-    server = await startServer({ seed: baseSeed() });
-  });
-  after(async () => server?.destroy());
+  useServer({}, (s) => ({ server } = s));
 
   const token = (form: Record<string, string>, auth = basic(SERVICE.id, SERVICE.secret)) =>
     postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', ...form }, { authorization: auth });

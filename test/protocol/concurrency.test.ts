@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { WEB, baseSeed } from './support/fixtures.js';
-import { authorize, exchangeCode, isActive, refresh } from './support/code-flow.js';
-import { startServer, type TestServer } from './support/server.js';
+import { WEB, baseSeed } from '../support/fixtures.js';
+import { authorize, exchangeCode, isActive, refresh } from '../support/code-flow.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 /**
  * One-time credentials under concurrent use, through HTTP. A code or a rotated refresh token redeemed

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { SERVICE, baseSeed, basic, postForm } from './support/fixtures.js';
-import { startServer, usingRealServices, type TestServer } from './support/server.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { HEARTBEAT_MS } from '../server/db/listen.js';
+import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
+import { startServer, usingRealServices, type TestServer } from '../support/server.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { HEARTBEAT_MS } from '../../server/db/listen.js';
 
 /**
  * Each node answers token requests from its own copy of clients, APIs, users, roles and API keys
