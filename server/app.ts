@@ -46,7 +46,7 @@ export function buildApp(runtime: Runtime): Koa {
   const health = healthRoutes(runtime);
   app.use(health.routes());
 
-  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets });
+  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
 
@@ -56,6 +56,7 @@ export function buildApp(runtime: Runtime): Koa {
     keys: runtime.keys,
     routing: runtime.routing,
     logger,
+    protection: runtime.protection,
     reloadKeys: async () => {
       await runtime.keyMaintenance.reload();
     },

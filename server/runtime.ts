@@ -16,6 +16,8 @@ import { KeyRing } from './oidc/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './services/management-api.js';
 import { ensureConsoleClient } from './services/console-client.js';
+import { createProtection, type Protection } from './services/protection/index.js';
+import { applyProtectionSettings } from './services/protection/settings.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -27,6 +29,8 @@ export interface Runtime {
   keys: KeyRing;
   /** Signing-key reloads and rotation; holds the provider instance. */
   keyMaintenance: KeyMaintenance;
+  /** Limits on guessing and audit folding (server/services/protection). */
+  protection: Protection;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -71,6 +75,7 @@ async function waitForRedis(redis: Redis, ms: number): Promise<void> {
 }
 
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  applyProtectionSettings(config);
   const db = config.databaseUrl
     ? createPostgresDatabase(config.databaseUrl, { onError: (err) => logger.warn({ err: err.message }, 'postgres client error') })
     : await createEmbeddedDatabase(config.dataDir);
@@ -90,6 +95,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
 
   await ensureManagementApi(db, config.issuer);
   await ensureConsoleClient(db, config.issuer);
+  const protection = createProtection(db, redis, config.protection, logger);
   const sealer = createSealer(config.keyEncryptionSecret);
   const keys = new KeyRing(db, sealer);
   const keyMaintenance = new KeyMaintenance({
@@ -99,7 +105,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger,
     activationDelay: config.keyActivationDelay,
     rotationDays: config.keyRotationDays,
-    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger }),
+    buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, protection }),
   });
   await keyMaintenance.reload();
   keyMaintenance.start();
@@ -118,12 +124,14 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     routing,
     keys,
     keyMaintenance,
+    protection,
     get provider() {
       return keyMaintenance.current;
     },
     async close() {
       clearInterval(sweep);
       await keyMaintenance.stop();
+      await protection.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
       await db.close();
     },

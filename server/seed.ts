@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Database, Queryable } from './db/database.js';
 import { hashPassword, verifyPassword } from './crypto/passwords.js';
+import { passwordRule } from './services/password-rules.js';
 import { digest } from './crypto/tokens.js';
 import { upsertApi } from './store/apis.js';
 import { addClientSecret, deleteClientSecrets, findClient, upsertClient } from './store/clients.js';
@@ -36,7 +37,7 @@ const roleSchema = z.object({
 export const userSchema = z.object({
   email: z.email(),
   name: z.string().min(1).max(200),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024),
+  password: z.string().superRefine(passwordRule),
   /** When given, exactly these roles (the seed is declarative); when left out, roles are left alone. */
   roles: z.array(roleName).optional(),
 });

@@ -7,6 +7,7 @@ import { createEmbeddedDatabase } from '../db/embedded.js';
 import { migrate, readMigrations } from '../db/migrate.js';
 import { createPostgresDatabase } from '../db/postgres.js';
 import { SYSTEM } from '../services/audit.js';
+import { applyProtectionSettings } from '../services/protection/settings.js';
 import { projectPath } from '../paths.js';
 import { listKeys, rotateSigningKeys } from '../oidc/key-rotation.js';
 import { MAX_ACTIVATE_IN } from '../management/routes/keys.js';
@@ -372,6 +373,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (err instanceof ConfigError) return failWith(1, 'configuration', err.message);
     throw err;
   }
+  applyProtectionSettings(config);
 
   let input: unknown;
   try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '../db/database.js';
 import { type Environment, issueCredential } from '../crypto/credentials.js';
 import { hashPassword } from '../crypto/passwords.js';
+import { checkPassword } from '../services/password-rules.js';
 import { type Actor, recordAudit } from '../services/audit.js';
 import { MANAGEMENT_SCOPES } from '../services/management-api.js';
 import { cidrProblem } from '../net/ip-allowlist.js';
@@ -210,7 +211,8 @@ export async function createUser(
 ): Promise<{ id: string; email: string; name: string; roles: string[]; active: boolean; created_at: string; password?: string }> {
   const generated = input.password === undefined ? randomBytes(18).toString('base64url') : undefined;
   const password = input.password ?? generated!;
-  if (password.length < 8) throw new OperationError('passwords need at least 8 characters');
+  const refused = checkPassword(password);
+  if (refused) throw new OperationError(refused);
   if (await findUserByEmail(db, input.email)) throw new OperationError(`a user with email ${input.email} already exists`);
   const passwordHash = await hashPassword(password);
   const roles = [...new Set(input.roles)];

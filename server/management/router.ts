@@ -5,6 +5,7 @@ import type { ArtifactRouting } from '../oidc/adapter.js';
 import type { KeyRing } from '../oidc/keyring.js';
 import type { RotationResult } from '../oidc/key-rotation.js';
 import type { Actor } from '../services/audit.js';
+import type { Protection } from '../services/protection/index.js';
 import { authenticate } from './authenticate.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { apiRoutes } from './routes/apis.js';
@@ -22,6 +23,7 @@ export interface ManagementDeps {
   keys: KeyRing;
   routing: ArtifactRouting;
   logger: Logger;
+  protection: Protection;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
   reloadKeys(): Promise<void>;
   /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */

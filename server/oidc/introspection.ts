@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { FailureMarks } from './throttle.js';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
 import { findApiByIdentifier } from '../store/apis.js';
@@ -32,6 +33,9 @@ import type { KeyRing } from './keyring.js';
 export function introspectionExtension(db: Database, keys: KeyRing, issuer: string) {
   async function forApiKey(ctx: KoaContextWithOIDC, token: string) {
     const checked = await checkApiKey(db, token, ctx.ip);
+    // A key that never existed is a guess (counted per address, server/oidc/throttle.ts); a disabled
+    // or expired one is a resource server doing its job.
+    if (!checked.ok && checked.reason === 'unknown') (ctx.state as FailureMarks).unknownCredential = true;
     if (!checked.ok) return undefined;
     const { key, owner } = checked.value;
     const grants = await keyGrants(db, checked.value);
@@ -51,11 +55,13 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
     };
   }
 
-  async function forJwt(token: string) {
+  async function forJwt(ctx: KoaContextWithOIDC, token: string) {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys.verifier(), { issuer, typ: 'at+jwt' }));
-    } catch {
+    } catch (err) {
+      // A forged or foreign JWT is a guess; an expired one of ours is not.
+      if (!(err instanceof joseErrors.JWTExpired)) (ctx.state as FailureMarks).unknownCredential = true;
       return undefined;
     }
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
@@ -96,7 +102,7 @@ export function introspectionExtension(db: Database, keys: KeyRing, issuer: stri
       ctx.body = { active: false };
       return;
     }
-    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token) : isJwt ? await forJwt(token) : undefined;
+    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token) : isJwt ? await forJwt(ctx, token) : undefined;
     ctx.body = answer ?? { active: false };
   };
 }

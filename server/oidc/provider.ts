@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { logoutPages, renderErrorPage } from './logout.js';
-import { recordAudit } from '../services/audit.js';
+import type { Protection } from '../services/protection/index.js';
+import { refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard } from './endpoints.js';
@@ -50,6 +51,7 @@ export interface ProviderDeps {
   jwks: { keys: object[] };
   keys: KeyRing;
   logger: Logger;
+  protection: Protection;
 }
 
 /** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
@@ -69,7 +71,7 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, routing, jwks, keys, logger }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger, protection }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
@@ -153,14 +155,17 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   provider.use(endpointGuard(OAUTH_ROUTES));
+  provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
+  watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
+    beforeCompare: (clientId) => refuseBlockedClient(protection, clientId, Provider.ctx?.ip, Provider.ctx),
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),
     onIpRefused: (clientId, ip) => {
       // Marked so the generic invalid_client audit below does not record the same refusal twice.
       const current = Provider.ctx;
       if (current) current.state.ipRefused = true;
-      recordAudit(db, {
+      protection.audit.failure({
         type: 'client.token_refused',
         actor: { type: 'client', id: clientId, ip },
         target: { type: 'client', id: clientId },
@@ -174,7 +179,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger }: Prov
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
     const detail = REFUSAL_DETAIL[err.error_detail ?? ''];
-    recordAudit(db, {
+    protection.audit.failure({
       type: 'client.token_refused',
       actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
       ...(clientId ? { target: { type: 'client', id: clientId } } : {}),

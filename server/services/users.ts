@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import { hashPassword } from '../crypto/passwords.js';
+import { passwordRule } from './password-rules.js';
 import { rolesOfUser, setUserRoles } from '../store/roles.js';
 import { type Actor, recordAudit } from './audit.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
@@ -11,14 +12,14 @@ const roleList = z.array(z.string().max(63)).max(50).transform((r) => [...new Se
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
   name: z.string().trim().min(1).max(200),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
+  password: z.string().superRefine(passwordRule).optional(),
   roles: roleList.default([]),
 });
 
 export const updateUserSchema = z.strictObject({
   email: z.email().max(320).optional(),
   name: z.string().trim().min(1).max(200).optional(),
-  password: z.string().min(8, 'passwords need at least 8 characters').max(1024).optional(),
+  password: z.string().superRefine(passwordRule).optional(),
   roles: roleList.optional(),
   active: z.boolean().optional(),
 });

@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Database } from '../../db/database.js';
+import { StorageUnavailableError } from '../../db/errors.js';
+import { RATE_LIMITS_TABLE, deleteRateLimitsByPrefix, limiterClient } from '../../store/rate-limits.js';
+
+/**
+ * Where failure counters live: Redis when there is one, otherwise the database, so that every node
+ * sees the same counts (a limit per node would multiply by the number of nodes). The counting itself
+ * is rate-limiter-flexible's (atomic INCR + expiry in Redis, an upsert in Postgres).
+ */
+export interface LimiterStore {
+  limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
+  /** Deletes every counter of `name` whose key starts with keyPrefix. */
+  forget(name: string, keyPrefix: string): Promise<void>;
+}
+
+const REDIS_PREFIX = 'gh:rl';
+
+export function limiterStore(db: Database, redis: Redis | undefined): LimiterStore {
+  if (redis) {
+    return {
+      limiter: (name, points, duration) =>
+        // rejectIfRedisNotReady: fail at once while Redis is away (503), as the rest of the server does.
+        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${REDIS_PREFIX}:${name}`, points, duration, rejectIfRedisNotReady: true }),
+      async forget(name, keyPrefix) {
+        const pattern = `${REDIS_PREFIX}:${name}:${keyPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+        for await (const keys of redis.scanStream({ match: pattern, count: 500 })) {
+          if ((keys as string[]).length) await redis.del(...(keys as string[]));
+        }
+      },
+    };
+  }
+  return {
+    limiter: (name, points, duration) =>
+      new RateLimiterPostgres({
+        storeClient: limiterClient(db),
+        storeType: 'pool',
+        tableName: RATE_LIMITS_TABLE,
+        tableCreated: true,
+        keyPrefix: name,
+        points,
+        duration,
+      }),
+    forget: (name, keyPrefix) => deleteRateLimitsByPrefix(db, `${name}:${keyPrefix}`),
+  };
+}
+
+/**
+ * rate-limiter-flexible rejects with a plain Error when its store fails. Such a failure must answer
+ * 503 like any other unreachable store, never let a guess through unchecked and never be a 500.
+ */
+export async function guarded<T>(redis: boolean, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof StorageUnavailableError) throw err;
+    throw new StorageUnavailableError(redis ? 'redis' : 'postgres', { cause: err });
+  }
+}
