@@ -70,6 +70,8 @@ export interface User {
   active: boolean;
   created_at: string;
   updated_at: string;
+  /** Sign-in locked out after repeated failures until then; null when not. */
+  locked_until?: string | null;
 }
 
 export interface Role {
@@ -117,6 +119,8 @@ export interface Me {
   id: string;
   user: User | null;
   permissions: string[];
+  /** The server's password rule: at least this many characters, and not a common or breached one. */
+  password_min_length: number;
 }
 
 export interface SigningKey {

@@ -2,7 +2,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { logoutPages, renderErrorPage } from './logout.js';
+import { logoutPages, logoutWithoutSession, renderErrorPage } from './logout.js';
 import type { Protection } from '../services/protection/index.js';
 import { refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
@@ -156,6 +156,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, protec
   provider.proxy = config.trustProxy;
   provider.use(endpointGuard(OAUTH_ROUTES));
   provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
+  provider.use(logoutWithoutSession(provider));
   watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,

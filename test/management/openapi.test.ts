@@ -162,6 +162,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       keys: server.runtime.keys,
       routing: server.runtime.routing,
       logger: server.runtime.logger,
+      protection: server.runtime.protection,
       reloadKeys: async () => undefined,
       rotateKeys: async () => {
         throw new Error('not called');

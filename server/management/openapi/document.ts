@@ -186,6 +186,19 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: [404],
     },
   },
+  '/users/{id}/lockout': {
+    get: { id: 'getUserLockout', tag: 'users', scope: 'users:read', summary: 'Whether sign-in is locked out', params: [pathParam('id', 'The user’s id.')], ok: [200, ref('Lockout'), 'The lockout'], errors: [404] },
+    delete: {
+      id: 'unlockUser',
+      tag: 'users',
+      scope: 'users:write',
+      summary: 'Lift a sign-in lockout',
+      description: 'The user may sign in again at once from every address; their failure counts are forgotten. Audited as user.unlocked.',
+      params: [pathParam('id', 'The user’s id.')],
+      ok: [204, undefined, 'Unlocked'],
+      errors: [404],
+    },
+  },
   '/user-roles': {
     get: { id: 'listUserRoles', tag: 'roles', scope: 'roles:read', summary: 'List the roles users can have', params: LIST_PARAMS, ok: [200, page('Role'), 'A page of roles'], errors: [400] },
   },

@@ -170,14 +170,19 @@ export const SCHEMAS: Record<string, Schema> = {
       active: { type: 'boolean' },
       created_at: time(),
       updated_at: time(),
+      locked_until: { ...time(), type: ['string', 'null'], description: 'Sign-in is locked out after repeated failures until then (from some address); null when not.' },
     },
     ['id', 'email', 'name', 'roles', 'active', 'created_at'],
+  ),
+  Lockout: object(
+    { locked_until: { ...time(), type: ['string', 'null'], description: 'When the latest sign-in lockout ends; null when there is none.' } },
+    ['locked_until'],
   ),
   UserCreate: object(
     {
       email: str({ format: 'email' }),
       name: str({ minLength: 1, maxLength: 200 }),
-      password: str({ minLength: 8, writeOnly: true }),
+      password: str({ minLength: 12, maxLength: 1024, writeOnly: true, description: 'At least PASSWORD_MIN_LENGTH characters (12 by default), not on the list of common or breached passwords (NIST SP 800-63B §5.1.1.2).' }),
       roles: arrayOf(str()),
     },
     ['email', 'name'],
@@ -185,7 +190,7 @@ export const SCHEMAS: Record<string, Schema> = {
   UserUpdate: object({
     email: str({ format: 'email' }),
     name: str({ minLength: 1, maxLength: 200 }),
-    password: str({ minLength: 8, writeOnly: true }),
+    password: str({ minLength: 12, maxLength: 1024, writeOnly: true, description: 'At least PASSWORD_MIN_LENGTH characters (12 by default), not on the list of common or breached passwords (NIST SP 800-63B §5.1.1.2).' }),
     roles: arrayOf(str(), { description: 'Replaces the user’s roles; applies to their existing keys and next token at once.' }),
     active: { type: 'boolean', description: 'false ends their sessions, revokes their refresh tokens and stops their API keys.' },
   }),
@@ -275,6 +280,7 @@ export const SCHEMAS: Record<string, Schema> = {
       id: str({ description: 'The user id, API key id or client_id.' }),
       user: { oneOf: [ref('User'), { type: 'null' }], description: 'The user behind a user token or an API key; null for a client.' },
       permissions: arrayOf(scopeName, { description: 'What this credential may do now.' }),
+      password_min_length: { type: 'integer', description: 'The password rule: at least this many characters (PASSWORD_MIN_LENGTH), and not a common or breached password.' },
     },
     ['kind', 'id', 'user', 'permissions'],
   ),
