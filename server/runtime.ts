@@ -95,7 +95,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
 
   await ensureManagementApi(db, config.issuer);
   await ensureConsoleClient(db, config.issuer);
-  const protection = createProtection(db, redis, config.protection, logger);
+  const protection = createProtection(db, redis, config.issuer, config.protection, logger);
   const sealer = createSealer(config.keyEncryptionSecret);
   const keys = new KeyRing(db, sealer);
   const keyMaintenance = new KeyMaintenance({

@@ -18,7 +18,7 @@ export const userRoutes: RouteGroup = (router, { db, protection }) => {
   router.post('/users', requires('users:write'), async (ctx) => {
     const input = await readJson(ctx, createUserSchema);
     ctx.status = 201;
-    ctx.body = await createUser(db, input, principalOf(ctx).actor);
+    ctx.body = await withLockout(protection.login, await createUser(db, input, principalOf(ctx).actor));
   });
   router.get('/users/:id', requires('users:read'), async (ctx) => {
     ctx.body = await withLockout(protection.login, await getUser(db, ctx.params.id));

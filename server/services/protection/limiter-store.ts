@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Database } from '../../db/database.js';
@@ -15,9 +16,14 @@ export interface LimiterStore {
   forget(name: string, keyPrefix: string): Promise<void>;
 }
 
-const REDIS_PREFIX = 'gh:rl';
+/**
+ * Redis keys are named per issuer: the nodes of one deployment share an ISSUER and so their counts,
+ * while another deployment (or a test server) on the same Redis counts on its own.
+ */
+const redisPrefix = (issuer: string) => `gh:rl:${createHash('sha256').update(issuer).digest('base64url').slice(0, 12)}`;
 
-export function limiterStore(db: Database, redis: Redis | undefined): LimiterStore {
+export function limiterStore(db: Database, redis: Redis | undefined, issuer: string): LimiterStore {
+  const REDIS_PREFIX = redisPrefix(issuer);
   if (redis) {
     return {
       limiter: (name, points, duration) =>

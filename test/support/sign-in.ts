@@ -1,0 +1,49 @@
+import { CookieJar, pkcePair } from './code-flow.js';
+import { WEB } from './fixtures.js';
+
+/** One answer of the login form: its status, the page, and Retry-After when there is one. */
+export interface Attempt {
+  status: number;
+  text: string;
+  retryAfter: number | undefined;
+}
+
+/**
+ * A browser at a given address (X-Forwarded-For; the server runs with TRUST_PROXY=true) that has
+ * opened the login page of one authorization request and sends the form again and again, as a
+ * guesser would.
+ */
+export async function loginForm(server: { url: string }, address: string) {
+  const jar = new CookieJar();
+  const headers = { 'x-forwarded-for': address };
+  const { challenge } = pkcePair();
+  const params = new URLSearchParams({ client_id: WEB.id, response_type: 'code', redirect_uri: WEB.redirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const start = await jar.fetch(new URL(`/oauth/authorize?${params}`, server.url), { headers });
+  const page = new URL(start.headers.get('location')!, server.url);
+  const html = await (await jar.fetch(new URL(page.pathname, server.url), { headers })).text();
+  let csrf = /name="csrf" value="([^"]*)"/.exec(html)![1];
+  const action = new URL(`${page.pathname}/login`, server.url);
+  return {
+    async attempt(login: string, password: string): Promise<Attempt> {
+      const res = await jar.fetch(action, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, login, password }),
+      });
+      const text = await res.text();
+      csrf = /name="csrf" value="([^"]*)"/.exec(text)?.[1] ?? csrf;
+      const retry = res.headers.get('retry-after');
+      return { status: res.status, text, retryAfter: retry ? Number(retry) : undefined };
+    },
+  };
+}
+
+/** A fresh address in TEST-NET-2 (RFC 5737) for each call, so tests never share counts. */
+let next = 0;
+export const freshAddress = () => {
+  next += 1;
+  return `198.51.${(next >> 8) & 255}.${next & 255}`;
+};
+
+/** The visible message of a login page (its alert), for comparing answers. */
+export const alertOf = (html: string) => /role="alert"[^>]*>([^<]*)</.exec(html)?.[1].replace(/\d+/g, 'N');
