@@ -42,10 +42,15 @@ export function renderErrorPage(ctx: KoaContextWithOIDC, out: { error: string; e
  * post_logout_redirect_uri with its state (OIDC RP-Initiated Logout 1.0 §3), or the signed-out page.
  */
 export function logoutWithoutSession(provider: Provider): Middleware {
-  const Session = provider.Session as unknown as { prototype: { accountId?: string; save(this: { accountId?: string }, ttl?: number): Promise<unknown> } };
+  type Saved = { accountId?: string; touched?: boolean };
+  const Session = provider.Session as unknown as { prototype: { save(this: Saved, ttl?: number): Promise<unknown> } };
   const save = Session.prototype.save;
   Session.prototype.save = function saveUnlessAnonymousLogout(ttl) {
-    if (!this.accountId && Provider.ctx?.oidc?.route === 'end_session') return Promise.resolve(undefined);
+    if (!this.accountId && Provider.ctx?.oidc?.route === 'end_session') {
+      // As if saved: oidc-provider persists a session still marked touched at the end of the request.
+      this.touched = false;
+      return Promise.resolve(undefined);
+    }
     return save.call(this, ttl);
   };
   return async function answerAnonymousLogout(ctx, next) {
