@@ -38,11 +38,15 @@ export async function loginForm(server: { url: string }, address: string) {
   };
 }
 
-/** A fresh address in TEST-NET-2 (RFC 5737) for each call, so tests never share counts. */
+/**
+ * A fresh client address for each call (sent as X-Forwarded-For; no traffic goes there), so tests
+ * never share counts, also with earlier runs on the same Redis: a random /16 per test process.
+ */
+const block = 1 + Math.floor(Math.random() * 250);
 let next = 0;
 export const freshAddress = () => {
   next += 1;
-  return `198.51.${(next >> 8) & 255}.${next & 255}`;
+  return `10.${block}.${(next >> 8) & 255}.${next & 255}`;
 };
 
 /** The visible message of a login page (its alert), for comparing answers. */
