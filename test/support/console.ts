@@ -29,12 +29,14 @@ export interface ConsoleHarness {
 
 /**
  * A server seeded with the base seed, the three people above and an automation client; one Chromium.
- * `clients: false` leaves out the base seed's credentials (a first run: only the automation client).
+ * `clients: false` leaves out the base seed's credentials (a first run: only the automation client);
+ * `env` adds configuration (e.g. small attack-protection limits).
  */
-export async function startConsoleHarness(options: { clients?: boolean } = {}): Promise<ConsoleHarness> {
+export async function startConsoleHarness(options: { clients?: boolean; env?: Record<string, string> } = {}): Promise<ConsoleHarness> {
   const seed = baseSeed();
   const server = await startServer({
     seed: { ...seed, users: [ADMIN, DEVELOPER, VIEWER], clients: [...(options.clients === false ? [] : seed.clients), adminClientSeed()] },
+    env: options.env,
   });
   const browser = await launchBrowser();
   const admin = managementApi(server, await managementToken(server));
