@@ -24,10 +24,11 @@ export async function loginForm(server: { url: string }, address: string) {
   let csrf = /name="csrf" value="([^"]*)"/.exec(html)![1];
   const action = new URL(`${page.pathname}/login`, server.url);
   return {
-    async attempt(login: string, password: string): Promise<Attempt> {
+    /** Sends the form; `from` sends this one attempt from another address (a botnet). */
+    async attempt(login: string, password: string, from = address): Promise<Attempt> {
       const res = await jar.fetch(action, {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'x-forwarded-for': from, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ csrf, login, password }),
       });
       const text = await res.text();
