@@ -14,7 +14,8 @@ import { limiterStore } from '../server/services/protection/limiter-store.js';
  * key that does.
  */
 export async function limiterCost(db: Database, redisUrl: string): Promise<{ cachedMicros: number; uncachedMicros: number }> {
-  const redis = new Redis(redisUrl, { enableOfflineQueue: true });
+  const redis = new Redis(redisUrl);
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const issuer = `http://limiter-cost.bench/${Date.now()}`;
   const config = loadConfig({ ISSUER: issuer, COOKIE_SECRETS: 'x'.repeat(32), KEY_ENCRYPTION_SECRET: 'x'.repeat(32) });
   try {

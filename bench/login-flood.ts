@@ -24,7 +24,12 @@ export interface FloodResult<R> {
 
 const IN_FLIGHT = 50;
 
-export async function loginFlood<R>(url: string, measure: FloodMeasure<R>, clientCredentials: () => Promise<boolean>): Promise<FloodResult<R>> {
+export async function loginFlood<R>(
+  url: string,
+  client: { id: string; redirect: string },
+  measure: FloodMeasure<R>,
+  clientCredentials: () => Promise<boolean>,
+): Promise<FloodResult<R>> {
   const idle = await measure('client_credentials, idle', clientCredentials);
   const answers: Record<number, number> = {};
   let stop = false;
@@ -33,7 +38,7 @@ export async function loginFlood<R>(url: string, measure: FloodMeasure<R>, clien
     n += 1;
     return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   };
-  const forms = await Promise.all(Array.from({ length: IN_FLIGHT }, () => loginForm({ url }, address())));
+  const forms = await Promise.all(Array.from({ length: IN_FLIGHT }, () => loginForm({ url }, address(), client)));
   const flood = Promise.all(
     forms.map(async (form) => {
       while (!stop) {

@@ -332,7 +332,7 @@ async function main() {
     );
 
     // Issue 9: client_credentials while 50 bad sign-ins are in flight (bench/login-flood.ts).
-    const flood = await loginFlood(server.url, (flow, op) => measure(flow, CONCURRENCY, MAX_REQUESTS, SECONDS, op), cc);
+    const flood = await loginFlood(server.url, WEB, (flow, op) => measure(flow, CONCURRENCY, MAX_REQUESTS, SECONDS, op), cc);
     results.push(flood.idle, flood.flooded);
     const benchDb = createPostgresDatabase(databaseUrlFor(dbName), { max: 2 });
     const cost = await limiterCost(benchDb, REDIS_URL).finally(() => benchDb.close());

@@ -99,7 +99,7 @@ const protectionSchema = z.object({
   CREDENTIAL_WINDOW: count('seconds', 1, 30 * DAY, 3600),
   BLOCK_SECONDS: count('seconds', 1, 30 * DAY, 900),
   HASH_CONCURRENCY: count('hashes', 1, 64, Math.max(1, Math.floor(availableParallelism() / 2))),
-  HASH_QUEUE: count('hashes', 0, 10_000, 16),
+  HASH_QUEUE: count('hashes', 0, 10_000, 64),
   AUDIT_FOLD_WINDOW: count('seconds', 0, DAY, 300),
   PASSWORD_MIN_LENGTH: count('characters', 8, 64, 12),
 });

@@ -30,16 +30,21 @@ export class HashingBusyError extends Error {
  * instead of piling up behind each other and in front of everything else on the machine.
  */
 let pool: LimitFunction = pLimit(1);
-let queue = 16;
+let queue = 64;
 
 export function configureHashing(options: { concurrency: number; queue: number }): void {
   pool = pLimit(options.concurrency);
   queue = options.queue;
 }
 
+/** Whether a sign-in would be refused now: every hash slot busy and the queue full. */
+export function hashingFull(): boolean {
+  return pool.activeCount >= pool.concurrency && pool.pendingCount >= queue;
+}
+
 /** A sign-in's hash: refused with HashingBusyError when the queue is full. */
 function shed<T>(fn: () => Promise<T>): Promise<T> {
-  if (pool.activeCount >= pool.concurrency && pool.pendingCount >= queue) return Promise.reject(new HashingBusyError());
+  if (hashingFull()) return Promise.reject(new HashingBusyError());
   return pool(fn);
 }
 

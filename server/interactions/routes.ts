@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Database } from '../db/database.js';
-import { verifyNothing, verifySignIn } from '../crypto/passwords.js';
+import { HashingBusyError, hashingFull, verifyNothing, verifySignIn } from '../crypto/passwords.js';
 import { BadRequestError, readForm } from '../http/form.js';
 import { sendHtml } from '../http/pages.js';
 import type { Logger } from '../logger.js';
@@ -116,6 +116,9 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
   });
 
   router.post('/:uid/login', async (ctx) => {
+    // Under a flood, refuse before any lookup: a refused sign-in must cost next to nothing, or the
+    // flood takes the CPU that bounded hashing kept for everything else.
+    if (hashingFull()) throw new HashingBusyError();
     const interaction = await details(ctx);
     if (!interaction) return;
     const { uid, prompt, params } = interaction;

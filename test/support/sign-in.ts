@@ -13,11 +13,11 @@ export interface Attempt {
  * opened the login page of one authorization request and sends the form again and again, as a
  * guesser would.
  */
-export async function loginForm(server: { url: string }, address: string) {
+export async function loginForm(server: { url: string }, address: string, client: { id: string; redirect: string } = WEB) {
   const jar = new CookieJar();
   const headers = { 'x-forwarded-for': address };
   const { challenge } = pkcePair();
-  const params = new URLSearchParams({ client_id: WEB.id, response_type: 'code', redirect_uri: WEB.redirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const params = new URLSearchParams({ client_id: client.id, response_type: 'code', redirect_uri: client.redirect, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
   const start = await jar.fetch(new URL(`/oauth/authorize?${params}`, server.url), { headers });
   const page = new URL(start.headers.get('location')!, server.url);
   const html = await (await jar.fetch(new URL(page.pathname, server.url), { headers })).text();
