@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Database } from '../../db/database.js';
 import { StorageUnavailableError } from '../../db/errors.js';
 import { RATE_LIMITS_TABLE, deleteRateLimitsByPrefix, limiterClient } from '../../store/rate-limits.js';
@@ -27,8 +27,17 @@ export function limiterStore(db: Database, redis: Redis | undefined, issuer: str
   if (redis) {
     return {
       limiter: (name, points, duration) =>
-        // rejectIfRedisNotReady: fail at once while Redis is away (503), as the rest of the server does.
-        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${REDIS_PREFIX}:${name}`, points, duration, rejectIfRedisNotReady: true }),
+        // While Redis is away (rejectIfRedisNotReady: at once, not after a timeout) each node counts in
+        // its own memory: the library's insurance limiter. Limits then hold per node instead of per
+        // deployment, and what needs no Redis (client credentials) keeps working.
+        new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${REDIS_PREFIX}:${name}`,
+          points,
+          duration,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+        }),
       async forget(name, keyPrefix) {
         const pattern = `${REDIS_PREFIX}:${name}:${keyPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
         for await (const keys of redis.scanStream({ match: pattern, count: 500 })) {
