@@ -1,5 +1,6 @@
-import { hash, verify } from '@node-rs/argon2';
+import { Worker } from 'node:worker_threads';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { HashJob } from './hash-worker.js';
 
 /**
  * argon2id with the OWASP-recommended floor (19 MiB, 2 passes, 1 lane). Parameters are stored in
@@ -26,15 +27,47 @@ export class HashingBusyError extends Error {
 
 /**
  * Each argon2 hash takes a core for tens of milliseconds. A fixed number run at once per process
- * (HASH_CONCURRENCY), a short queue waits (HASH_QUEUE), and sign-ins past that are refused at once
- * instead of piling up behind each other and in front of everything else on the machine.
+ * (HASH_CONCURRENCY), each on its own worker thread at the lowest CPU priority (hash-worker.ts), a
+ * short queue waits (HASH_QUEUE), and sign-ins past that are refused at once instead of piling up
+ * behind each other and in front of everything else on the machine.
  */
 let pool: LimitFunction = pLimit(1);
 let queue = 64;
+const idle: Worker[] = [];
 
 export function configureHashing(options: { concurrency: number; queue: number }): void {
   pool = pLimit(options.concurrency);
   queue = options.queue;
+}
+
+// The worker's source sits beside this file: .ts when run from source (tsx), .js from dist/.
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
+
+/** Runs one job on an idle worker thread; the pool's bound means there is never more than one job per worker. */
+function onWorker<T>(job: HashJob): Promise<T> {
+  const worker = idle.pop() ?? new Worker(WORKER);
+  // A worker keeps the process alive while it has a job (a CLI awaiting a hash), never while idle.
+  worker.ref();
+  return new Promise<T>((resolve, reject) => {
+    const done = (ok: boolean) => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.unref();
+      if (ok) idle.push(worker);
+    };
+    const onMessage = (m: { ok: true; result: T } | { ok: false; message: string }) => {
+      done(true);
+      if (m.ok) resolve(m.result);
+      else reject(new Error(m.message));
+    };
+    const onError = (err: Error) => {
+      done(false); // a broken worker is dropped; the next job starts a new one
+      reject(err);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.postMessage(job);
+  });
 }
 
 /** Whether a sign-in would be refused now: every hash slot busy and the queue full. */
@@ -50,16 +83,10 @@ function shed<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Hashing for administrators, the CLI and the seed waits its turn rather than being refused. */
 export function hashPassword(password: string): Promise<string> {
-  return pool(() => hash(password, OPTIONS));
+  return pool(() => onWorker<string>({ op: 'hash', password, options: OPTIONS }));
 }
 
-async function verifyHash(phc: string, password: string): Promise<boolean> {
-  try {
-    return await verify(phc, password);
-  } catch {
-    return false;
-  }
-}
+const verifyHash = (phc: string, password: string) => onWorker<boolean>({ op: 'verify', phc, password });
 
 /** Whether the password matches; administrators and the seed wait their turn. */
 export function verifyPassword(phc: string, password: string): Promise<boolean> {
@@ -78,7 +105,7 @@ let dummy: Promise<string> | undefined;
  * does not reveal whether an account exists. It goes through the same bound as a real sign-in.
  */
 export async function verifyNothing(password: string): Promise<false> {
-  dummy ??= hash('gatehouse-timing-equaliser', OPTIONS);
+  dummy ??= hashPassword('gatehouse-timing-equaliser');
   const phc = await dummy;
   await shed(() => verifyHash(phc, password));
   return false;
