@@ -5,8 +5,8 @@ import { type AuditEvent, recordAudit } from '../audit.js';
 import { guarded, type LimiterStore } from './limiter-store.js';
 
 /**
- * Keeps the audit log's signal under attack: repeated failures of one kind from one source (address
- * and target) within a window become two rows at most, the first failure at once and, when the
+ * Keeps the audit log's signal under attack: repeated failures of one kind and reason from one source
+ * (address and target) within a window become two rows at most, the first failure at once and, when the
  * window closes, one summary with the count of the others. Without it every guess would add a row
  * that can never be deleted (audit_events is append-only), so an attacker would decide its size.
  *
@@ -38,7 +38,10 @@ export class AuditFolding {
     if (this.windowSeconds === 0) return recordAudit(this.db, event);
     const windowMs = this.windowSeconds * 1000;
     const start = Math.floor(Date.now() / windowMs) * windowMs;
-    const key = [event.type, event.actor.ip ?? '-', event.target?.id ?? event.actor.id ?? '-', start].join('|');
+    // A source is the address and the target; a different reason (a wrong secret, then a suspended
+    // client) is a different story and gets its own first row. Reasons are ours, never a caller's text.
+    const why = [event.data?.reason, event.data?.detail].map((v) => (typeof v === 'string' ? v : '-'));
+    const key = [event.type, event.actor.ip ?? '-', event.target?.id ?? event.actor.id ?? '-', ...why, start].join('|');
     const res = await guarded(this.redis, () => this.counts.penalty(key, 1));
     if (res.consumedPoints !== 1) return;
     await recordAudit(this.db, event);
