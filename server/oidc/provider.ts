@@ -4,7 +4,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { logoutPages, logoutWithoutSession, renderErrorPage } from './logout.js';
 import type { Protection } from '../services/protection/index.js';
-import { refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
+import { awaitAudit, refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard } from './endpoints.js';
@@ -166,12 +166,17 @@ export function createProvider({ config, db, routing, jwks, keys, logger, protec
       // Marked so the generic invalid_client audit below does not record the same refusal twice.
       const current = Provider.ctx;
       if (current) current.state.ipRefused = true;
-      protection.audit.failure({
-        type: 'client.token_refused',
-        actor: { type: 'client', id: clientId, ip },
-        target: { type: 'client', id: clientId },
-        data: { reason: 'ip_not_allowed' },
-      }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
+      awaitAudit(
+        current,
+        protection.audit
+          .failure({
+            type: 'client.token_refused',
+            actor: { type: 'client', id: clientId, ip },
+            target: { type: 'client', id: clientId },
+            data: { reason: 'ip_not_allowed' },
+          })
+          .catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request')),
+      );
     },
   });
   registerTokenExchange(provider, db);
@@ -180,12 +185,17 @@ export function createProvider({ config, db, routing, jwks, keys, logger, protec
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
     const detail = REFUSAL_DETAIL[err.error_detail ?? ''];
-    protection.audit.failure({
-      type: 'client.token_refused',
-      actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
-      ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
-      data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
-    }).catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request'));
+    awaitAudit(
+      ctx,
+      protection.audit
+        .failure({
+          type: 'client.token_refused',
+          actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
+          ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
+          data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
+        })
+        .catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request')),
+    );
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, route: ctx.oidc?.route, reqId: ctx.state?.requestId }, 'oidc-provider server_error');

@@ -10,6 +10,14 @@ export interface FailureMarks {
   failedClientAuth?: string;
   /** An API key or token was presented that is not ours (introspection, token exchange). */
   unknownCredential?: boolean;
+  /** The audit of a refusal, recorded from an event handler: awaited before the response goes out. */
+  audit?: Promise<void>;
+}
+
+/** Keeps the audit write of an event handler so the request waits for it (events cannot be awaited). */
+export function awaitAudit(ctx: Context | undefined, write: Promise<void>): void {
+  const state = ctx ? marks(ctx) : undefined;
+  if (state) state.audit = Promise.all([state.audit, write]).then(() => undefined);
 }
 
 const marks = (ctx: Context) => ctx.state as FailureMarks;
@@ -48,7 +56,8 @@ export function throttleFailedCredentials(protection: Protection, routes: { toke
       throw err;
     }
     await next();
-    const { failedClientAuth, unknownCredential } = marks(ctx);
+    const { failedClientAuth, unknownCredential, audit } = marks(ctx);
+    await audit;
     if (unknownCredential) await protection.credentials.fail(ip);
     if (failedClientAuth === undefined) return;
     const key = `${failedClientAuth}|${ip}`;

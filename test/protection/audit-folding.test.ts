@@ -18,21 +18,26 @@ describe('audit folding of repeated failures', () => {
   });
   after(() => server?.destroy());
 
-  it('ten failed sign-ins from one address for one account leave two rows: the first, then a summary counting the other nine', async () => {
-    // Start just after a window opens so that all ten fall into the same one.
-    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 50));
+  it('ten failed sign-ins from one address for one account leave a first row and a summary per window, counting all ten', async () => {
     const address = freshAddress();
     const form = await loginForm(server, address);
+    const began = Date.now();
     for (let i = 0; i < 10; i++) expect((await form.attempt(USER.email, `wrong password ${i}`)).status).to.equal(401);
+    const ended = Date.now();
     const userId = (await managementApi(server, await managementToken(server)).get(`/users?q=${encodeURIComponent(USER.email)}`)).body.data[0].id;
-    const first = (await auditOf(server, 'login.failed', userId)).filter((r) => r.ip === address);
-    expect(first).to.have.length(1);
-    expect(first[0].data).not.to.have.property('repeated');
-    await new Promise((r) => setTimeout(r, 3200));
+    // Windows are aligned to the clock (2 s here); on a slow machine the ten may span more than one.
+    const windows = Math.floor(ended / 2000) - Math.floor(began / 2000) + 1;
+    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 1500));
     const rows = (await auditOf(server, 'login.failed', userId)).filter((r) => r.ip === address);
-    expect(rows).to.have.length(2);
-    expect(rows[1].data).to.include({ repeated: 9, reason: 'bad_password' });
-    expect(Date.parse(rows[1].data.window_end as string) - Date.parse(rows[1].data.window_start as string)).to.equal(2000);
+    const firsts = rows.filter((r) => r.data.repeated === undefined);
+    const summaries = rows.filter((r) => r.data.repeated !== undefined);
+    expect(firsts.length).to.equal(windows);
+    expect(summaries.length).to.be.within(1, windows);
+    expect(firsts.length + summaries.reduce((n, r) => n + (r.data.repeated as number), 0)).to.equal(10);
+    for (const r of summaries) {
+      expect(r.data).to.include({ reason: 'bad_password' });
+      expect(Date.parse(r.data.window_end as string) - Date.parse(r.data.window_start as string)).to.equal(2000);
+    }
   });
 
   it('successes are recorded one by one', async () => {
