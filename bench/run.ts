@@ -32,6 +32,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../server/paths.js';
+import { createPostgresDatabase } from '../server/db/postgres.js';
+import { limiterCost } from './limiter-cost.js';
+import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { summarizeProfile } from './profile.js';
 
@@ -366,6 +369,8 @@ async function main() {
     REDIS_URL,
     DATA_DIR: workDir,
     LOG_LEVEL: 'info',
+    // The login flood (bench/login-flood.ts) sends each attempt from its own X-Forwarded-For address.
+    TRUST_PROXY: 'true',
     ...secrets,
     ...extra,
   });

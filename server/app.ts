@@ -101,12 +101,13 @@ export function buildApp(runtime: Runtime): Koa {
 
   const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
-  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets });
+  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection });
   const management = managementRouter({
     db,
     issuer: config.issuer,
     keys: runtime.keys,
     logger,
+    protection: runtime.protection,
     reloadKeys: async () => {
       await runtime.keyMaintenance.reload();
     },

@@ -33,6 +33,38 @@ export interface Config {
   readonly workers: number;
   /** Secrets that were generated for development rather than configured. */
   readonly generatedSecrets: readonly string[];
+  /** Attack protection (README "Attack protection"): limits on guessing, bounded hashing, audit folding. */
+  readonly protection: ProtectionConfig;
+}
+
+export interface ProtectionConfig {
+  /** Failed sign-ins per account and address before waits start (Keycloak's "max login failures"). */
+  readonly loginMaxFailures: number;
+  /** Seconds added to the wait by each failure past the limit (Keycloak's "wait increment"). */
+  readonly loginWaitIncrement: number;
+  /** The longest wait, in seconds: reaching it is the temporary lockout (Keycloak's "max wait"). */
+  readonly loginMaxWait: number;
+  /** Seconds after the last failure when the account-and-address count starts again. */
+  readonly loginFailureReset: number;
+  /** Failed sign-ins from one address, whatever the account, within loginAddressWindow. */
+  readonly loginAddressMaxFailures: number;
+  readonly loginAddressWindow: number;
+  /** Failed client authentications per client_id and address, and per address, within clientAuthWindow. */
+  readonly clientAuthMaxFailures: number;
+  readonly clientAuthAddressMaxFailures: number;
+  readonly clientAuthWindow: number;
+  /** Failed credentials (introspection, token exchange, Management API) per address within credentialWindow. */
+  readonly credentialMaxFailures: number;
+  readonly credentialWindow: number;
+  /** Seconds an address or client stays refused once over a limit. */
+  readonly blockSeconds: number;
+  /** argon2 hashes running at once in this process, and how many more may wait. */
+  readonly hashConcurrency: number;
+  readonly hashQueue: number;
+  /** Repeated failures from one source within this many seconds become one audit event with a count. */
+  readonly auditFoldWindow: number;
+  /** NIST SP 800-63B §5.1.1.2: at least 8; 12 by default here. */
+  readonly passwordMinLength: number;
 }
 
 export class ConfigError extends Error {
@@ -44,6 +76,39 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A whole number from the environment, with the variable's unit in its messages. */
+const count = (unit: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a number of ${unit}` })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `at most ${max}`)
+    .default(fallback);
+
+const DAY = 24 * 3600;
+
+// Defaults close to Keycloak's brute-force detection (30 failures, +60 s per failure, 15 min at most,
+// counts forgotten after 12 h) and Auth0's suspicious-address throttling (100 failures a day from
+// one address). NIST SP 800-63B §5.2.2 allows at most 100 consecutive failures per account.
+const protectionSchema = z.object({
+  LOGIN_MAX_FAILURES: count('failures', 1, 100, 30),
+  LOGIN_WAIT_INCREMENT: count('seconds', 1, DAY, 60),
+  LOGIN_MAX_WAIT: count('seconds', 1, 7 * DAY, 900),
+  LOGIN_FAILURE_RESET: count('seconds', 60, 30 * DAY, 12 * 3600),
+  LOGIN_ADDRESS_MAX_FAILURES: count('failures', 1, 1_000_000, 100),
+  LOGIN_ADDRESS_WINDOW: count('seconds', 1, 30 * DAY, DAY),
+  CLIENT_AUTH_MAX_FAILURES: count('failures', 1, 1_000_000, 10),
+  CLIENT_AUTH_ADDRESS_MAX_FAILURES: count('failures', 1, 1_000_000, 100),
+  CLIENT_AUTH_WINDOW: count('seconds', 1, 30 * DAY, 3600),
+  CREDENTIAL_MAX_FAILURES: count('failures', 1, 1_000_000, 100),
+  CREDENTIAL_WINDOW: count('seconds', 1, 30 * DAY, 3600),
+  BLOCK_SECONDS: count('seconds', 1, 30 * DAY, 900),
+  HASH_CONCURRENCY: count('hashes', 1, 64, Math.max(1, Math.floor(availableParallelism() / 2))),
+  HASH_QUEUE: count('hashes', 0, 10_000, 64),
+  AUDIT_FOLD_WINDOW: count('seconds', 0, DAY, 300),
+  PASSWORD_MIN_LENGTH: count('characters', 8, 64, 12),
+});
 
 const schema = z.object({
   NODE_ENV: z.string().optional(),
@@ -97,7 +162,7 @@ const schema = z.object({
     .min(0, 'must not be negative (0 turns automatic rotation off)')
     .max(3650, 'at most 3650 days')
     .default(90),
-});
+}).extend(protectionSchema.shape);
 
 type Env = Record<string, string | undefined>;
 
@@ -169,5 +234,23 @@ export function loadConfig(env: Env = process.env): Config {
     keyRotationDays: e.KEY_ROTATION_DAYS,
     workers,
     generatedSecrets: Object.freeze(missing),
+    protection: Object.freeze({
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginWaitIncrement: e.LOGIN_WAIT_INCREMENT,
+      loginMaxWait: e.LOGIN_MAX_WAIT,
+      loginFailureReset: e.LOGIN_FAILURE_RESET,
+      loginAddressMaxFailures: e.LOGIN_ADDRESS_MAX_FAILURES,
+      loginAddressWindow: e.LOGIN_ADDRESS_WINDOW,
+      clientAuthMaxFailures: e.CLIENT_AUTH_MAX_FAILURES,
+      clientAuthAddressMaxFailures: e.CLIENT_AUTH_ADDRESS_MAX_FAILURES,
+      clientAuthWindow: e.CLIENT_AUTH_WINDOW,
+      credentialMaxFailures: e.CREDENTIAL_MAX_FAILURES,
+      credentialWindow: e.CREDENTIAL_WINDOW,
+      blockSeconds: e.BLOCK_SECONDS,
+      hashConcurrency: e.HASH_CONCURRENCY,
+      hashQueue: e.HASH_QUEUE,
+      auditFoldWindow: e.AUDIT_FOLD_WINDOW,
+      passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    }),
   });
 }

@@ -17,6 +17,8 @@ import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './services/management-api.js';
 import { ensureConsoleClient } from './services/console-client.js';
 import { StoreCache } from './store/cache.js';
+import { createProtection, type Protection } from './services/protection/index.js';
+import { applyProtectionSettings } from './services/protection/settings.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -30,6 +32,8 @@ export interface Runtime {
   cache: StoreCache;
   /** Signing-key reloads and rotation; holds the provider instance. */
   keyMaintenance: KeyMaintenance;
+  /** Limits on guessing and audit folding (server/services/protection). */
+  protection: Protection;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -74,12 +78,14 @@ async function waitForRedis(redis: Redis, ms: number): Promise<void> {
 }
 
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  applyProtectionSettings(config);
   const db = config.databaseUrl
     ? createPostgresDatabase(config.databaseUrl, { onError: (err) => logger.warn({ err: err.message }, 'postgres client error') })
     : await createEmbeddedDatabase(config.dataDir, `the Gatehouse server (${config.issuer})`);
   let redis: Redis | undefined;
   let keyMaintenance: KeyMaintenance | undefined;
   let startedCache: StoreCache | undefined;
+  let startedProtection: Protection | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -98,6 +104,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       const counts = await applySeed(db, readSeedFile(config.seedFile));
       logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
     }
+    const protection = createProtection(db, redis, config.issuer, config.protection, logger);
+    startedProtection = protection;
     const sealer = createSealer(config.keyEncryptionSecret);
     const keys = new KeyRing(db, sealer);
     // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
@@ -116,7 +124,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       logger,
       activationDelay: config.keyActivationDelay,
       rotationDays: config.keyRotationDays,
-      buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache }),
+      buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache, protection }),
     });
     keyMaintenance = maintenance;
     startedCache = cache;
@@ -139,6 +147,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       routing,
       keys,
       cache,
+      protection,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;
@@ -147,6 +156,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         clearInterval(sweep);
         await maintenance.stop();
         await cache.stop();
+        await protection.close();
         if (connectedRedis) await connectedRedis.quit().catch(() => connectedRedis.disconnect());
         await db.close();
       },
@@ -156,6 +166,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // no timer, no connection, and no lock on an embedded data folder.
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
+    await startedProtection?.close().catch(() => undefined);
     redis?.disconnect();
     await db.close().catch(() => undefined);
     throw err;

@@ -249,6 +249,20 @@ export interface paths {
      */
     patch: operations["updateUser"];
   };
+  "/users/{id}/lockout": {
+    /**
+     * Whether sign-in with this account is locked
+     * @description Needs the `users:read` permission.
+     */
+    get: operations["getUserLockout"];
+    /**
+     * Lift a sign-in lockout
+     * @description The user may sign in again from every address at once; audited as user.unlocked.
+     *
+     * Needs the `users:write` permission.
+     */
+    delete: operations["unlockUser"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -640,6 +654,8 @@ export interface components {
       kind: "user" | "api_key" | "client";
       /** @description Every permission (Management API permissions and scopes of role-enforcing APIs) this credential may give to a key, client, role or user now: the delegation rule. */
       may_confer: string[];
+      /** @description The shortest password the server accepts (PASSWORD_MIN_LENGTH), so forms can say so. */
+      password_min_length: number;
       /** @description Management API permissions this credential holds now, sorted. */
       permissions: string[];
       /** @description The user behind a user token or an API key. */
@@ -708,6 +724,8 @@ export interface components {
       created_at: string;
       email: string;
       id: string;
+      /** @description While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise. */
+      locked_until: string | null;
       name: string;
       roles: string[];
       /** Format: date-time */
@@ -732,6 +750,7 @@ export interface components {
       /** Format: email */
       email?: string;
       name?: string;
+      /** @description At least PASSWORD_MIN_LENGTH characters (12 by default, at most 1024), and not on the list of common or breached passwords. */
       password?: string;
       /** @description Replaces the user’s roles; applies to their existing keys and next token at once. */
       roles?: string[];
@@ -1665,6 +1684,55 @@ export interface operations {
       409: components["responses"]["Conflict"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * Whether sign-in with this account is locked
+   * @description Needs the `users:read` permission.
+   */
+  getUserLockout: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The lockout, or locked_until null */
+      200: {
+        content: {
+          "application/json": {
+            /** @description When sign-in with this account is allowed again; null when it is not locked. */
+            locked_until: string | null;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Lift a sign-in lockout
+   * @description The user may sign in again from every address at once; audited as user.unlocked.
+   *
+   * Needs the `users:write` permission.
+   */
+  unlockUser: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Unlocked */
+      204: {
+        content: never;
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
     };
   };
 }

@@ -8,6 +8,7 @@ import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { createEmbeddedDatabase } from '../db/embedded.js';
 import { migrate, pendingMigrations, readMigrations } from '../db/migrate.js';
 import { createPostgresDatabase } from '../db/postgres.js';
+import { applyProtectionSettings } from '../services/protection/settings.js';
 import { projectPath } from '../paths.js';
 import { createApiKey, createApiKeySchema } from '../services/api-keys.js';
 import { createClient, createClientSchema, deleteClient, listEveryClient } from '../services/clients.js';
@@ -384,6 +385,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (err instanceof ConfigError) return failWith(1, 'configuration', err.message);
     throw err;
   }
+  applyProtectionSettings(config);
 
   let input: unknown;
   try {

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Database } from '../db/database.js';
-import { verifyNothing, verifyPassword } from '../crypto/passwords.js';
+import { HashingBusyError, hashingFull, verifyNothing, verifySignIn } from '../crypto/passwords.js';
 import { BadRequestError, readForm } from '../http/form.js';
 import { sendHtml } from '../http/pages.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +14,8 @@ import { errorPage, errorViewFor } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import { csrfTokens } from './csrf.js';
 import { recordAudit } from '../services/audit.js';
+import { LoginThrottle, type Protection } from '../services/protection/index.js';
+import { limitAddress } from '../services/protection/address.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import { permissionsFor, scopesToConfirm, withinRoles } from './permissions.js';
 
@@ -23,6 +25,7 @@ export interface InteractionDeps {
   db: Database;
   logger: Logger;
   cookieSecrets: readonly string[];
+  protection: Protection;
 }
 
 /**
@@ -40,6 +43,14 @@ async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
 /** The same words for an unknown email and a wrong password, so neither reveals an account. */
 const BAD_LOGIN = 'The email or password is incorrect.';
 
+/** What a throttled sign-in is told: that it is refused for now, and until when (the same for any email). */
+function throttledMessage(seconds: number): string {
+  const minutes = Math.ceil(seconds / 60);
+  const until = new Date(Date.now() + seconds * 1000).toISOString().slice(11, 16);
+  const wait = seconds < 60 ? `${seconds} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return `Too many failed sign-ins. For your security, sign-in is paused: try again in ${wait} (at ${until} UTC).`;
+}
+
 /** Login, consent and cancel: the pages oidc-provider sends people to (interactions.url). */
 /**
  * What the consent page names as where the person goes next: the redirect URI's host for a web
@@ -52,7 +63,7 @@ function destinationOf(redirectUri: unknown): string {
   return url.host || url.protocol;
 }
 
-export function interactionRoutes({ provider, db, logger, cookieSecrets }: InteractionDeps): Router {
+export function interactionRoutes({ provider, db, logger, cookieSecrets, protection }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrf = csrfTokens(cookieSecrets);
 
@@ -116,6 +127,9 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
   });
 
   router.post('/:uid/login', async (ctx) => {
+    // Under a flood, refuse before any lookup: a refused sign-in must cost next to nothing, or the
+    // flood takes the CPU that bounded hashing kept for everything else.
+    if (hashingFull()) throw new HashingBusyError();
     const interaction = await details(ctx);
     if (!interaction) return;
     const { uid, prompt, params } = interaction;
@@ -125,23 +139,46 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets }: Inter
     const login = (form.get('login') ?? '').trim();
     const password = form.get('password') ?? '';
     const user = login && login.length <= 320 ? await findUserByEmail(db, login) : undefined;
-    const ok = user && user.active ? await verifyPassword(user.passwordHash, password) : await verifyNothing(password);
     const ip = normaliseIp(ctx.ip);
     const client = typeof params.client_id === 'string' ? params.client_id : undefined;
+    // NIST SP 800-63B §5.2.2: failures are limited per account and address, and per address. The check
+    // comes before the password is hashed, and answers the same for an unknown email.
+    const account = LoginThrottle.account(user?.id, login);
+    const address = limitAddress(ctx.ip);
+    const refuse = async (seconds: number) => {
+      ctx.set('Retry-After', String(seconds));
+      const name = await clientName(params.client_id);
+      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: throttledMessage(seconds) }), 429);
+    };
+    const wait = await protection.login.retryAfter(account, address);
+    if (wait > 0) return refuse(wait);
+    const ok = user && user.active ? await verifySignIn(user.passwordHash, password) : await verifyNothing(password);
     if (!ok || !user) {
       logger.info({ reqId: ctx.state.requestId, event: 'login.failed', client: params.client_id }, 'login failed');
+      const failure = await protection.login.failed(account, address, user?.id);
       // The audit names the account when there is one; an unknown address is kept only as its
       // domain, so the log does not collect whatever people mistype (sometimes a password).
-      await recordAudit(db, {
+      // Repeated failures from one address are folded into one event with a count.
+      await protection.audit.failure({
         type: 'login.failed',
         actor: user ? { type: 'user', id: user.id, ip } : { type: 'anonymous', ip },
         ...(user ? { target: { type: 'user', id: user.id } } : {}),
         data: { client_id: client, reason: user ? (user.active ? 'bad_password' : 'inactive') : 'unknown_account', ...(user ? {} : { domain: login.split('@')[1]?.slice(0, 100) }) },
       });
+      if (failure.locked) {
+        await recordAudit(db, {
+          type: 'user.locked',
+          actor: { type: 'anonymous', ip },
+          target: { type: 'user', id: user!.id },
+          data: { failures_from: ip, locked_seconds: failure.retryAfter },
+        });
+      }
+      if (failure.retryAfter > 0) return refuse(failure.retryAfter);
       const name = await clientName(params.client_id);
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
       return;
     }
+    await protection.login.succeeded(account, address);
     await afterSessionCutoff(user.sessionsValidAfter);
     logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
     await recordAudit(db, { type: 'login.succeeded', actor: { type: 'user', id: user.id, ip }, target: { type: 'user', id: user.id }, data: { client_id: client } });

@@ -7,6 +7,7 @@ import type { KeyRing } from '../services/keyring.js';
 import type { Actor } from '../services/audit.js';
 import type { MANAGEMENT_SCOPES } from '../services/permissions.js';
 import type { RotationResult } from '../services/signing-key-schema.js';
+import type { Protection } from '../services/protection/index.js';
 import { requires } from './authenticate.js';
 import { readJson, validate } from './body.js';
 
@@ -15,6 +16,8 @@ export interface ManagementDeps {
   issuer: string;
   keys: KeyRing;
   logger: Logger;
+  /** Limits on guessing (services/protection): the bearer check counts failures. */
+  protection: Protection;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
   reloadKeys(): Promise<void>;
   /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */

@@ -82,6 +82,8 @@ interface SecretEntry {
 export interface SecretCheckHooks {
   /** The request's client address (oidc-provider's ALS context), for the IP allowlist. */
   requestIp(): string | undefined;
+  /** Runs before the secret is compared: throws to refuse (a client_id refused at this address). */
+  beforeCompare?(clientId: string): Promise<void>;
   onMatch?(clientId: string, secretId: string): void;
   onIpRefused?(clientId: string, ip: string): void;
 }
@@ -99,6 +101,7 @@ export function installSecretComparison(provider: Provider, hooks: SecretCheckHo
     ): Promise<boolean>;
   };
   proto.compareClientSecret = async function compareClientSecret(actual) {
+    await hooks.beforeCompare?.(this.clientId);
     const allowlist = this.gatehouse_ip_allowlist ?? [];
     const ip = hooks.requestIp();
     if (allowlist.length && !(ip && ipAllowed(allowlist, ip))) {

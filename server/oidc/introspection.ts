@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { FailureMarks } from './throttle.js';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
 import type { HotReads } from '../store/cache.js';
@@ -36,6 +37,9 @@ import type { KeyRing } from '../services/keyring.js';
 export function introspectionExtension(db: Database, reads: HotReads, keys: KeyRing, issuer: string) {
   async function forApiKey(ctx: KoaContextWithOIDC, token: string, asker: string) {
     const checked = await checkApiKey(db, token, ctx.ip, reads);
+    // A key that never existed is a guess (counted per address, server/oidc/throttle.ts); a disabled
+    // or expired one is a resource server doing its job.
+    if (!checked.ok && checked.reason === 'unknown') (ctx.state as FailureMarks).unknownCredential = true;
     if (!checked.ok) return undefined;
     const { key, owner } = checked.value;
     const grants = (await keyGrants(reads, checked.value)).filter((g) => g.api.resourceServers.includes(asker));
@@ -55,11 +59,13 @@ export function introspectionExtension(db: Database, reads: HotReads, keys: KeyR
     };
   }
 
-  async function forJwt(token: string, asker: string) {
+  async function forJwt(ctx: KoaContextWithOIDC, token: string, asker: string) {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys.verifier(), { issuer, typ: 'at+jwt' }));
-    } catch {
+    } catch (err) {
+      // A forged or foreign JWT is a guess; an expired one of ours is not.
+      if (!(err instanceof joseErrors.JWTExpired)) (ctx.state as FailureMarks).unknownCredential = true;
       return undefined;
     }
     // Our access tokens name one API (RFC 8707); the asker must be one of its resource servers.
@@ -103,7 +109,7 @@ export function introspectionExtension(db: Database, reads: HotReads, keys: KeyR
       return;
     }
     const asker = ctx.oidc.client.clientId;
-    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token, asker) : isJwt ? await forJwt(token, asker) : undefined;
+    const answer = token.startsWith('ak_') ? await forApiKey(ctx, token, asker) : isJwt ? await forJwt(ctx, token, asker) : undefined;
     ctx.body = answer ?? { active: false };
   };
 }

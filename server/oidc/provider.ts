@@ -2,8 +2,9 @@ import Provider, { type Configuration, type KoaContextWithOIDC, errors } from 'o
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { logoutPages, renderErrorPage } from './logout.js';
-import { recordAudit } from '../services/audit.js';
+import { logoutPages, logoutWithoutSession, renderErrorPage } from './logout.js';
+import type { Protection } from '../services/protection/index.js';
+import { awaitAudit, refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard, normalise } from './endpoints.js';
@@ -53,6 +54,7 @@ export interface ProviderDeps {
   logger: Logger;
   /** What the token path reads, from this node's cache (server/store/cache.ts). */
   reads: HotReads;
+  protection: Protection;
 }
 
 /** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
@@ -72,7 +74,7 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = 3600;
 
-export function createProvider({ config, db, routing, jwks, keys, logger, reads }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger, reads, protection }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
@@ -171,19 +173,28 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads 
       ctx.body = { error: 'invalid_grant', error_description: 'refresh token already used' };
     });
   });
+  provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
+  provider.use(logoutWithoutSession(provider));
+  watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
+    beforeCompare: (clientId) => refuseBlockedClient(protection, clientId, Provider.ctx?.ip, Provider.ctx),
     onMatch: (clientId, secretId) => usage.record(clientId, secretId),
     onIpRefused: (clientId, ip) => {
       // Marked so the generic invalid_client audit below does not record the same refusal twice.
       const current = Provider.ctx;
       if (current) current.state.ipRefused = true;
-      recordAudit(db, {
-        type: 'client.token_refused',
-        actor: { type: 'client', id: clientId, ip },
-        target: { type: 'client', id: clientId },
-        data: { reason: 'ip_not_allowed' },
-      }).catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request'));
+      awaitAudit(
+        current,
+        protection.audit
+          .failure({
+            type: 'client.token_refused',
+            actor: { type: 'client', id: clientId, ip },
+            target: { type: 'client', id: clientId },
+            data: { reason: 'ip_not_allowed' },
+          })
+          .catch((err) => logger.warn({ err: err.message }, 'could not audit a refused token request')),
+      );
     },
   });
   registerTokenExchange(provider, db, reads);
@@ -196,12 +207,17 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads 
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
     const detail = REFUSAL_DETAIL[err.error_detail ?? ''];
-    recordAudit(db, {
-      type: 'client.token_refused',
-      actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
-      ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
-      data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
-    }).catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request'));
+    awaitAudit(
+      ctx,
+      protection.audit
+        .failure({
+          type: 'client.token_refused',
+          actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
+          ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
+          data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
+        })
+        .catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request')),
+    );
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     logger.error({ err, route: ctx.oidc?.route, reqId: ctx.state?.requestId }, 'oidc-provider server_error');

@@ -5,6 +5,7 @@ import { checkApiKey } from '../services/api-key-check.js';
 import type { HotReads } from '../store/cache.js';
 import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
+import type { FailureMarks } from './throttle.js';
 
 /**
  * RFC 8693 token exchange: an API key (the subject token) for a short-lived RFC 9068 JWT access
@@ -47,6 +48,8 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
     // The client sees only that; the reason goes to error_detail, which oidc-provider keeps for
     // server-side logs and events, so the endpoint does not tell a key's state to whoever holds it.
     if (!checked.ok) {
+      // A key that never existed is a guess, counted per address (server/oidc/throttle.ts).
+      if (checked.reason === 'unknown') (ctx.state as FailureMarks).unknownCredential = true;
       throw new errors.InvalidGrant(checked.reason === 'unknown' ? 'the subject token is not a valid API key' : `the API key is ${checked.reason.replace(/_/g, ' ')}`);
     }
     const key = checked.value;

@@ -11,6 +11,7 @@ import { revokeAccountArtifacts } from './artifacts.js';
 import { recordAudit } from './audit.js';
 import { roleName } from './roles.js';
 import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
+import { passwordRule } from './password-rules.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
 import type { Principal } from './principal.js';
@@ -19,11 +20,11 @@ import { timestamp } from './validation.js';
 
 const roleList = z.array(roleName).max(50).transform((r) => [...new Set(r)]);
 const name = z.string().trim().min(1).max(NAME_MAX);
+/** NIST SP 800-63B §5.1.1.2: long enough (PASSWORD_MIN_LENGTH) and not a common or breached one (password-rules.ts). */
 export const password = z
   .string()
-  .min(PASSWORD_MIN, `passwords need at least ${PASSWORD_MIN} characters`)
-  .max(1024)
-  .meta({ writeOnly: true });
+  .superRefine(passwordRule)
+  .meta({ writeOnly: true, description: `At least PASSWORD_MIN_LENGTH characters (${PASSWORD_MIN} by default, at most 1024), and not on the list of common or breached passwords.` });
 
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
@@ -46,6 +47,7 @@ export const userSchema = z.strictObject({
   name: z.string(),
   roles: z.array(z.string()),
   active: z.boolean(),
+  locked_until: timestamp.nullable().meta({ description: 'While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise.' }),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -56,6 +58,8 @@ export const serializeUser = (r: UserView): z.infer<typeof userSchema> => ({
   name: r.name,
   roles: r.roles ?? [],
   active: r.active,
+  // Lockouts live in the limiter's store, not here: the HTTP layer fills this in (services/lockouts.ts).
+  locked_until: null,
   created_at: new Date(r.created_at).toISOString(),
   updated_at: new Date(r.updated_at).toISOString(),
 });

@@ -81,7 +81,7 @@ describe('console: users page', function () {
       await edit.getByLabel('New password').fill('short');
       await save.click();
       // The API's rule, under the field it is about; nothing is saved.
-      await edit.locator('#edit-user-password-error').getByText(/at least 8 characters/).waitFor();
+      await edit.locator('#edit-user-password-error').getByText(/at least 12 characters/).waitFor();
       expect((await h.admin.get(`/users/${made.body.id}`)).body.name).to.equal('Old Name');
       await edit.getByLabel('New password').fill('the second password');
       await save.click();
@@ -143,8 +143,9 @@ describe('console: users page', function () {
       await add.getByLabel('Name').fill('Katherine Johnson');
       await add.getByLabel('Email').fill('katherine@example.test');
       await add.getByLabel('Initial password').fill('short');
+      await add.getByText(/At least 12 characters, and not a common or breached password/).waitFor();
       await add.getByRole('button', { name: 'Add user' }).click();
-      await add.locator('#user-password-error').getByText(/at least 8 characters/).waitFor();
+      await add.locator('#user-password-error').getByText(/at least 12 characters/).waitFor();
       expect(await h.findUser('katherine@example.test')).to.equal(undefined);
 
       // Without a password, with the developer role, submitted from the keyboard.

@@ -169,6 +169,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       issuer: server.issuer,
       keys: server.runtime.keys,
       logger: server.runtime.logger,
+      protection: server.runtime.protection,
       reloadKeys: async () => undefined,
       rotateKeys: async () => {
         throw new Error('not called');

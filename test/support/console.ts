@@ -29,14 +29,16 @@ export interface ConsoleHarness {
 
 /**
  * A server seeded with the base seed, the three people above and an automation client; one Chromium.
- * `clients: false` leaves out the base seed's credentials (a first run: only the automation client).
+ * `clients: false` leaves out the base seed's credentials (a first run: only the automation client);
+ * `env` adds configuration (e.g. small attack-protection limits).
  */
-export async function startConsoleHarness(options: { clients?: boolean } = {}): Promise<ConsoleHarness> {
+export async function startConsoleHarness(options: { clients?: boolean; env?: Record<string, string> } = {}): Promise<ConsoleHarness> {
   const seed = baseSeed();
   // Without the base seed's clients, its APIs name no resource server (there would be none to name).
   const apis = options.clients === false ? seed.apis.map(({ resource_servers: _none, ...api }) => api) : seed.apis;
   const server = await startServer({
     seed: { ...seed, apis, users: [ADMIN, DEVELOPER, VIEWER], clients: [...(options.clients === false ? [] : seed.clients), adminClientSeed()] },
+    env: options.env,
   });
   const browser = await launchBrowser();
   const admin = managementApi(server, await managementToken(server));

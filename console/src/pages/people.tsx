@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
-import { formatDate } from '../format.js';
+import { formatDate, formatDateTime } from '../format.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -30,6 +30,7 @@ function UserList() {
   const [editingDetails, setEditingDetails] = useState<User | undefined>();
   const [deleting, setDeleting] = useState<User | undefined>();
   const [toggling, setToggling] = useState<User | undefined>();
+  const [unlocking, setUnlocking] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
   const lacks = useLacking();
@@ -102,6 +103,13 @@ function UserList() {
                   </td>
                   <td data-label="Status">
                     <StatusBadge status={u.active ? 'active' : 'deactivated'} />
+                    {u.locked_until && (
+                      <>
+                        {' '}
+                        <Badge tone="warning">Locked</Badge>
+                        <span class="muted small"> until {formatDateTime(u.locked_until)}</span>
+                      </>
+                    )}
                   </td>
                   <td class="nowrap" data-label="Created">{formatDate(u.created_at)}</td>
                   <td data-label="Actions">
@@ -112,6 +120,11 @@ function UserList() {
                       <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)} {...lock}>
                         Roles
                       </Button>
+                      {u.locked_until && canWrite && (
+                        <Button variant="ghost" aria-label={`Unlock ${u.name}`} onClick={() => setUnlocking(u)}>
+                          Unlock
+                        </Button>
+                      )}
                       {/* Nobody is offered locking themselves out; the API refuses deleting yourself too. */}
                       {u.id !== me.user?.id && (
                         <>
@@ -196,6 +209,25 @@ function UserList() {
             keeps what they did.
           </p>
           {deleting.active && <p class="muted">To keep the account but stop its access, deactivate it instead.</p>}
+        </ConfirmDialog>
+      )}
+      {unlocking && (
+        <ConfirmDialog
+          title={`Unlock ${unlocking.name}?`}
+          confirmLabel="Unlock"
+          busyLabel="Unlocking…"
+          action={() => api.delete(`/users/${encodeURIComponent(unlocking.id)}/lockout`)}
+          onClose={() => setUnlocking(undefined)}
+          onDone={() => {
+            setMessage(`${unlocking.name} can sign in again.`);
+            list.replace((x) => x.id === unlocking.id, { ...unlocking, locked_until: null });
+            setUnlocking(undefined);
+          }}
+        >
+          <p>
+            Sign-in for {unlocking.email} was paused after too many wrong passwords. Unlocking lets them sign in again at once, from every address. If they did not make those attempts, someone
+            may be guessing their password: the audit log shows where from.
+          </p>
         </ConfirmDialog>
       )}
       {toggling && (

@@ -1,10 +1,13 @@
-import { PASSWORD_MIN } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
 import { Button, ErrorNotice, Field, NeedsPermission } from '../components/ui.js';
 import { useAction } from '../hooks.js';
+import { useSession } from '../session.js';
 import type { Role, User } from '../types.js';
+
+/** The server's password rule in words (NIST SP 800-63B §5.1.1.2: length, and no common passwords). */
+const passwordRule = (min: number) => `At least ${min} characters, and not a common or breached password; a passphrase of several words is easy to remember.`;
 
 // The dialogs of the Users page: add a user, edit their details, choose their roles.
 
@@ -52,6 +55,7 @@ function RoleChoices({ roles, selected, onChange, idPrefix, lockOf }: { roles: R
 export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role[]; lockOf: RoleLock; onClose(): void; onAdded(u: User): void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
+  const { me } = useSession();
   const [password, setPassword] = useState('');
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const add = useAction(() => api.post<User>('/users', { name: name.trim(), email: email.trim(), roles: [...chosen], ...(password ? { password } : {}) }));
@@ -70,7 +74,7 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
         <Field id="user-email" label="Email" error={err('email')}>
           <input id="user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        <Field id="user-password" label="Initial password" hint={`At least ${PASSWORD_MIN} characters. Without one, they cannot sign in until a password is set.`} error={err('password')}>
+        <Field id="user-password" label="Initial password" hint={`${passwordRule(me.password_min_length)} Without one, they cannot sign in until a password is set.`} error={err('password')}>
           <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" lockOf={lockOf} />
@@ -120,6 +124,7 @@ export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: U
 export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose(): void; onSaved(u: User, passwordSet: boolean): void }) {
   const [name, setName] = useState(user.name);
   const [email, setEmail] = useState(user.email);
+  const { me } = useSession();
   const [password, setPassword] = useState('');
   const changes = {
     ...(name.trim() !== user.name ? { name: name.trim() } : {}),
@@ -153,7 +158,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
         <Field id="edit-user-email" label="Email" hint="What they sign in with." error={err('email')}>
           <input id="edit-user-email" type="email" autocomplete="off" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        <Field id="edit-user-password" label="New password" hint={`At least ${PASSWORD_MIN} characters. Leave empty to keep their password.`} error={err('password')}>
+        <Field id="edit-user-password" label="New password" hint={`${passwordRule(me.password_min_length)} Leave empty to keep their password.`} error={err('password')}>
           <input id="edit-user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         {save.error && !['name', 'email', 'password'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} title="The changes were not saved." />}

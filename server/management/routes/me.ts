@@ -3,6 +3,7 @@ import { principalOf } from '../authenticate.js';
 import { operation } from '../operation.js';
 import { conferrable } from '../../services/delegation.js';
 import { getUser, userSchema } from '../../services/users.js';
+import { passwordMinLength } from '../../services/password-rules.js';
 
 /** The caller as GET /me shows it. */
 export const meSchema = z.strictObject({
@@ -10,6 +11,7 @@ export const meSchema = z.strictObject({
   id: z.string().meta({ description: 'The user id, API key id or client_id.' }),
   user: userSchema.nullable().meta({ description: 'The user behind a user token or an API key.' }),
   permissions: z.array(z.string()).meta({ description: 'Management API permissions this credential holds now, sorted.' }),
+  password_min_length: z.number().int().meta({ description: 'The shortest password the server accepts (PASSWORD_MIN_LENGTH), so forms can say so.' }),
   may_confer: z
     .array(z.string())
     .meta({ description: 'Every permission (Management API permissions and scopes of role-enforcing APIs) this credential may give to a key, client, role or user now: the delegation rule.' }),
@@ -36,6 +38,8 @@ export const meOperations = [
         id: principal.id,
         user: principal.userId ? await getUser(db, principal.userId) : null,
         permissions: [...principal.permissions].sort(),
+        // The console states the password rule in its user dialogs (NIST SP 800-63B §5.1.1.2).
+        password_min_length: passwordMinLength(),
         may_confer: await conferrable(db, principal),
       };
     },

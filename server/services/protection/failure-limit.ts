@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { guarded, type LimiterStore } from './limiter-store.js';
+
+export interface FailureLimitOptions {
+  /** Names the counters in the store (and in Redis keys / rate_limits rows). */
+  name: string;
+  /** How long a count lasts from its first failure, in seconds. */
+  windowSeconds: number;
+  /** Seconds to refuse after the n-th failure within the window; 0 lets the next attempt through. */
+  waitAfter(failures: number): number;
+  /**
+   * How long this process may trust "not refused" for a key, in ms. Checks on the token path would
+   * otherwise cost a store round trip per good request; with it, good traffic costs one lookup per
+   * client and address per interval. A refusal made on this node applies at once, one made on
+   * another node within this interval.
+   */
+  clearCacheMs?: number;
+}
+
+/** Blocks hold one point more than their limiter's points (rate-limiter-flexible's block()). */
+const BLOCK_POINTS = 1;
+const CACHE_CAP = 10_000;
+
+/** Keys hold what a caller sent (a client_id); long ones are digested to fit rate_limits.key. */
+const stored = (key: string) => (key.length <= 160 ? key : `#${createHash('sha256').update(key).digest('base64url')}`);
+
+/**
+ * Counts failures per key and refuses the key for a while once waitAfter says so. Only failures are
+ * counted: a good request at most reads whether it is refused.
+ */
+export class FailureLimit {
+  private readonly counter: RateLimiterAbstract;
+  private readonly blocks: RateLimiterAbstract;
+  private readonly clear = new Map<string, number>();
+
+  constructor(
+    store: LimiterStore,
+    private readonly redis: boolean,
+    private readonly options: FailureLimitOptions,
+  ) {
+    this.counter = store.limiter(options.name, 1, options.windowSeconds);
+    this.blocks = store.limiter(`${options.name}-block`, BLOCK_POINTS, 1);
+  }
+
+  /** Seconds the key is still refused for; 0 when it may try. */
+  async retryAfter(key: string): Promise<number> {
+    const cacheMs = this.options.clearCacheMs ?? 0;
+    if (cacheMs && (this.clear.get(key) ?? 0) > Date.now()) return 0;
+    const res = await guarded(this.redis, () => this.blocks.get(stored(key)));
+    const wait = res && res.consumedPoints > BLOCK_POINTS ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+    if (cacheMs && !wait) {
+      if (this.clear.size >= CACHE_CAP) this.clear.clear();
+      this.clear.set(key, Date.now() + cacheMs);
+    }
+    return wait;
+  }
+
+  /** Counts one failure; returns the failures so far and how long the key is now refused for. */
+  async fail(key: string): Promise<{ failures: number; retryAfter: number }> {
+    const res = await guarded(this.redis, () => this.counter.penalty(stored(key), 1));
+    const failures = res.consumedPoints;
+    const retryAfter = this.options.waitAfter(failures);
+    if (retryAfter > 0) {
+      this.clear.delete(key);
+      await guarded(this.redis, () => this.blocks.block(stored(key), retryAfter));
+    }
+    return { failures, retryAfter };
+  }
+
+  /** Forgets the key's failures and lifts its refusal. */
+  async reset(key: string): Promise<void> {
+    await guarded(this.redis, () => Promise.all([this.counter.delete(stored(key)), this.blocks.delete(stored(key))]));
+  }
+
+  /** The store names of this limit's counters (for forgetting keys by prefix). */
+  get names(): string[] {
+    return [this.options.name, `${this.options.name}-block`];
+  }
+}
+
+/** Refuse for blockSeconds once failures reach max within the window. */
+export const blockAt = (max: number, blockSeconds: number) => (failures: number) => (failures >= max ? blockSeconds : 0);

@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import type { ProtectionConfig } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import { AuditFolding } from './audit-folding.js';
+import { FailureLimit, blockAt } from './failure-limit.js';
+import { limiterStore } from './limiter-store.js';
+import { LoginThrottle } from './login-throttle.js';
+import { TooManyAttemptsError } from './errors.js';
+
+export { TooManyAttemptsError } from './errors.js';
+export { LoginThrottle } from './login-throttle.js';
+
+/** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
+const TOKEN_PATH_CACHE_MS = 1000;
+
+/**
+ * Attack protection of one node (README "Attack protection"): the limits on guessing, counted in
+ * the store every node shares, and the folding of repeated failures in the audit log.
+ */
+export interface Protection {
+  login: LoginThrottle;
+  /** Failed client authentication per client_id and address (token, introspection, revocation). */
+  clientAuth: FailureLimit;
+  /** Failed client authentication per address. */
+  clientAuthAddress: FailureLimit;
+  /** Failed credentials per address: API keys and tokens at introspection, token exchange, /api/v1. */
+  credentials: FailureLimit;
+  audit: AuditFolding;
+  /** Throws 429 if any of the (limit, key) pairs is refused now. */
+  refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createProtection(db: Database, redis: Redis | undefined, issuer: string, config: ProtectionConfig, logger: Logger): Protection {
+  const store = limiterStore(db, redis, issuer);
+  const r = Boolean(redis);
+  return {
+    login: new LoginThrottle(store, r, config),
+    clientAuth: new FailureLimit(store, r, {
+      name: 'client-auth',
+      windowSeconds: config.clientAuthWindow,
+      waitAfter: blockAt(config.clientAuthMaxFailures, config.blockSeconds),
+      clearCacheMs: TOKEN_PATH_CACHE_MS,
+    }),
+    clientAuthAddress: new FailureLimit(store, r, {
+      name: 'client-auth-address',
+      windowSeconds: config.clientAuthWindow,
+      waitAfter: blockAt(config.clientAuthAddressMaxFailures, config.blockSeconds),
+      clearCacheMs: TOKEN_PATH_CACHE_MS,
+    }),
+    credentials: new FailureLimit(store, r, {
+      name: 'credentials',
+      windowSeconds: config.credentialWindow,
+      waitAfter: blockAt(config.credentialMaxFailures, config.blockSeconds),
+      clearCacheMs: TOKEN_PATH_CACHE_MS,
+    }),
+    audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
+    async refuseIfBlocked(checks, what) {
+      const waits = await Promise.all(checks.map(([limit, key]) => limit.retryAfter(key)));
+      const wait = Math.max(0, ...waits);
+      if (wait > 0) throw new TooManyAttemptsError(wait, what);
+    },
+    async close() {
+      await this.audit.flush();
+    },
+  };
+}
