@@ -104,7 +104,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       const counts = await applySeed(db, readSeedFile(config.seedFile));
       logger.info({ seed: config.seedFile, ...counts }, 'seed applied');
     }
-    const protection = createProtection(db, redis, config.issuer, config.protection, logger);
+    const protection = createProtection(db, redis, config.issuer, config.protection, logger, config.redisPrefix);
     startedProtection = protection;
     const sealer = createSealer(config.keyEncryptionSecret);
     const keys = new KeyRing(db, sealer);

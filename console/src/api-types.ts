@@ -735,7 +735,7 @@ export interface components {
       /** Format: email */
       email: string;
       name: string;
-      /** @description Without one, the user cannot sign in until a password is set. */
+      /** @description At least PASSWORD_MIN_LENGTH characters (12 by default), not on the list of common or breached passwords. Without one, the user cannot sign in until a password is set. */
       password?: string;
       roles?: string[];
     };

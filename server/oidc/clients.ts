@@ -1,4 +1,5 @@
-import type { Adapter, Provider } from 'oidc-provider';
+import ProviderClass, { type Adapter, type Provider } from 'oidc-provider';
+import type { FailureMarks } from './throttle.js';
 import { digest, digestsEqual, randomToken } from '../crypto/tokens.js';
 import type { ClientRecord } from '../store/clients.js';
 import type { HotReads } from '../store/cache.js';
@@ -52,8 +53,14 @@ export function createClientAdapter(reads: Pick<HotReads, 'findClient'>): (name:
   return () => ({
     async find(clientId: string) {
       const record = await reads.findClient(clientId);
-      if (!record || !record.enabled) return undefined;
-      if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return undefined;
+      if (!record) return undefined;
+      if (!record.enabled || (record.expiresAt && record.expiresAt.getTime() <= Date.now())) {
+        // A client refused by decision, not a guess: its refusals are not counted against it
+        // (server/oidc/throttle.ts), or resuming it would find it blocked for having been suspended.
+        const current = ProviderClass.ctx;
+        if (current) (current.state as FailureMarks).inactiveClient = true;
+        return undefined;
+      }
       return toProviderMetadata(record) as never;
     },
     async upsert() {

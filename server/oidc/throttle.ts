@@ -8,6 +8,8 @@ import { limitAddress } from '../services/protection/address.js';
 export interface FailureMarks {
   /** Client authentication failed (invalid_client); the client_id it claimed, or '' if none. */
   failedClientAuth?: string;
+  /** The client exists but is suspended or expired: refused by decision, so not counted as a guess. */
+  inactiveClient?: boolean;
   /** An API key or token was presented that is not ours (introspection, token exchange). */
   unknownCredential?: boolean;
   /** The audit of a refusal, recorded from an event handler: awaited before the response goes out. */
@@ -56,10 +58,10 @@ export function throttleFailedCredentials(protection: Protection, routes: { toke
       throw err;
     }
     await next();
-    const { failedClientAuth, unknownCredential, audit } = marks(ctx);
+    const { failedClientAuth, unknownCredential, inactiveClient, audit } = marks(ctx);
     await audit;
     if (unknownCredential) await protection.credentials.fail(ip);
-    if (failedClientAuth === undefined) return;
+    if (failedClientAuth === undefined || inactiveClient) return;
     const key = `${failedClientAuth}|${ip}`;
     const before = failedClientAuth ? await protection.clientAuth.retryAfter(key) : 0;
     if (before > 0) return answerTooMany(ctx, new TooManyAttemptsError(before, 'failed client authentications'));

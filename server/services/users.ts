@@ -29,7 +29,7 @@ export const password = z
 export const createUserSchema = z.strictObject({
   email: z.email().max(320),
   name,
-  password: password.optional().meta({ description: 'Without one, the user cannot sign in until a password is set.' }),
+  password: password.optional().meta({ description: `At least PASSWORD_MIN_LENGTH characters (${PASSWORD_MIN} by default), not on the list of common or breached passwords. Without one, the user cannot sign in until a password is set.` }),
   roles: roleList.default([]),
 });
 

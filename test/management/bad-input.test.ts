@@ -123,7 +123,12 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
   };
 
   before(async () => {
-    server = await startServer({ seed: { ...baseSeed(), clients: [...baseSeed().clients, adminClientSeed()] } });
+    server = await startServer({
+      seed: { ...baseSeed(), clients: [...baseSeed().clients, adminClientSeed()] },
+      // This test is itself a flood of bad credentials from one address, which attack protection
+      // would refuse with 429 after a hundred (test/protection/ tests those limits): raise them here.
+      env: { CREDENTIAL_MAX_FAILURES: '1000000', CLIENT_AUTH_MAX_FAILURES: '1000000', CLIENT_AUTH_ADDRESS_MAX_FAILURES: '1000000' },
+    });
     token = await managementToken(server);
     doc = JSON.parse((await send(server.url, { path: '/api/v1/openapi.json' })).text);
     // One object of each kind to aim path parameters at, and a second API key so that its list pages.

@@ -194,11 +194,11 @@ describe('gatehouse CLI', function () {
       // NIST SP 800-63B §5.1.1.2: the same password rules as the Management API, saying which failed.
       const short = await run(['users', 'create', '--email', 'short@example.test', '--name', 'Short', '--password-stdin', '--json'], { input: 'elevenchars' });
       expect(short.code).to.equal(1);
-      expect(JSON.parse(short.stderr).error_description).to.equal('passwords need at least 12 characters');
+      expect(JSON.parse(short.stderr).error_description).to.equal('password: passwords need at least 12 characters');
       const common = await run(['users', 'create', '--email', 'common@example.test', '--name', 'Common', '--password-stdin', '--json'], { input: 'qwerty123456' });
       expect(JSON.parse(common.stderr).error_description).to.match(/list of common or breached passwords/);
       const longer = await run(['users', 'create', '--email', 'longer@example.test', '--name', 'Longer', '--password-stdin', '--json'], { input: 'fourteen chars', env: { PASSWORD_MIN_LENGTH: '16' } });
-      expect(JSON.parse(longer.stderr).error_description).to.equal('passwords need at least 16 characters');
+      expect(JSON.parse(longer.stderr).error_description).to.equal('password: passwords need at least 16 characters');
       const unknownRole = await run(['users', 'create', '--email', 'x@example.test', '--name', 'X', '--role', 'wizard']);
       expect(unknownRole.code).to.equal(1);
       expect(unknownRole.stderr).to.include('unknown role wizard');

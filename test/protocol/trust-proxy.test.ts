@@ -42,7 +42,8 @@ describe('TRUST_PROXY: which address the IP allowlists see', function () {
   describe('off (the default): X-Forwarded-For is ignored', () => {
     let setup: Setup;
     before(async () => {
-      setup = await setUp({ admin: true });
+      // Each refusal's own audit row is what is checked: folding of repeated failures is off here.
+      setup = await setUp({ admin: true, start: { env: { AUDIT_FOLD_WINDOW: '0' } } });
     });
     after(async () => setup?.server.destroy());
 
@@ -63,7 +64,7 @@ describe('TRUST_PROXY: which address the IP allowlists see', function () {
   describe('on: only the entry the proxy added counts', () => {
     let setup: Setup;
     before(async () => {
-      setup = await setUp({ admin: true, start: { env: { TRUST_PROXY: 'true' } } });
+      setup = await setUp({ admin: true, start: { env: { TRUST_PROXY: 'true', AUDIT_FOLD_WINDOW: '0' } } });
     });
     after(async () => setup?.server.destroy());
 

@@ -32,8 +32,8 @@ export interface Protection {
   close(): Promise<void>;
 }
 
-export function createProtection(db: Database, redis: Redis | undefined, issuer: string, config: ProtectionConfig, logger: Logger): Protection {
-  const store = limiterStore(db, redis, issuer);
+export function createProtection(db: Database, redis: Redis | undefined, issuer: string, config: ProtectionConfig, logger: Logger, redisPrefix?: string): Protection {
+  const store = limiterStore(db, redis, issuer, redisPrefix);
   const r = Boolean(redis);
   return {
     login: new LoginThrottle(store, r, config),

@@ -20,10 +20,11 @@ export interface LimiterStore {
  * Redis keys are named per issuer: the nodes of one deployment share an ISSUER and so their counts,
  * while another deployment (or a test server) on the same Redis counts on its own.
  */
-const redisPrefix = (issuer: string) => `gh:rl:${createHash('sha256').update(issuer).digest('base64url').slice(0, 12)}`;
+// Under the deployment's REDIS_PREFIX too, so that whatever removes a deployment's keys removes these.
+const redisPrefix = (prefix: string, issuer: string) => `${prefix}rl:${createHash('sha256').update(issuer).digest('base64url').slice(0, 12)}`;
 
-export function limiterStore(db: Database, redis: Redis | undefined, issuer: string): LimiterStore {
-  const REDIS_PREFIX = redisPrefix(issuer);
+export function limiterStore(db: Database, redis: Redis | undefined, issuer: string, prefix = 'gatehouse:'): LimiterStore {
+  const REDIS_PREFIX = redisPrefix(prefix, issuer);
   if (redis) {
     return {
       limiter: (name, points, duration) =>
