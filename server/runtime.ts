@@ -129,7 +129,11 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     keyMaintenance = maintenance;
     startedCache = cache;
     await cache.start();
-    await maintenance.reload();
+    // The first load creates the keys on a new database, and its inserts notify this very node: the
+    // reloads they ask for queue behind it, or two loads would each see no key and each create one
+    // (PGlite's advisory locks do not serialize callers within one process).
+    keyReload = keyReload.then(() => maintenance.reload());
+    await keyReload;
     maintenance.start();
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
