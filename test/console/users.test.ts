@@ -215,6 +215,8 @@ describe('console: users page', function () {
     const { context, page } = await openConsole(h, ADMIN, { path: '/console/users' });
     try {
       const opener = page.getByRole('button', { name: 'Change roles of Dev Eloper' });
+      // As a person would: once the page has loaded what it shows (users, roles, what you may give).
+      await page.waitForLoadState('networkidle');
       await opener.focus();
       await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog', { name: 'Roles of Dev Eloper' });

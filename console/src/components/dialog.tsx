@@ -27,9 +27,10 @@ export function Dialog({
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const id = useRef(`dialog-${++nextId}`).current;
+  // Taken when the dialog first renders, while the control that opened it still has the focus.
+  const opener = useRef(document.activeElement as HTMLElement | null).current;
   useEffect(() => {
     const dialog = ref.current!;
-    const opener = document.activeElement as HTMLElement | null;
     if (!dialog.open) dialog.showModal();
     return () => {
       if (dialog.open) dialog.close();
