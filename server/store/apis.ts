@@ -127,15 +127,8 @@ export async function listApiRows(db: Queryable, f: { afterIdentifier?: string; 
   return rows;
 }
 
-export interface ApiFields {
-  identifier: string;
-  name: string;
-  scopes: ApiScope[];
-  accessTokenTtl: number;
-  signingAlg: string;
-  enforceRoles: boolean;
-  resourceServers: string[];
-}
+/** What a write of an API sets. */
+export type ApiFields = Pick<Api, 'identifier' | 'name' | 'scopes' | 'accessTokenTtl' | 'signingAlg' | 'enforceRoles' | 'resourceServers'>;
 
 /** Inserts an API; undefined when the identifier is taken. */
 export async function insertApi(db: Queryable, a: ApiFields): Promise<Row | undefined> {
