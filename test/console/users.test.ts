@@ -223,7 +223,8 @@ describe('console: users page', function () {
       await dialog.getByLabel(/^viewer/).check();
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached' });
-      // As a string: this project's TypeScript has no DOM types.
+      // As a string: this project's TypeScript has no DOM types. Focus returns within a moment.
+      await page.waitForFunction(`document.activeElement?.getAttribute('aria-label') === 'Change roles of Dev Eloper'`, null, { timeout: 5000 }).catch(() => undefined);
       expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`)).to.equal('Change roles of Dev Eloper');
       expect((await h.findUser('dev@example.test'))?.roles).to.deep.equal(['developer']);
     } finally {

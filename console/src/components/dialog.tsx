@@ -34,7 +34,11 @@ export function Dialog({
     if (!dialog.open) dialog.showModal();
     return () => {
       if (dialog.open) dialog.close();
-      opener?.focus?.();
+      // The control that opened it may be re-rendered while the dialog was open (its list reloaded):
+      // then focus the control that now stands in its place, once this render has finished.
+      const label = opener?.getAttribute('aria-label');
+      if (opener?.isConnected) opener.focus();
+      else if (label) setTimeout(() => document.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`)?.focus(), 0);
     };
   }, []);
   const onCancel = (e: Event) => {
