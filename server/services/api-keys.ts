@@ -16,6 +16,7 @@ import { decodeCursor, pageOf, pageQuery, parseLimit, queryValue } from './pagin
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, optionalTimestamp, scopeName, timestamp } from './validation.js';
 import { checkApiScopes } from './scopes-check.js';
 import { MAX_KEY_SCOPES, NAME_MAX } from './limits.js';
+import { isUuid } from '../store/ids.js';
 
 const scopes = z.array(scopeName).min(1).max(MAX_KEY_SCOPES).transform((s) => [...new Set(s)]);
 const name = z.string().trim().min(1).max(NAME_MAX);
@@ -155,7 +156,6 @@ export async function createApiKey(db: Database, input: z.infer<typeof createApi
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function listApiKeys(db: Queryable, principal: Principal, query: { user?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
@@ -167,7 +167,7 @@ export async function listApiKeys(db: Queryable, principal: Principal, query: { 
     if (!principal.permissions.has('users:write')) throw insufficientScope('users:write');
     userId = null;
   } else if (query.user !== undefined) {
-    if (!UUID.test(query.user)) throw invalidRequest('user must be a user id, or all', 'user');
+    if (!isUuid(query.user)) throw invalidRequest('user must be a user id, or all', 'user');
     userId = ownerFor(principal, query.user);
   } else if (principal.userId) userId = principal.userId;
   else if (principal.permissions.has('users:write')) userId = null;

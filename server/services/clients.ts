@@ -20,6 +20,7 @@ import type { Principal } from './principal.js';
 import { environment, expiresIn, expiryDate, ipAllowlist, iso, optionalTimestamp, redirectUri, timestamp } from './validation.js';
 import { NAME_MAX } from './limits.js';
 import { checkApiScopes } from './scopes-check.js';
+import { isUuid } from '../store/ids.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -497,7 +498,6 @@ export async function listClientSecrets(db: Queryable, clientId: string) {
   return { data: (await listLiveSecrets(db, clientId)).map(serializeSecret), next_cursor: null };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Revokes one secret at once (the end of a rotation, or a leaked secret). The client's last live
@@ -509,7 +509,7 @@ export async function deleteClientSecret(db: Database, clientId: string, secretI
     await mustFindChangeable(tx, clientId, caller);
     // Locked, so two concurrent deletions cannot each see the other's secret as the one left.
     const rows = await lockClientSecrets(tx, clientId);
-    const target = UUID.test(secretId) ? rows.find((r) => r.id.toLowerCase() === secretId.toLowerCase()) : undefined;
+    const target = isUuid(secretId) ? rows.find((r) => r.id.toLowerCase() === secretId.toLowerCase()) : undefined;
     if (!target) throw notFound(`secret ${secretId}`);
     if (target.live && !rows.some((r) => r.live && r.id !== target.id)) {
       throw conflict(`secret ${secretId} is the client's only live secret: rotate first (POST /clients/${clientId}/secrets), or suspend or delete the client`);

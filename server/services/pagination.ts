@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { invalidRequest } from './errors.js';
 import { isStorableInstant, parseIsoInstant } from './instant.js';
 import { PAGE_SIZE } from './limits.js';
+import { isUuid } from '../store/ids.js';
 
 /**
  * Cursor pagination for every list: the cursor is opaque to callers (base64url JSON of the last
@@ -44,13 +45,12 @@ export function encodeCursor(key: Record<string, string>): string {
  */
 export type CursorField = 'text' | 'timestamp' | 'uuid' | 'bigint';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const FIELD_CHECKS: Record<CursorField, (v: string) => boolean> = {
   // Every sort key we page on (email, client_id, API identifier, kid) is far shorter.
   text: (v) => v.length <= 2048 && !v.includes('\0') && v.isWellFormed(),
   timestamp: (v) => isStorableInstant(parseIsoInstant(v)),
-  uuid: (v) => UUID.test(v),
+  uuid: (v) => isUuid(v),
   // A bigserial: positive and within int8.
   bigint: (v) => /^\d{1,18}$/.test(v),
 };

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { isUuid } from './ids.js';
 
 export interface ApiKey {
   id: string;
@@ -53,10 +54,9 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   updatedAt: new Date(r.updated_at),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findApiKeyRow(db: Queryable, id: string): Promise<ApiKeyRow | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
   return rows[0];
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { isUuid } from './ids.js';
 
 export interface ApiScope {
   name: string;
@@ -110,10 +111,9 @@ export async function markBuiltinApi(db: Queryable, identifier: string): Promise
   await db.query('UPDATE apis SET builtin = true, enforce_roles = true WHERE identifier = $1 AND NOT (builtin AND enforce_roles)', [identifier]);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findApiRow(db: Queryable, id: string): Promise<Row | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const { rows } = await db.query<Row>('SELECT * FROM apis WHERE id = $1', [id]);
   return rows[0];
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { isUuid } from './ids.js';
 
 export interface User {
   id: string;
@@ -33,11 +34,10 @@ const toUser = (r: Row): User => ({
   updatedAt: new Date(r.updated_at),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
   // Subjects come from tokens and sessions; anything that is not a uuid cannot be a user.
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const { rows } = await db.query<Row>('SELECT * FROM users WHERE id = $1', [id]);
   return rows[0] && toUser(rows[0]);
 }
@@ -76,7 +76,7 @@ const SELECT_VIEW = `SELECT u.id, u.email, u.name, u.active, u.created_at, u.upd
   (SELECT coalesce(json_agg(role_name ORDER BY role_name), '[]') FROM user_roles WHERE user_id = u.id) AS roles FROM users u`;
 
 export async function findUserView(db: Queryable, id: string): Promise<UserView | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const { rows } = await db.query<UserView>(`${SELECT_VIEW} WHERE u.id = $1`, [id]);
   return rows[0];
 }
@@ -143,7 +143,7 @@ export async function deleteUserRow(db: Queryable, id: string): Promise<void> {
 
 /** Emails of these users, for the console's owner column. */
 export async function emailsOfUsers(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
-  const valid = ids.filter((id) => UUID.test(id));
+  const valid = ids.filter((id) => isUuid(id));
   if (!valid.length) return new Map();
   const { rows } = await db.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [valid]);
   return new Map(rows.map((r) => [r.id, r.email]));
