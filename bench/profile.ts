@@ -36,7 +36,7 @@ function owner(url: string, functionName: string): string {
  * functions, and the inclusive share of our own middleware, each as a share of the busy (not idle)
  * time, plus the CPU time per request.
  */
-export function summarizeProfile(file: string, requests: number): string {
+export function summarizeProfile(file: string, requests: number, flow = 'client_credentials'): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -71,13 +71,42 @@ export function summarizeProfile(file: string, requests: number): string {
   };
   walk(profile.nodes[0], new Set());
 
+  // Who the hottest native and Node-core functions work for: the package of their nearest caller
+  // outside Node itself (socket writes from pg, from the HTTP response or from the log look alike).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const onBehalfOf = (id: number): string => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const { url, functionName } = byId.get(at)!.callFrame;
+      const who = owner(url, functionName);
+      if (who !== 'node core' && who !== '(native)' && !who.startsWith('(')) return who;
+    }
+    return 'node core';
+  };
+  const callers = new Map<string, Map<string, number>>();
+  for (const [id, time] of self) {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const who = owner(url, functionName);
+    if (who !== 'node core' && who !== '(native)') continue;
+    const key = `${functionName || '(anonymous)'} [${who}]`;
+    const per = callers.get(key) ?? new Map<string, number>();
+    const by = onBehalfOf(id);
+    per.set(by, (per.get(by) ?? 0) + time);
+    callers.set(key, per);
+  }
+
   const top = <K>(m: Map<K, number>, n: number) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
   const lines = [
-    `Profile of node A's main thread under client_credentials (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
+    `Profile of node A's main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
     'self time by owner (share of busy time):',
     ...top(byOwner, 14).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
     'hottest functions (self time):',
     ...top(byFunction, 15).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
+    'on whose behalf the hottest Node and native functions ran (nearest caller outside Node):',
+    ...top(byFunction, 15)
+      .filter(([k]) => callers.has(k))
+      .slice(0, 5)
+      .map(([k]) => `  ${k}: ${top(callers.get(k)!, 4).map(([by, v]) => `${by} ${pct(v)}`).join(', ')}`),
     'our middleware and hooks (inclusive time):',
     ...OURS.filter((n) => ours.has(n)).map((n) => `  ${pct(ours.get(n)!).padStart(6)}  ${n}`),
   ];

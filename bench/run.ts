@@ -21,7 +21,9 @@
  *
  * Environment: DATABASE_URL (an admin URL; a gatehouse_bench_* database is created from it and
  * dropped after), REDIS_URL, BENCH_ALG (RS256), BENCH_CONCURRENCY (16), BENCH_SECONDS per run (5),
- * BENCH_REQUESTS per run (5000), BENCH_ROUNDS (2), BENCH_TRIALS (50), BENCH_PROFILE.
+ * BENCH_REQUESTS per run (5000), BENCH_ROUNDS (2), BENCH_TRIALS (50), BENCH_PROFILE (1 or
+ * client_credentials profiles that flow, refresh_token the refresh flow), BENCH_FLOWS (a comma-separated
+ * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,13 +48,17 @@ const SECONDS = positive('BENCH_SECONDS', 5);
 const MAX_REQUESTS = positive('BENCH_REQUESTS', 5000);
 const ROUNDS = positive('BENCH_ROUNDS', 2);
 const TRIALS = positive('BENCH_TRIALS', 50);
-const PROFILE = Boolean(process.env.BENCH_PROFILE);
+const PROFILE = process.env.BENCH_PROFILE === '1' ? 'client_credentials' : process.env.BENCH_PROFILE || undefined;
+const FLOWS = process.env.BENCH_FLOWS ? new Set(process.env.BENCH_FLOWS.split(',').map((f) => f.trim())) : undefined;
+/** Whether a flow is measured in this run (BENCH_FLOWS narrows a run to what one is working on). */
+const wanted = (flow: string) => !FLOWS || FLOWS.has(flow);
 const WARMUP_REQUESTS = 500;
 /** Codes live 60 s (server/oidc/provider.ts): minting and spending them must fit in that. */
 const MINT_SECONDS = 20;
 const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
 
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
+if (PROFILE && !['client_credentials', 'refresh_token'].includes(PROFILE)) throw new Error('BENCH_PROFILE must be 1, client_credentials or refresh_token');
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -214,7 +220,8 @@ interface Row {
 }
 
 /** Alternates the two sides ROUNDS times each; the baseline is left out where there is none. */
-async function compare(flow: string, ours: Side, baseline: Side | undefined, baselineName = 'bare oidc-provider', note?: string): Promise<Row> {
+async function compare(flow: string, ours: Side, baseline: Side | undefined, baselineName = 'bare oidc-provider', note?: string): Promise<Row | undefined> {
+  if (!wanted(flow)) return undefined;
   const mine: Run[] = [];
   const theirs: Run[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -418,7 +425,8 @@ async function main() {
 
     console.log('measuring (Gatehouse node A against bare oidc-provider, alternating):');
     const rows: Row[] = [];
-    rows.push(await compare('client_credentials', { op: cc(a.port) }, { op: cc(bare.port) }));
+    const add = (row: Row | undefined) => row && rows.push(row);
+    add(await compare('client_credentials', { op: cc(a.port) }, { op: cc(bare.port) }));
 
     // authorization_code. Gatehouse: sign in once, then one authorization request per code through
     // the pages with that session. Bare: codes made with the library's models. Same count each run.
@@ -465,8 +473,7 @@ async function main() {
     };
     const ghExchange = exchange('Gatehouse', a.port, () => gatehouseCodes);
     const bareExchange = exchange('bare', bare.port, () => bareCodes);
-    rows.push(
-      await compare(
+    add(await compare(
         'authorization_code',
         {
           prepare: async () => {
@@ -510,19 +517,17 @@ async function main() {
       chains[worker] = r.json.refresh_token;
       return true;
     };
-    rows.push(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
+    add(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
 
     // Introspection (RFC 7662). oidc-provider answers only for what it stores and refuses JWTs
     // (unsupported_token_type), so its closest operation is introspecting a stored opaque token.
     const jwt = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials' }, basic(SERVICE.id, SERVICE.secret))).json.access_token as string;
     const introspect = (port: number, token: string, client: { id: string; secret: string }) => () =>
       postForm(port, '/oauth/introspect', { token }, basic(client.id, client.secret)).then((r) => r.status === 200 && r.json.active === true);
-    rows.push(
-      await compare('introspection, JWT', { op: introspect(a.port, jwt, SERVICE) }, { op: introspect(bare.port, bareOpaque, WEB) }, 'bare oidc-provider', 'the baseline introspects a stored refresh token: oidc-provider refuses to introspect JWTs'),
+    add(await compare('introspection, JWT', { op: introspect(a.port, jwt, SERVICE) }, { op: introspect(bare.port, bareOpaque, WEB) }, 'bare oidc-provider', 'the baseline introspects a stored refresh token: oidc-provider refuses to introspect JWTs'),
     );
-    rows.push(await compare('introspection, API key', { op: introspect(a.port, apiKey, SERVICE) }, undefined, '', 'no baseline: oidc-provider has no API keys'));
-    rows.push(
-      await compare(
+    add(await compare('introspection, API key', { op: introspect(a.port, apiKey, SERVICE) }, undefined, '', 'no baseline: oidc-provider has no API keys'));
+    add(await compare(
         'token exchange (API key)',
         {
           op: () =>
@@ -539,13 +544,13 @@ async function main() {
       ),
     );
     const jwks = (port: number) => () => send(port, 'GET', '/oauth/jwks').then((r) => r.status === 200 && Array.isArray(r.json.keys));
-    rows.push(await compare('JWKS', { op: jwks(a.port) }, { op: jwks(bare.port) }));
+    add(await compare('JWKS', { op: jwks(a.port) }, { op: jwks(bare.port) }));
 
-    console.log('measuring client_credentials with two workers against one (WEB_CONCURRENCY):');
-    const workers = await compare('client_credentials, 2 workers vs 1', { op: cc(two.port) }, { op: cc(a.port) }, 'one worker (node A)');
+    if (wanted('workers')) console.log('measuring client_credentials with two workers against one (WEB_CONCURRENCY):');
+    const workers = wanted('workers') ? await compare('client_credentials, 2 workers vs 1', { op: cc(two.port) }, { op: cc(a.port) }, 'one worker (node A)') : undefined;
 
     // ------------------------------------------------------------------ revocation across nodes
-    console.log(`measuring the time from a suspension on node A to the first refusal at node B (${TRIALS} trials) ...`);
+    if (wanted('revocation')) console.log(`measuring the time from a suspension on node A to the first refusal at node B (${TRIALS} trials) ...`);
     const adminToken = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials', scope: 'clients:write' }, basic(ADMIN.id, ADMIN.secret))).json.access_token;
     if (typeof adminToken !== 'string') throw new Error('no Management API token for the admin client');
     const setEnabled = async (enabled: boolean) => {
@@ -585,7 +590,7 @@ async function main() {
     };
     const viaApi: number[] = [];
     const viaSql: number[] = [];
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < (wanted('revocation') ? TRIALS : 0); i++) {
       viaApi.push(await trial(() => setEnabled(false)));
       await resume();
       viaSql.push(await trial(() => operator.query('UPDATE clients SET enabled = false WHERE client_id = $1', [VICTIM.id])));
@@ -597,17 +602,19 @@ async function main() {
     // ------------------------------------------------------------------------------ profile
     let profileSummary: string | undefined;
     if (PROFILE) {
-      console.log('profiling node A under client_credentials load (--cpu-prof) ...');
+      console.log(`profiling node A under ${PROFILE} load (--cpu-prof) ...`);
       const dir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-'));
       const profPort = await freePort();
       const prof = gatehouse('profiled node', profPort, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
       await ready(prof, '/readyz');
-      await measure(WARMUP_REQUESTS, cc(prof.port));
+      // The refresh chains live in the database the profiled node shares: it carries them on.
+      const load = PROFILE === 'refresh_token' ? refresh(prof.port, gatehouseChains) : cc(prof.port);
+      await measure(WARMUP_REQUESTS, load);
       // Three times a normal run, so that start-up (compiling modules) weighs little in the profile.
-      const run = await measure(3 * MAX_REQUESTS, cc(prof.port), 3 * SECONDS);
+      const run = await measure(3 * MAX_REQUESTS, load, 3 * SECONDS);
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      profileSummary = file ? summarizeProfile(join(dir, file), run.requests) : 'no profile was written';
+      profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE) : 'no profile was written';
       rmSync(dir, { recursive: true, force: true });
     }
 
@@ -615,24 +622,28 @@ async function main() {
     console.log('');
     printComparison(rows);
     console.log('');
-    table(
-      ['client_credentials', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
-      [
-        ['WEB_CONCURRENCY=2', num(workers.ours.rps), ms(workers.ours.p50), ms(workers.ours.p99), `${(workers.ours.rps / workers.baseline!.rps).toFixed(2)}×`],
-        ['WEB_CONCURRENCY=1', num(workers.baseline!.rps), ms(workers.baseline!.p50), ms(workers.baseline!.p99), '1.00×'],
-      ],
-    );
-    console.log('');
-    console.log(`from a suspension to the first refusal at node B, ${TRIALS} trials each (node B polled without pause; resolution one token request):`);
-    table(
-      ['suspended through', 'p50 ms', 'p99 ms', 'max ms'],
-      [
-        ['node A’s Management API (PATCH sent)', ms(percentile(viaApi, 50)), ms(percentile(viaApi, 99)), ms(viaApi.at(-1)!)],
-        ['plain SQL, as the CLI or psql (UPDATE sent)', ms(percentile(viaSql, 50)), ms(percentile(viaSql, 99)), ms(viaSql.at(-1)!)],
-      ],
-    );
+    if (workers) {
+      table(
+        ['client_credentials', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
+        [
+          ['WEB_CONCURRENCY=2', num(workers.ours.rps), ms(workers.ours.p50), ms(workers.ours.p99), `${(workers.ours.rps / workers.baseline!.rps).toFixed(2)}×`],
+          ['WEB_CONCURRENCY=1', num(workers.baseline!.rps), ms(workers.baseline!.p50), ms(workers.baseline!.p99), '1.00×'],
+        ],
+      );
+      console.log('');
+    }
+    if (viaApi.length) {
+      console.log(`from a suspension to the first refusal at node B, ${TRIALS} trials each (node B polled without pause; resolution one token request):`);
+      table(
+        ['suspended through', 'p50 ms', 'p99 ms', 'max ms'],
+        [
+          ['node A’s Management API (PATCH sent)', ms(percentile(viaApi, 50)), ms(percentile(viaApi, 99)), ms(viaApi.at(-1)!)],
+          ['plain SQL, as the CLI or psql (UPDATE sent)', ms(percentile(viaSql, 50)), ms(percentile(viaSql, 99)), ms(viaSql.at(-1)!)],
+        ],
+      );
+    }
     if (profileSummary) console.log(`\n${profileSummary}`);
-    const failed = [...rows, workers].filter((r) => r.ours.errors || r.baseline?.errors);
+    const failed = [...rows, ...(workers ? [workers] : [])].filter((r) => r.ours.errors || r.baseline?.errors);
     if (failed.length) console.log(`WARNING: unexpected responses in ${failed.map((r) => r.flow).join(', ')}`);
     console.log(`total bench time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     if (failed.length) process.exitCode = 1;
