@@ -80,7 +80,7 @@ const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 const seed = {
   // The service client is the API's resource server: only it may introspect the API's tokens and keys.
-  apis: [{ identifier: API, name: 'Bench Orders API', scopes: ['orders:read', 'orders:write'], resource_servers: [SERVICE.id] }],
+  apis: [{ identifier: API, name: 'Bench Orders API', scopes: ['orders:read', 'orders:write'], resource_servers: [SERVICE.id], signing_alg: ALG }],
   users: [USER],
   clients: [
     { client_id: SERVICE.id, client_secret: SERVICE.secret, grant_types: ['client_credentials'], scope: 'orders:read' },
@@ -281,7 +281,7 @@ async function stop(proc: Proc): Promise<void> {
 }
 
 async function ready(proc: Proc, path: string): Promise<void> {
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 180_000;
   while (Date.now() < until) {
     if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.stderr()}`);
     try {
@@ -291,7 +291,7 @@ async function ready(proc: Proc, path: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${proc.name} was not ready within 60 s:\n${proc.stderr()}`);
+  throw new Error(`${proc.name} was not ready within 180 s:\n${proc.stderr()}`);
 }
 
 function databaseUrlFor(name: string): string {
@@ -384,6 +384,7 @@ async function main() {
   const gatehouse = (name: string, port: number, extra: Record<string, string> = {}, nodeArgs: string[] = []) =>
     start(name, [...nodeArgs, join(projectRoot, 'dist', 'server', 'index.js')], gatehouseEnv(port, extra), port);
 
+  const cleanups: (() => void)[] = [];
   try {
     const a = gatehouse('node A', issuerPort, { SEED_FILE: seedFile });
     await ready(a, '/readyz');
@@ -404,9 +405,18 @@ async function main() {
       },
       barePort,
     );
-    await Promise.all([ready(b, '/readyz'), ready(two, '/readyz'), ready(bare, '/oauth/jwks')]);
-    if (ALG !== 'RS256') await admin(databaseUrl, (c) => c.query('UPDATE apis SET signing_alg = $1 WHERE identifier = $2', [ALG, API]));
-    console.log(`Gatehouse: dist/server/index.js, Postgres database ${dbName}, Redis ${new URL(REDIS_URL).host}; node A :${a.port}, node B :${b.port}, two workers :${two.port}; bare :${bare.port}`);
+    // The embedded default (PGlite in its own data folder, no Redis): what `npm start` runs.
+    const embeddedPort = await freePort();
+    const embeddedDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-embedded-'));
+    const embedded = start(
+      'embedded',
+      [join(projectRoot, 'dist', 'server', 'index.js')],
+      (({ DATABASE_URL: _db, REDIS_URL: _redis, ...rest }) => ({ ...rest, ISSUER: `http://127.0.0.1:${embeddedPort}`, DATA_DIR: embeddedDir, SEED_FILE: seedFile }))(gatehouseEnv(embeddedPort)),
+      embeddedPort,
+    );
+    cleanups.push(() => rmSync(embeddedDir, { recursive: true, force: true }));
+    await Promise.all([ready(b, '/readyz'), ready(two, '/readyz'), ready(bare, '/oauth/jwks'), ready(embedded, '/readyz')]);
+    console.log(`Gatehouse: dist/server/index.js, Postgres database ${dbName}, Redis ${new URL(REDIS_URL).host}; node A :${a.port}, node B :${b.port}, two workers :${two.port}; embedded :${embedded.port}; bare :${bare.port}`);
 
     // An API key of the bench user, made with the CLI as an operator would.
     const cli = spawnSync(NODE, [join(projectRoot, 'dist', 'server', 'cli', 'index.js'), 'api-keys', 'create', '--user', USER.email, '--name', 'bench', '--scope', 'orders:read', '--json'], {
@@ -421,7 +431,7 @@ async function main() {
     const cc = (port: number, client = SERVICE) => () =>
       postForm(port, '/oauth/token', { grant_type: 'client_credentials' }, basic(client.id, client.secret)).then((r) => r.status === 200 && typeof r.json.access_token === 'string');
     console.log('warming up ...');
-    for (const port of [a.port, bare.port, two.port, b.port]) await measure(WARMUP_REQUESTS, cc(port));
+    for (const port of [a.port, bare.port, two.port, b.port, embedded.port]) await measure(WARMUP_REQUESTS, cc(port));
 
     console.log('measuring (Gatehouse node A against bare oidc-provider, alternating):');
     const rows: Row[] = [];
@@ -496,13 +506,20 @@ async function main() {
     );
 
     // refresh_token: one rotating chain per loop, each refresh spending the previous token.
-    const gatehouseChains: string[] = [];
-    for (let i = 0; i < CONCURRENCY; i++) {
-      const flow = await authorize(server, { client: WEB, scope: 'openid offline_access orders:read', user: USER, jar });
-      const r = await postForm(a.port, '/oauth/token', { grant_type: 'authorization_code', code: flow.code, redirect_uri: WEB.redirect, code_verifier: flow.verifier }, basic(WEB.id, WEB.secret));
-      if (typeof r.json.refresh_token !== 'string') throw new Error(`Gatehouse: no refresh token to start a chain (status ${r.status})`);
-      gatehouseChains.push(r.json.refresh_token);
-    }
+    /** One refresh chain per loop at a Gatehouse node, each started by a sign-in and a code exchange. */
+    const chainsAt = async (port: number, signedIn?: CookieJar) => {
+      const chains: string[] = [];
+      let browser = signedIn;
+      for (let i = 0; i < CONCURRENCY; i++) {
+        const flow = await authorize({ url: `http://127.0.0.1:${port}` }, { client: WEB, scope: 'openid offline_access orders:read', user: USER, jar: browser });
+        browser = flow.jar;
+        const r = await postForm(port, '/oauth/token', { grant_type: 'authorization_code', code: flow.code, redirect_uri: WEB.redirect, code_verifier: flow.verifier }, basic(WEB.id, WEB.secret));
+        if (typeof r.json.refresh_token !== 'string') throw new Error(`Gatehouse: no refresh token to start a chain (status ${r.status})`);
+        chains.push(r.json.refresh_token);
+      }
+      return chains;
+    };
+    const gatehouseChains = await chainsAt(a.port, jar);
     const bareChains: string[] = [];
     for (const { code, verifier } of await mintBare(CONCURRENCY + 1, 'openid offline_access orders:read')) {
       const r = await postForm(bare.port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
@@ -518,6 +535,12 @@ async function main() {
       return true;
     };
     add(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
+    // The embedded default against the same baseline.
+    add(await compare('client_credentials, embedded', { op: cc(embedded.port) }, { op: cc(bare.port) }));
+    if (wanted('refresh_token, embedded')) {
+      const embeddedChains = await chainsAt(embedded.port);
+      add(await compare('refresh_token, embedded', { op: refresh(embedded.port, embeddedChains) }, { op: refresh(bare.port, bareChains) }));
+    }
 
     // Introspection (RFC 7662). oidc-provider answers only for what it stores and refuses JWTs
     // (unsupported_token_type), so its closest operation is introspecting a stored opaque token.
@@ -650,6 +673,7 @@ async function main() {
   } finally {
     for (const agent of agents.values()) agent.destroy();
     for (const proc of [...running]) await stop(proc);
+    for (const cleanup of cleanups) cleanup();
     await admin(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch((err) => console.error(`could not drop ${dbName}: ${err.message}`));
     rmSync(workDir, { recursive: true, force: true });
   }
