@@ -171,6 +171,9 @@ async function applyAll(db: Database, seed: Seed, options: { audit?: { source?: 
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         token_endpoint_auth_method: spec.token_endpoint_auth_method,
         scope: spec.scope,
+        require_pkce: spec.require_pkce,
+        require_pushed_authorization_requests: spec.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
       }, SEED);
       await setOperatorSecret(db, client.client_id, client_secret, SEED);
     });

@@ -11,7 +11,7 @@ import { isOidcScope } from '../services/scope-names.js';
  * api_scopes: the API scopes this client may be granted. Its `scope` metadata only holds OIDC scopes,
  * because oidc-provider checks that against a static list and API scopes live in the database.
  */
-export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets', 'gatehouse_ip_allowlist', 'gatehouse_owner'];
+export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets', 'gatehouse_ip_allowlist', 'gatehouse_owner', 'gatehouse_require_pkce'];
 
 /**
  * oidc-provider requires a client_secret on confidential clients. Ours are compared against the
@@ -22,7 +22,9 @@ export const EXTRA_CLIENT_METADATA = ['gatehouse_api_scopes', 'gatehouse_secrets
 const PLACEHOLDER_SECRET = randomToken(32);
 
 export function toProviderMetadata(record: ClientRecord): Record<string, unknown> {
-  const { scope, ...rest } = record.metadata;
+  // require_pkce is ours (read by pkce.required in provider.ts); require_pushed_authorization_requests
+  // and dpop_bound_access_tokens are oidc-provider's own metadata (RFC 9126 §6, RFC 9449 §5.2).
+  const { scope, require_pkce, ...rest } = record.metadata;
   const scopes = (scope ?? '').split(' ').filter(Boolean);
   const usesCode = rest.grant_types.includes('authorization_code');
   return {
@@ -37,6 +39,7 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
           gatehouse_secrets: record.secrets.map((s) => ({ id: s.id, hash: s.hash, exp: s.expiresAt })),
         }),
     gatehouse_ip_allowlist: record.ipAllowlist,
+    gatehouse_require_pkce: require_pkce === true,
     // The user who created it: its scopes of role-enforcing APIs are bounded by their roles (resources.ts).
     ...(record.createdBy ? { gatehouse_owner: record.createdBy } : {}),
   };

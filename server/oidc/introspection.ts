@@ -86,7 +86,10 @@ export function introspectionExtension(db: Database, reads: HotReads, keys: KeyR
         if (!scope) return undefined;
       }
     }
-    return { ...payload, active: true, token_type: 'Bearer', ...(scope !== undefined ? { scope } : {}) };
+    // A DPoP-bound token carries cnf.jkt (RFC 9449 §6.1), passed on with the rest of the payload; its
+    // type is DPoP (§6.2), so a resource server knows to ask for the proof.
+    const bound = typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt === 'string';
+    return { ...payload, active: true, token_type: bound ? 'DPoP' : 'Bearer', ...(scope !== undefined ? { scope } : {}) };
   }
 
   return async function introspectOtherTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {

@@ -9,7 +9,6 @@ import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard, normalise } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass, settleDeferredConsume } from './adapter.js';
-import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
 import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
@@ -116,6 +115,10 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     },
     features: {
       devInteractions: { enabled: false },
+      // RFC 9126 and RFC 9449, on by default in oidc-provider 9; named here because Gatehouse
+      // documents and tests them. Per client: require_pushed_authorization_requests, dpop_bound_access_tokens.
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -130,6 +133,12 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
       rpInitiatedLogout: { enabled: true, ...logoutPages() },
       resourceIndicators: resourceIndicators(reads) as never,
     },
+    // PKCE (RFC 7636): always for public clients (RFC 9700 §2.1.1); for confidential clients when
+    // registered with require_pkce (OAuth 2.1 §4.1.1 recommends it; the documented flow integrators
+    // copy has none, so it is theirs to turn on).
+    pkce: {
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || (client as { gatehouse_require_pkce?: boolean }).gatehouse_require_pkce === true,
+    },
     // RFC 9700 §2.2.2: rotate every refresh token on use; a rotated one presented again revokes the grant.
     rotateRefreshToken: true,
     // CORS at the token, userinfo and revocation endpoints: only for the origins a client redirects
@@ -137,10 +146,15 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     clientBasedCORS: (_ctx, origin, client) =>
       (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
     loadExistingGrant: existingGrantLoader(db, config.issuer),
-    // Refresh tokens go to clients that asked for offline_access (OIDC Core §11) and to the console,
-    // which keeps its tokens in memory only and renews them while the page is open.
-    issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
+    // Every client registered with the refresh_token grant gets a refresh token on code exchange
+    // (the flow integrators copy: no offline_access, yet a refresh_token in the answer). Without
+    // offline_access it is bound to the person's browser session (expiresWithSession below): it stops
+    // when the session ends (logout, and password change or deactivation, which end every session,
+    // services/users.ts endUserAccess). With offline_access (OIDC Core §11, only with prompt=consent)
+    // it outlives the session, as Keycloak's offline tokens do; password change and deactivation
+    // still end it, since they revoke the person's grants.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async (_ctx, code) => !code.scopes.has('offline_access'),
     ttl: {
       AccessToken: accessTokenTtl as never,
       ClientCredentials: accessTokenTtl as never,

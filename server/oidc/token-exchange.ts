@@ -6,6 +6,7 @@ import type { HotReads } from '../store/cache.js';
 import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
 import type { FailureMarks } from './throttle.js';
+import { checkedDpopProof } from './dpop.js';
 
 /**
  * RFC 8693 token exchange: an API key (the subject token) for a short-lived RFC 9068 JWT access
@@ -42,6 +43,8 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
       throw new errors.InvalidRequest(`only ${ACCESS_TOKEN_TYPE} can be issued`);
     }
     if (params.actor_token || params.actor_token_type) throw new errors.InvalidRequest('delegation (actor_token) is not supported');
+    // RFC 9449 §5: with a DPoP proof the token is bound to its key (cnf.jkt), as at every other grant.
+    const dpop = await checkedDpopProof(provider, ctx, client.clientId);
 
     const checked = await checkApiKey(db, params.subject_token, ctx.ip, reads);
     // RFC 6749 §5.2 invalid_grant: the grant (here the subject token) is invalid, expired or revoked.
@@ -89,6 +92,7 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
     const { AccessToken, ResourceServer } = ctx.oidc.provider;
     const scope = scopes.join(' ');
     const at = new AccessToken({ accountId: key.owner.id, client, gty: 'token-exchange', scope } as never);
+    if (dpop) at.setThumbprint('jkt', dpop.thumbprint);
     at.resourceServer = new ResourceServer(api.identifier, {
       scope,
       audience: api.identifier,
@@ -101,7 +105,7 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
     ctx.body = {
       access_token: value,
       issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: 'Bearer',
+      token_type: at.tokenType,
       expires_in: at.expiration,
       scope,
     };

@@ -21,6 +21,7 @@ import { environment, expiresIn, expiryDate, ipAllowlist, iso, optionalTimestamp
 import { NAME_MAX } from './limits.js';
 import { checkApiScopes } from './scopes-check.js';
 import { isUuid } from '../store/ids.js';
+import { checkProtection, protectionFields, protectionView, serializeProtection, withProtection } from './client-protection.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -55,6 +56,7 @@ export const createClientSchema = z.strictObject({
   expires_in: expiresIn.optional(),
   ip_allowlist: ipAllowlist.default([]),
   enabled: z.boolean().default(true),
+  ...protectionFields,
 });
 
 /** A field that is fixed at creation: naming it in a PATCH is refused with the reason. */
@@ -71,6 +73,7 @@ export const updateClientSchema = z.strictObject({
   expires_in: expiresIn.nullable().optional().meta({ description: 'Seconds, or a number with a unit: s, m, h or d ("365d"); null removes the expiry.' }),
   ip_allowlist: ipAllowlist.optional(),
   enabled: z.boolean().optional().meta({ description: 'false suspends the client (reversibly), like a revocation.' }),
+  ...protectionFields,
   client_id: fixed('client_id cannot change: tokens, grants and consents refer to it; create a new credential'),
   type: fixed('type cannot change after creation; create a new credential'),
   environment: fixed('environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential'),
@@ -140,6 +143,7 @@ function checkShape(m: StoredMetadata): void {
       if (problem) throw invalidRequest(`${field}.${i}: ${problem}`, `${field}.${i}`);
     }
   }
+  checkProtection(m);
 }
 
 /**
@@ -195,6 +199,7 @@ export const clientSchema = z.strictObject({
   builtin: z.boolean().meta({ description: 'Registered by the server itself (the console’s sign-in client): read-only.' }),
   status: z.enum(['active', 'suspended', 'expired']),
   ip_allowlist: z.array(z.string()),
+  ...protectionView,
   owner: z
     .strictObject({ id: z.string(), email: z.string().nullable() })
     .nullable()
@@ -230,6 +235,7 @@ export function serializeClient(c: ClientRecord, owners: ReadonlyMap<string, str
     builtin: c.builtin,
     status: statusOf(c),
     ip_allowlist: c.ipAllowlist,
+    ...serializeProtection(m),
     // Who may change it with clients:write alone (issue 8); null when an operator tool made it.
     owner: c.createdBy ? { id: c.createdBy, email: owners.get(c.createdBy) ?? null } : null,
     created_at: c.createdAt.toISOString(),
@@ -275,7 +281,7 @@ export interface CreateOptions {
 
 export async function createClient(db: Database, input: z.infer<typeof createClientSchema>, caller: Principal, options: CreateOptions = {}): Promise<z.infer<typeof clientCreatedSchema>> {
   const preset = TYPES[input.type ?? (input.grant_types?.includes('authorization_code') ? 'web' : 'service')];
-  const metadata: StoredMetadata = {
+  const metadata: StoredMetadata = withProtection({
     client_name: input.client_name,
     type: input.type,
     grant_types: [...new Set(input.grant_types ?? preset.grant_types)],
@@ -284,7 +290,7 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
     token_endpoint_auth_method: input.token_endpoint_auth_method ?? preset.token_endpoint_auth_method,
     application_type: preset.application_type,
     scope: normaliseScope(input.scope),
-  };
+  }, input);
   metadata.type ??= inferType(metadata);
   checkShape(metadata);
   checkIpAllowlist(metadata, input.ip_allowlist);
@@ -376,7 +382,7 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
     if (method !== undefined && (method === 'none') !== (before.token_endpoint_auth_method === 'none')) {
       throw invalidRequest('token_endpoint_auth_method: a public client cannot become confidential or the other way round; create a new credential', 'token_endpoint_auth_method');
     }
-    const metadata: StoredMetadata = {
+    const metadata: StoredMetadata = withProtection({
       ...before,
       ...(patch.client_name !== undefined && { client_name: patch.client_name }),
       ...(patch.grant_types !== undefined && { grant_types: [...new Set(patch.grant_types)] }),
@@ -384,7 +390,7 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
       ...(patch.post_logout_redirect_uris !== undefined && { post_logout_redirect_uris: patch.post_logout_redirect_uris }),
       ...(method !== undefined && { token_endpoint_auth_method: method }),
       ...(patch.scope !== undefined && { scope: normaliseScope(patch.scope) }),
-    };
+    }, patch);
     checkShape(metadata);
     checkIpAllowlist(metadata, patch.ip_allowlist ?? current.ipAllowlist);
     if (patch.scope !== undefined) await checkApiScopes(tx, splitScope(metadata.scope), 'scope');

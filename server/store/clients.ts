@@ -10,6 +10,10 @@ export interface ClientMetadata {
   /** Space-delimited: OIDC scopes and API scopes (`orders:read`) the client may be granted. */
   scope?: string;
   application_type?: 'web' | 'native';
+  // PKCE, PAR and DPoP per client (services/client-protection.ts).
+  require_pkce?: boolean;
+  require_pushed_authorization_requests?: boolean;
+  dpop_bound_access_tokens?: boolean;
 }
 
 export interface SecretDigest {

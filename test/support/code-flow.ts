@@ -98,6 +98,11 @@ export interface AuthorizeOptions {
   jar?: CookieJar;
   /** Leave PKCE out (to test that it is required). */
   noPkce?: boolean;
+  /**
+   * Start at this URL instead of one built from the options (a pushed request's request_uri, say);
+   * `state` is then the state it carries.
+   */
+  start?: { url: URL; state: string };
   /** Called on each login or consent page before the form is sent, e.g. to look at storage mid-flow. */
   onPage?: (page: 'login' | 'consent', uid: string) => Promise<void>;
 }
@@ -112,6 +117,8 @@ export interface AuthorizeResult {
   interactions: string[];
   /** The csrf values of the forms that were sent. */
   csrf: string[];
+  /** Where the browser was sent back to (code, state and iss), for openid-client's authorizationCodeGrant. */
+  callback: URL;
 }
 
 /** The authorization server sent the browser back with an error (RFC 6749 §4.1.2.1). */
@@ -184,7 +191,8 @@ export async function authorize(server: FlowServer, options: AuthorizeOptions): 
   const csrf: string[] = [];
   const submitted = new Set<string>();
 
-  let url = new URL(`/oauth/authorize?${params}`, base);
+  let url = options.start?.url ? local(options.start.url) : new URL(`/oauth/authorize?${params}`, base);
+  const expectedState = options.start?.state ?? state;
   let init: RequestInit = {};
   for (let step = 0; step < 20; step++) {
     const res = await jar.fetch(url, init);
@@ -195,10 +203,10 @@ export async function authorize(server: FlowServer, options: AuthorizeOptions): 
       if (location.origin === callback.origin && location.pathname === callback.pathname) {
         const q = location.searchParams;
         if (q.get('error')) throw new AuthorizationError(q.get('error')!, q.get('error_description'));
-        if (q.get('state') !== state) throw new Error(`state mismatch: sent ${state}, got ${q.get('state')}`);
+        if (q.get('state') !== expectedState) throw new Error(`state mismatch: sent ${expectedState}, got ${q.get('state')}`);
         const code = q.get('code');
         if (!code) throw new Error(`redirect without a code: ${location.search}`);
-        return { code, verifier, redirectUri: client.redirect, state, jar, interactions, csrf };
+        return { code, verifier, redirectUri: client.redirect, state: expectedState, jar, interactions, csrf, callback: location };
       }
       url = local(location);
       continue;
@@ -251,4 +259,23 @@ export async function isActive(server: FlowServer, client: FlowClient, token: st
   const res = await postForm(`${server.url}/oauth/introspect`, { token, ...clientIdField(client) }, clientAuth(client));
   if (res.status !== 200) throw new Error(`introspection: ${res.status} ${res.text}`);
   return res.json.active === true;
+}
+
+/**
+ * RP-initiated logout as a browser does it (OIDC RP-Initiated Logout 1.0 §2): GET /oauth/logout, then
+ * the confirmation form sent with "Sign out" (logout=yes), which ends the whole Gatehouse session.
+ */
+export async function logout(server: FlowServer, jar: CookieJar): Promise<void> {
+  const base = new URL(server.url);
+  const page = await jar.fetch(new URL('/oauth/logout', base), { headers: { accept: 'text/html' } });
+  const html = await page.text();
+  const form = formsOf(html).find((f) => 'xsrf' in f.fields);
+  if (page.status !== 200 || !form) throw new Error(`no logout form (${page.status}): ${html.slice(0, 300)}`);
+  const res = await jar.fetch(new URL(new URL(form.action, base).pathname, base), {
+    method: 'POST',
+    body: new URLSearchParams({ ...form.fields, logout: 'yes' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+  });
+  await res.arrayBuffer();
+  if (res.status >= 400) throw new Error(`logout confirmation answered ${res.status}`);
 }
