@@ -20,6 +20,7 @@ import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
 import { clientAssertionCheck, outboundRequests } from './client-assertions.js';
 import { deviceCodeGuard, deviceFlowFeature } from './device.js';
+import { queueBackchannelLogouts } from './backchannel.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -210,6 +211,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     },
   });
   registerTokenExchange(provider, db, reads);
+  queueBackchannelLogouts(provider, db);
   const introspect = introspectionExtension(db, reads, keys, config.issuer);
   const introspectionPath = normalise(OAUTH_ROUTES.introspection);
   provider.use(function introspectionOnly(ctx, next) {
