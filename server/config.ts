@@ -25,6 +25,8 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Adds includeSubDomains to the Strict-Transport-Security header of an https ISSUER. */
   readonly hstsIncludeSubdomains: boolean;
+  /** Outbound calls (a client's jwks_uri, back-channel logout) may reach loopback and private addresses. */
+  readonly outboundPrivateAddresses: boolean;
   /** Seconds a new signing key is published in the JWKS before it starts signing. */
   readonly keyActivationDelay: number;
   /** Days after which a signing key is replaced automatically; 0 turns automatic rotation off. */
@@ -142,6 +144,9 @@ const schema = z.object({
   TRUST_PROXY: boolish.default(false),
   // RFC 6797 §6.1.2: binds every host under ISSUER's to https, which only the operator can vouch for.
   HSTS_INCLUDE_SUBDOMAINS: boolish.default(false),
+  // Off unless set: a registered jwks_uri or backchannel_logout_uri must not make this server call
+  // its own network (SSRF, OWASP ASVS 5.2.6); oidc-provider refuses special-use addresses by default.
+  OUTBOUND_PRIVATE_ADDRESSES: boolish.default(false),
   // A new key must reach every verifier's cached JWKS before it signs. Nodes reload keys every
   // minute, and resource servers commonly cache a JWKS for minutes, hence 10 minutes by default.
   KEY_ACTIVATION_DELAY: z.coerce
@@ -230,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyEncryptionSecret: e.KEY_ENCRYPTION_SECRET ?? developmentSecret(dataDir, 'KEY_ENCRYPTION_SECRET'),
     trustProxy: e.TRUST_PROXY,
     hstsIncludeSubdomains: e.HSTS_INCLUDE_SUBDOMAINS,
+    outboundPrivateAddresses: e.OUTBOUND_PRIVATE_ADDRESSES,
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
     workers,

@@ -11,6 +11,7 @@ import { PostgresArtifactStore } from '../adapters/postgres.js';
 import { RedisArtifactStore } from '../adapters/redis.js';
 import type { ArtifactRouting } from './oidc/adapter.js';
 import { createProvider } from './oidc/provider.js';
+import { BackchannelDelivery } from './oidc/backchannel.js';
 import { applySeed, readSeedFile } from './seed.js';
 import { KeyRing } from './services/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
@@ -86,6 +87,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   let keyMaintenance: KeyMaintenance | undefined;
   let startedCache: StoreCache | undefined;
   let startedProtection: Protection | undefined;
+  let startedBackchannel: BackchannelDelivery | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -135,6 +137,9 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     keyReload = keyReload.then(() => maintenance.reload());
     await keyReload;
     maintenance.start();
+    const backchannel = new BackchannelDelivery({ db, logger, provider: () => maintenance.current });
+    startedBackchannel = backchannel;
+    await backchannel.start();
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
@@ -158,6 +163,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       },
       async close() {
         clearInterval(sweep);
+        await backchannel.stop();
         await maintenance.stop();
         await cache.stop();
         await protection.close();
@@ -168,6 +174,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   } catch (err) {
     // A start that fails half-way (a bad seed, a migration error) leaves nothing open behind it:
     // no timer, no connection, and no lock on an embedded data folder.
+    await startedBackchannel?.stop().catch(() => undefined);
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
     await startedProtection?.close().catch(() => undefined);

@@ -34,6 +34,7 @@ function atRest(id: string, payload: AdapterPayload): Payload {
     if (returnTo.endsWith(`/${id}`)) stored.returnToBase = returnTo.slice(0, -id.length);
     else stored.returnTo = returnTo;
   }
+  if (typeof stored.userCode === 'string') stored.userCode = atRestUserCode(stored.userCode);
   const session = stored.session as Record<string, unknown> | undefined;
   if (session && typeof session === 'object' && 'cookie' in session) {
     const { cookie: _cookie, ...rest } = session;
@@ -41,6 +42,24 @@ function atRest(id: string, payload: AdapterPayload): Payload {
   }
   return stored;
 }
+
+/**
+ * A device flow's user code (RFC 8628 §6.1) is a short-lived bearer value too: it is kept as its
+ * digest, and looked up by the digest of what the person typed. oidc-provider never reads it back
+ * after issuing it, and hands the stored payload back to upsert() when it saves the code again, so
+ * a value that is already a digest (43 characters; a user code has 8) is kept as it is.
+ */
+/**
+ * A jti that is not a bearer value but the key it is stored under: a device code found by its user
+ * code, saved again on the /device pages and when the person's sign-in resumes (possibly on another
+ * node). Honoured on those routes only, so that nobody can present a stored digest as a device code
+ * at the token endpoint.
+ */
+const STORED_KEY = 'stored-key:';
+const STORED_KEY_ROUTES = new Set(['code_verification', 'device_resume']);
+const storedKeyAllowed = () => STORED_KEY_ROUTES.has(String(Provider.ctx?.oidc?.route));
+const USER_CODE_DIGEST = /^[\w-]{43}$/;
+const atRestUserCode = (code: string) => (USER_CODE_DIGEST.test(code) ? code : digest(code));
 
 function fromRest(id: string, payload: Payload): AdapterPayload {
   const { returnToBase, ...restored } = payload;
@@ -133,12 +152,14 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
     private readonly batching: BatchingStore | undefined;
 
     private key(id: string) {
+      if (id.startsWith(STORED_KEY) && storedKeyAllowed()) return id.slice(STORED_KEY.length);
       return this.hashed ? digest(id) : id;
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
       if (this.delegate) return this.delegate.upsert(id, payload, expiresIn);
       const stored: Payload = this.hashed ? atRest(id, payload) : { ...payload };
+      if (typeof stored.userCode === 'string') stored.storageKey = this.key(id);
       // Postgres cannot hold a NUL; refuse it in every store alike, so a %00 in state or nonce fails
       // (400) where the flow starts rather than at the token endpoint when a refresh token is saved.
       if (containsNul(stored)) throw new UnstorableValueError();
@@ -186,7 +207,12 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
     }
 
     async findByUserCode(userCode: string) {
-      return (await this.store.findByUserCode(this.model, userCode)) as AdapterPayload | undefined;
+      const found = await this.store.findByUserCode(this.model, atRestUserCode(userCode));
+      if (!found || typeof found.storageKey !== 'string') return undefined;
+      // The device code (its jti) is not recoverable from its digest; the library saves the code it
+      // found by its jti, so it gets one that names the stored key (see key()).
+      const { storageKey, ...payload } = found;
+      return { ...payload, userCode, jti: `${STORED_KEY}${storageKey}` } as AdapterPayload;
     }
 
     async consume(id: string) {

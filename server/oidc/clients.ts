@@ -32,7 +32,8 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
     client_id: record.clientId,
     response_types: usesCode ? ['code'] : [],
     gatehouse_api_scopes: scopes.filter((s) => !isOidcScope(s)).join(' '),
-    ...(rest.token_endpoint_auth_method === 'none'
+    // Only the client_secret_* methods hold a secret (a public client has none; private_key_jwt has keys).
+    ...(!rest.token_endpoint_auth_method.startsWith('client_secret_')
       ? {}
       : {
           client_secret: PLACEHOLDER_SECRET,

@@ -21,6 +21,8 @@ const METHODS: Record<string, readonly string[]> = {
   userinfo: ['GET', 'POST'],
   end_session: ['GET'],
   pushed_authorization_request: ['POST'],
+  device_authorization: ['POST'],
+  code_verification: ['GET', 'POST'],
 };
 
 const DISCOVERY = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];

@@ -17,6 +17,9 @@ import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
+import { clientAssertionCheck, outboundRequests } from './client-assertions.js';
+import { deviceCodeGuard, deviceFlowFeature } from './device.js';
+import { queueBackchannelLogouts } from './backchannel.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -68,6 +71,8 @@ export const OAUTH_ROUTES = {
   userinfo: '/oauth/userinfo',
   end_session: '/oauth/logout',
   pushed_authorization_request: '/oauth/par',
+  device_authorization: '/oauth/device/auth',
+  code_verification: '/device',
 } as const;
 
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
@@ -85,7 +90,10 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     claims: CLAIMS,
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'],
+    // private_key_jwt (RFC 7523 §3): iss, sub, aud, exp and a jti the library keeps until exp (one use).
+    assertJwtClientAuthClaimsAndHeader: clientAssertionCheck(() => Provider.ctx?.ip),
+    ...outboundRequests(config),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -131,6 +139,10 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...logoutPages() },
+      // RFC 8628, for clients granted urn:ietf:params:oauth:grant-type:device_code; pages in device.ts.
+      deviceFlow: deviceFlowFeature(protection, logger),
+      // Back-Channel Logout 1.0: the library signs the logout token; delivery is ours (backchannel.ts).
+      backchannelLogout: { enabled: true },
       resourceIndicators: resourceIndicators(reads) as never,
     },
     // PKCE (RFC 7636): always for public clients (RFC 9700 §2.1.1); for confidential clients when
@@ -188,6 +200,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     });
   });
   provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
+  provider.use(deviceCodeGuard(protection, OAUTH_ROUTES.code_verification));
   provider.use(logoutWithoutSession(provider));
   watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {
@@ -212,6 +225,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     },
   });
   registerTokenExchange(provider, db, reads);
+  queueBackchannelLogouts(provider, db);
   const introspect = introspectionExtension(db, reads, keys, config.issuer);
   const introspectionPath = normalise(OAUTH_ROUTES.introspection);
   provider.use(function introspectionOnly(ctx, next) {

@@ -22,9 +22,12 @@ import { NAME_MAX } from './limits.js';
 import { checkApiScopes } from './scopes-check.js';
 import { isUuid } from '../store/ids.js';
 import { checkProtection, protectionFields, protectionView, serializeProtection, withProtection } from './client-protection.js';
+import {
+  DEVICE_CODE_GRANT, type IntegrationMetadata, checkIntegrationShape, integrationFields, integrationMetadata, withoutIntegrations, integrationView, integrationViewSchema,
+} from './client-integrations.js';
 
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', DEVICE_CODE_GRANT] as const;
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 
 /**
  * What kind of application a credential is for. It picks sensible defaults (RFC 8252 for native
@@ -57,6 +60,7 @@ export const createClientSchema = z.strictObject({
   ip_allowlist: ipAllowlist.default([]),
   enabled: z.boolean().default(true),
   ...protectionFields,
+  ...integrationFields,
 });
 
 /** A field that is fixed at creation: naming it in a PATCH is refused with the reason. */
@@ -74,14 +78,18 @@ export const updateClientSchema = z.strictObject({
   ip_allowlist: ipAllowlist.optional(),
   enabled: z.boolean().optional().meta({ description: 'false suspends the client (reversibly), like a revocation.' }),
   ...protectionFields,
+  ...integrationFields,
   client_id: fixed('client_id cannot change: tokens, grants and consents refer to it; create a new credential'),
   type: fixed('type cannot change after creation; create a new credential'),
   environment: fixed('environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential'),
 });
 
-interface StoredMetadata extends ClientMetadata {
+interface StoredMetadata extends ClientMetadata, IntegrationMetadata {
   type?: ClientType;
 }
+
+/** Only the client_secret_* methods hold a secret; a public client has none and private_key_jwt keys instead. */
+const usesSecret = (m: Pick<ClientMetadata, 'token_endpoint_auth_method'>) => m.token_endpoint_auth_method.startsWith('client_secret_');
 
 /** Loopback hosts and refused schemes as oidc-provider has them (lib/consts/client_attributes.js, lib/helpers/client_schema.js). */
 const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -108,15 +116,17 @@ function redirectProblem(uri: string, applicationType: 'web' | 'native'): string
 function checkShape(m: StoredMetadata): void {
   const isPublic = m.token_endpoint_auth_method === 'none';
   const usesCode = m.grant_types.includes('authorization_code');
+  // RFC 8628: a person signs in on another device; as authorization_code, it acts for a person.
+  const signsPeopleIn = usesCode || m.grant_types.includes(DEVICE_CODE_GRANT);
   const scopes = splitScope(m.scope);
   switch (m.type) {
     case 'service':
-      if (usesCode || m.grant_types.includes('refresh_token')) {
+      if (signsPeopleIn || m.grant_types.includes('refresh_token')) {
         throw invalidRequest('grant_types: a service credential acts for itself (client_credentials, token exchange); signing users in needs type "web", "spa" or "native"', 'grant_types');
       }
       break;
     case 'web':
-      if (!usesCode) throw invalidRequest('grant_types: a web app signs users in with authorization_code', 'grant_types');
+      if (!signsPeopleIn) throw invalidRequest('grant_types: a web app signs users in with authorization_code (or device_code)', 'grant_types');
       if (isPublic) throw invalidRequest('token_endpoint_auth_method: a web app keeps a secret on its server (RFC 6749 §2.1); an app that cannot is type "spa" or "native"', 'token_endpoint_auth_method');
       break;
     case 'spa':
@@ -124,18 +134,19 @@ function checkShape(m: StoredMetadata): void {
       if (!isPublic) throw invalidRequest(`token_endpoint_auth_method: a ${m.type === 'spa' ? 'browser' : 'native'} app cannot keep a secret (RFC 6749 §2.1, RFC 8252 §8.5); it must be "none"`, 'token_endpoint_auth_method');
       break;
   }
-  if (isPublic && m.grant_types.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
-    throw invalidRequest('grant_types: a public client (token_endpoint_auth_method "none") can only use authorization_code and refresh_token', 'grant_types');
+  if (isPublic && m.grant_types.some((g) => g !== 'authorization_code' && g !== 'refresh_token' && g !== DEVICE_CODE_GRANT)) {
+    throw invalidRequest('grant_types: a public client (token_endpoint_auth_method "none") can only use authorization_code, refresh_token and device_code', 'grant_types');
   }
   if (usesCode && !m.redirect_uris.length) {
     throw invalidRequest('redirect_uris: authorization_code needs at least one redirect URI', 'redirect_uris');
   }
-  if (m.grant_types.includes('refresh_token') && !usesCode) {
-    throw invalidRequest('grant_types: refresh_token comes from authorization_code', 'grant_types');
+  if (m.grant_types.includes('refresh_token') && !signsPeopleIn) {
+    throw invalidRequest('grant_types: refresh_token comes from authorization_code (or device_code)', 'grant_types');
   }
-  if (!usesCode && scopes.some(isOidcScope)) {
-    throw invalidRequest('scope: identity scopes (openid, profile, email, offline_access) need authorization_code', 'scope');
+  if (!signsPeopleIn && scopes.some(isOidcScope)) {
+    throw invalidRequest('scope: identity scopes (openid, profile, email, offline_access) need authorization_code (or device_code)', 'scope');
   }
+  checkIntegrationShape(m);
   const uriFields = { redirect_uris: m.redirect_uris, post_logout_redirect_uris: m.post_logout_redirect_uris ?? [] };
   for (const [field, uris] of Object.entries(uriFields)) {
     for (const [i, uri] of uris.entries()) {
@@ -208,6 +219,7 @@ export const clientSchema = z.strictObject({
   updated_at: timestamp,
   expires_at: optionalTimestamp,
   last_used_at: optionalTimestamp,
+  ...integrationViewSchema,
 });
 
 /** A new secret appears in the response that creates it, and never again. */
@@ -242,11 +254,13 @@ export function serializeClient(c: ClientRecord, owners: ReadonlyMap<string, str
     updated_at: c.updatedAt.toISOString(),
     expires_at: iso(c.expiresAt),
     last_used_at: iso(c.lastUsedAt),
+    ...integrationView(m),
   };
 }
 
 function inferType(m: StoredMetadata): ClientType {
-  if (!m.grant_types.includes('authorization_code')) return 'service';
+  const viaDevice = m.grant_types.includes(DEVICE_CODE_GRANT);
+  if (!m.grant_types.includes('authorization_code')) return !viaDevice ? 'service' : m.token_endpoint_auth_method === 'none' ? 'native' : 'web';
   if (m.token_endpoint_auth_method !== 'none') return 'web';
   return m.application_type === 'native' ? 'native' : 'spa';
 }
@@ -290,14 +304,15 @@ export async function createClient(db: Database, input: z.infer<typeof createCli
     token_endpoint_auth_method: input.token_endpoint_auth_method ?? preset.token_endpoint_auth_method,
     application_type: preset.application_type,
     scope: normaliseScope(input.scope),
+    ...integrationMetadata({}, input),
   }, input);
   metadata.type ??= inferType(metadata);
   checkShape(metadata);
   checkIpAllowlist(metadata, input.ip_allowlist);
-  const isPublic = metadata.token_endpoint_auth_method === 'none';
-  if (options.secret !== undefined && (caller.kind !== 'system' || isPublic)) throw invalidRequest('client_secret: secrets are issued by the server', 'client_secret');
+  const noSecret = !usesSecret(metadata);
+  if (options.secret !== undefined && (caller.kind !== 'system' || noSecret)) throw invalidRequest('client_secret: secrets are issued by the server', 'client_secret');
   const clientId = input.client_id ?? `${input.environment === 'test' ? 'cl_test_' : 'cl_'}${randomBytes(12).toString('hex')}`;
-  const secret = isPublic ? undefined : options.secret !== undefined ? operatorSecret(options.secret) : issued(input.environment);
+  const secret = noSecret ? undefined : options.secret !== undefined ? operatorSecret(options.secret) : issued(input.environment);
   return db.transaction(async (tx) => {
     await checkApiScopes(tx, splitScope(metadata.scope), 'scope');
     await mayConfer(tx, caller, splitScope(metadata.scope), "this credential's scope (its tokens would carry it)", 'scope');
@@ -383,14 +398,18 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
       throw invalidRequest('token_endpoint_auth_method: a public client cannot become confidential or the other way round; create a new credential', 'token_endpoint_auth_method');
     }
     const metadata: StoredMetadata = withProtection({
-      ...before,
+      ...withoutIntegrations(before),
       ...(patch.client_name !== undefined && { client_name: patch.client_name }),
       ...(patch.grant_types !== undefined && { grant_types: [...new Set(patch.grant_types)] }),
       ...(patch.redirect_uris !== undefined && { redirect_uris: patch.redirect_uris }),
       ...(patch.post_logout_redirect_uris !== undefined && { post_logout_redirect_uris: patch.post_logout_redirect_uris }),
       ...(method !== undefined && { token_endpoint_auth_method: method }),
       ...(patch.scope !== undefined && { scope: normaliseScope(patch.scope) }),
+      ...integrationMetadata(before, patch),
     }, patch);
+    if (usesSecret(metadata) && !usesSecret(before) && !current.secrets.length) {
+      throw invalidRequest(`token_endpoint_auth_method: this client has no live secret yet; issue one first (POST /clients/${clientId}/secrets)`, 'token_endpoint_auth_method');
+    }
     checkShape(metadata);
     checkIpAllowlist(metadata, patch.ip_allowlist ?? current.ipAllowlist);
     if (patch.scope !== undefined) await checkApiScopes(tx, splitScope(metadata.scope), 'scope');

@@ -8,6 +8,7 @@ import {
 } from '../store/users.js';
 import { suspendClientsOfOwner } from '../store/clients.js';
 import { revokeAccountArtifacts } from './artifacts.js';
+import { type LogoutReason, queueLogoutsForAccount } from './backchannel-logouts.js';
 import { recordAudit } from './audit.js';
 import { roleName } from './roles.js';
 import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
@@ -116,8 +117,11 @@ export async function getUser(db: Queryable, id: string) {
  * their own: they stop with deactivation (checkApiKey refuses an inactive owner), not with a new
  * password.
  */
-async function endUserAccess(tx: Queryable, userId: string): Promise<number> {
+async function endUserAccess(tx: Queryable, userId: string, reason: LogoutReason): Promise<number> {
   await invalidateSessions(tx, userId);
+  // Back-Channel Logout 1.0 §2.5: each client that signed them in and asked to be told is sent a
+  // logout token once this transaction commits (queued here, before the grants that name them go).
+  await queueLogoutsForAccount(tx, userId, reason);
   return revokeAccountArtifacts(tx, userId);
 }
 
@@ -145,14 +149,14 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
       await recordAudit(tx, { type: 'user.roles_changed', actor, target, data: { before, after: patch.roles } });
     }
     if (patch.active === false && current.active) {
-      const revoked = await endUserAccess(tx, id);
+      const revoked = await endUserAccess(tx, id, 'deactivated');
       await recordAudit(tx, { type: 'user.deactivated', actor, target, data: { revoked_artifacts: revoked } });
     } else if (patch.active === true && !current.active) {
       await recordAudit(tx, { type: 'user.activated', actor, target });
     }
     if (patch.password !== undefined && patch.active !== false) {
       // A new password ends what the old one started (OWASP ASVS 3.3.3).
-      const revoked = await endUserAccess(tx, id);
+      const revoked = await endUserAccess(tx, id, 'password_changed');
       await recordAudit(tx, { type: 'user.password_changed', actor, target, data: { revoked_artifacts: revoked } });
     }
     const fields = (['email', 'name', 'password'] as const).filter((f) => patch[f] !== undefined);
@@ -173,7 +177,7 @@ export async function deleteUser(db: Database, id: string, caller: Principal): P
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     await assertMayActOnUser(tx, caller, id);
-    await endUserAccess(tx, id);
+    await endUserAccess(tx, id, 'deleted');
     for (const clientId of await suspendClientsOfOwner(tx, id)) {
       await recordAudit(tx, { type: 'client.suspended', actor: caller.actor, target: { type: 'client', id: clientId }, data: { reason: 'owner_deleted', owner: id } });
     }

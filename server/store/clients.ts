@@ -6,7 +6,7 @@ export interface ClientMetadata {
   grant_types: string[];
   redirect_uris: string[];
   post_logout_redirect_uris?: string[];
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
   /** Space-delimited: OIDC scopes and API scopes (`orders:read`) the client may be granted. */
   scope?: string;
   application_type?: 'web' | 'native';

@@ -11,6 +11,9 @@ import { TooManyAttemptsError } from './errors.js';
 export { TooManyAttemptsError } from './errors.js';
 export { LoginThrottle } from './login-throttle.js';
 
+/** Wrong user codes from one address, within an hour, before the /device page refuses it. */
+export const USER_CODE_MAX_FAILURES = 10;
+
 /** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
 const TOKEN_PATH_CACHE_MS = 1000;
 
@@ -26,6 +29,8 @@ export interface Protection {
   clientAuthAddress: FailureLimit;
   /** Failed credentials per address: API keys and tokens at introspection, token exchange, /api/v1. */
   credentials: FailureLimit;
+  /** Wrong device-flow user codes per address (RFC 8628 §5.1): the /device page. */
+  userCodes: FailureLimit;
   audit: AuditFolding;
   /** Throws 429 if any of the (limit, key) pairs is refused now. */
   refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
@@ -54,6 +59,13 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       windowSeconds: config.credentialWindow,
       waitAfter: blockAt(config.credentialMaxFailures, config.blockSeconds),
       clearCacheMs: TOKEN_PATH_CACHE_MS,
+    }),
+    // RFC 8628 §5.1: a user code has about 34 bits (8 base-20 characters) and lives 10 minutes; ten
+    // wrong ones an hour per address leave a guess at most one chance in a hundred million.
+    userCodes: new FailureLimit(store, r, {
+      name: 'user-code',
+      windowSeconds: 3600,
+      waitAfter: blockAt(USER_CODE_MAX_FAILURES, config.blockSeconds),
     }),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
     async refuseIfBlocked(checks, what) {

@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { USER, WEB } from '../support/fixtures.js';
+import { CookieJar, authorize } from '../support/code-flow.js';
+import { eventually } from '../support/eventually.js';
+import { type ManagementApi, useServer } from '../support/setup.js';
+import type { TestServer } from '../support/server.js';
+
+/** The relying party's back-channel logout endpoint: a real HTTP server that keeps what it is sent. */
+interface Receiver {
+  url: string;
+  tokens: string[];
+  /** How many POSTs arrived, answered or not. */
+  posts: number;
+  status: number;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const receiver = { tokens: [] as string[], posts: 0, status: 200 } as Receiver;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      receiver.posts++;
+      if (receiver.status === 200) receiver.tokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      // Back-Channel Logout 1.0 §2.8: 200 on success; anything else is a failure to be retried.
+      res.writeHead(receiver.status, { 'cache-control': 'no-store' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel-logout`;
+  receiver.close = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return receiver;
+}
+
+const PEOPLE = ['grace', 'edsger', 'barbara', 'alan'].map((n) => ({ email: `${n}@example.test`, name: n, password: USER.password }));
+
+describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
+  let server: TestServer;
+  let admin: ManagementApi;
+  let receiver: Receiver;
+  before(async () => (receiver = await startReceiver()));
+  after(async () => receiver?.close());
+  useServer({
+    admin: true,
+    start: { env: { OUTBOUND_PRIVATE_ADDRESSES: 'true' } },
+    seed: (seed) => {
+      seed.users.push(...PEOPLE);
+    },
+  }, (s) => ({ server, admin } = s));
+
+  const web = { id: WEB.id, secret: WEB.secret, redirect: WEB.redirect };
+  let userIds: Map<string, string>;
+
+  before(async () => {
+    const res = await admin.patch(`/clients/${WEB.id}`, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    const users = await admin.get('/users?limit=100');
+    userIds = new Map(users.body.data.map((u: { email: string; id: string }) => [u.email, u.id]));
+  });
+
+  /** Verifies a logout token as a relying party must (§2.6), with nothing but our JWKS. */
+  async function verifyLogoutToken(token: string): Promise<JWTPayload> {
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`));
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: server.issuer, audience: WEB.id, typ: 'logout+jwt' });
+    expect(protectedHeader.alg).to.be.oneOf(['RS256', 'PS256', 'ES256']);
+    expect(payload.events).to.deep.equal({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+    expect(payload).to.not.have.property('nonce');
+    expect(payload.jti).to.be.a('string');
+    return payload;
+  }
+
+  async function nextToken(from: number): Promise<JWTPayload> {
+    await eventually('a logout token to arrive', () => receiver.tokens.length > from);
+    expect(receiver.tokens).to.have.length(from + 1);
+    return verifyLogoutToken(receiver.tokens[from]);
+  }
+
+  const auditOf = async (type: string) => (await admin.get(`/audit-events?type=${type}&limit=100`)).body.data as { target: { id: string }; data: Record<string, unknown> }[];
+
+  it('RP-initiated logout sends the client a logout token naming the person and the session', async () => {
+    const jar = new CookieJar();
+    await authorize(server, { client: web, scope: 'openid', user: PEOPLE[0], jar });
+    const before = receiver.tokens.length;
+    // The confirmation page, then "Sign out" (its form carries the xsrf token).
+    const page = await jar.fetch(new URL(`${server.url}/oauth/logout?client_id=${WEB.id}`), { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    expect(xsrf, html.slice(0, 400)).to.be.a('string');
+    const action = /id="op.logoutForm"[^>]*action="([^"]+)"|action="([^"]+)"[^>]*id="op.logoutForm"/.exec(html);
+    const confirm = new URL(action?.[1] ?? action?.[2] ?? '/oauth/logout/confirm', server.url);
+    const done = await jar.fetch(new URL(confirm.pathname, server.url), {
+      method: 'POST',
+      body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(done.status).to.be.oneOf([200, 303]);
+    const payload = await nextToken(before);
+    expect(payload.sub).to.equal(userIds.get(PEOPLE[0].email));
+    expect(payload.sid).to.be.a('string');
+    await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === payload.sub && e.data.reason === 'logout'));
+  });
+
+  for (const [i, what, patch] of [
+    [1, 'deactivating the person', { active: false }],
+    [2, 'changing their password', { password: 'a brand new passphrase 42' }],
+  ] as const) {
+    it(`${what} sends a logout token once the change commits`, async () => {
+      const person = PEOPLE[i];
+      await authorize(server, { client: web, scope: 'openid', user: person });
+      const before = receiver.tokens.length;
+      const res = await admin.patch(`/users/${userIds.get(person.email)}`, patch);
+      expect(res.status).to.equal(200);
+      const payload = await nextToken(before);
+      // Every session of the person ended: the token names the person (§2.4), which means all of them.
+      expect(payload.sub).to.equal(userIds.get(person.email));
+      const reason = 'active' in patch ? 'deactivated' : 'password_changed';
+      await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === payload.sub && e.data.reason === reason));
+    });
+  }
+
+  it('a receiver that keeps failing is tried three times, then the failure is audited', async function () {
+    this.timeout(90_000);
+    const person = PEOPLE[3];
+    await authorize(server, { client: web, scope: 'openid', user: person });
+    receiver.status = 503;
+    const posts = receiver.posts;
+    try {
+      expect((await admin.patch(`/users/${userIds.get(person.email)}`, { active: false })).status).to.equal(200);
+      const id = userIds.get(person.email);
+      await eventually('the failure audited', async () => (await auditOf('backchannel_logout.failed')).some((e) => e.data.user === id), 60_000);
+      const failed = (await auditOf('backchannel_logout.failed')).find((e) => e.data.user === id)!;
+      expect(failed.target.id).to.equal(WEB.id);
+      expect(failed.data).to.include({ attempts: 3, reason: 'deactivated' });
+      expect(failed.data.error).to.match(/503/);
+      expect(receiver.posts - posts).to.equal(3);
+    } finally {
+      receiver.status = 200;
+    }
+  });
+
+  it('refuses a backchannel_logout_uri on a client that signs nobody in, with 400', async () => {
+    const res = await admin.post('/clients', { client_name: 'Machine', type: 'service', backchannel_logout_uri: receiver.url });
+    expect(res.status).to.equal(400);
+    expect(res.body.field).to.equal('backchannel_logout_uri');
+  });
+});
