@@ -30,10 +30,7 @@ export async function serve(config: Config) {
   // (prom-client's AggregatorRegistry, server/cluster.ts), so one scrape sees every worker.
   let metricsListener: MetricsListener | undefined;
   if (runtime.metrics && cluster.isWorker) AggregatorRegistry.setRegistries([runtime.metrics.registry]);
-  else if (runtime.metrics) {
-    const { registry } = runtime.metrics;
-    metricsListener = await serveMetrics({ contentType: registry.contentType, render: () => registry.metrics() }, config.metricsPort!, config.metricsHost, logger);
-  }
+  else if (runtime.metrics) metricsListener = await serveMetrics(runtime.metrics.exposition, config.metricsPort!, config.metricsHost, logger);
   const app = buildApp(runtime);
   const server = app.listen(config.port);
   answerClientErrors(server);

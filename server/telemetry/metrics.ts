@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HashingBusyError } from '../crypto/passwords.js';
+import type { Exposition } from './metrics-server.js';
 import type { Database, PoolStats } from '../db/database.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { Protection } from '../services/protection/index.js';
@@ -114,6 +115,11 @@ export class Metrics {
       labelNames: ['outcome'],
       registers,
     });
+  }
+
+  /** What a scrape of this node alone returns (a worker's series go through its primary instead). */
+  get exposition(): Exposition {
+    return { contentType: this.registry.contentType, render: () => this.registry.metrics() };
   }
 
   /** Called once per request by the request log (server/http/request-log.ts). */
