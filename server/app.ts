@@ -80,7 +80,7 @@ export function buildApp(runtime: Runtime): Koa {
   if (new URL(config.issuer).protocol === 'https:') {
     app.use(strictTransportSecurity({ includeSubdomains: config.hstsIncludeSubdomains }));
   }
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, runtime.metrics));
   app.use(errorBoundary(logger));
   // Before anything reads ctx.href or ctx.cookies: URLs and cookie flags follow ISSUER, never the request.
   app.use(issuerOrigin(config.issuer));
@@ -101,7 +101,14 @@ export function buildApp(runtime: Runtime): Koa {
 
   const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
-  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection });
+  const interactions = interactionRoutes({
+    provider: () => runtime.provider,
+    db,
+    logger,
+    cookieSecrets: config.cookieSecrets,
+    protection: runtime.protection,
+    metrics: runtime.metrics,
+  });
   const management = managementRouter({
     db,
     issuer: config.issuer,

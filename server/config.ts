@@ -33,6 +33,12 @@ export interface Config {
   readonly keyRotationDays: number;
   /** Worker processes (node:cluster), each a full node; 1 runs the server in this process. */
   readonly workers: number;
+  /** Port of the Prometheus /metrics listener (never the public one); undefined: no metrics at all. */
+  readonly metricsPort: number | undefined;
+  /** Address the /metrics listener binds to. */
+  readonly metricsHost: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT is set: traces go there (server/telemetry/tracing.ts reads the OTEL_* variables). */
+  readonly tracing: boolean;
   /** Secrets that were generated for development rather than configured. */
   readonly generatedSecrets: readonly string[];
   /** Attack protection (README "Attack protection"): limits on guessing, bounded hashing, audit folding. */
@@ -161,6 +167,13 @@ const schema = z.object({
   WEB_CONCURRENCY: z
     .union([z.literal('auto'), z.coerce.number({ error: 'must be a number of workers or auto' }).int('must be a whole number').min(1, 'at least 1').max(256, 'at most 256')])
     .default(1),
+  // Off by default: the series describe traffic (counts of sign-ins, refusals) that the public has no
+  // business reading, so they are served on a port of their own for the scraper to reach.
+  METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535').optional(),
+  METRICS_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' }).default('0.0.0.0'),
+  // Read by the OpenTelemetry SDK itself (with the other OTEL_* variables); checked here so that a
+  // typo stops the start rather than silently losing every span.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   KEY_ROTATION_DAYS: z.coerce
     .number({ error: 'must be a number of days' })
     .int('must be a whole number of days')
@@ -219,6 +232,10 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError('Invalid configuration:\n  METRICS_PORT: must differ from PORT; /metrics is never served on the public port');
+  }
+
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
   return Object.freeze({
@@ -239,6 +256,9 @@ export function loadConfig(env: Env = process.env): Config {
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
     workers,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
     generatedSecrets: Object.freeze(missing),
     protection: Object.freeze({
       loginMaxFailures: e.LOGIN_MAX_FAILURES,

@@ -1,5 +1,6 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import { digest } from './crypto/tokens.js';
+import { tracer } from './telemetry/spans.js';
 
 export type Logger = PinoLogger;
 
@@ -20,8 +21,12 @@ export function loggablePath(path: string): string {
  * strings, but if a header or a field named like a credential slips into a log object it is masked.
  */
 export function createLogger(level: string): Logger {
+  // With tracing on, every line written inside a span carries its trace_id and span_id (the names
+  // OpenTelemetry's log data model uses), so a line leads to its trace and back. Without it, no mixin.
+  const traced = tracer();
   return pino({
     level,
+    ...(traced ? { mixin: () => traced.logFields() } : {}),
     base: { service: 'gatehouse' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Every `path` field (request lines, error lines) goes through loggablePath.

@@ -20,6 +20,7 @@ import { ensureConsoleClient } from './services/console-client.js';
 import { StoreCache } from './store/cache.js';
 import { createProtection, type Protection } from './services/protection/index.js';
 import { applyProtectionSettings } from './services/protection/settings.js';
+import { Metrics } from './telemetry/metrics.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -35,6 +36,8 @@ export interface Runtime {
   keyMaintenance: KeyMaintenance;
   /** Limits on guessing and audit folding (server/services/protection). */
   protection: Protection;
+  /** The Prometheus series of this node; undefined unless METRICS_PORT is set (server/telemetry/metrics.ts). */
+  metrics: Metrics | undefined;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -140,6 +143,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     const backchannel = new BackchannelDelivery({ db, logger, provider: () => maintenance.current });
     startedBackchannel = backchannel;
     await backchannel.start();
+    const metrics = config.metricsPort === undefined ? undefined : new Metrics();
+    metrics?.watch({ db, redis, cache, protection, keys });
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
@@ -157,6 +162,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       keys,
       cache,
       protection,
+      metrics,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;

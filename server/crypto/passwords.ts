@@ -20,8 +20,11 @@ export class HashingBusyError extends Error {
   readonly expose = true;
   readonly error = 'temporarily_unavailable';
   readonly error_description = 'too many sign-ins are being checked right now; retry in a few seconds';
+  /** Sign-ins refused so in this process since start (read by the metrics). */
+  static refusals = 0;
   constructor() {
     super('temporarily_unavailable');
+    HashingBusyError.refusals++;
   }
 }
 

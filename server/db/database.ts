@@ -27,6 +27,14 @@ export interface ChannelListener {
   down(): void;
 }
 
+export interface PoolStats {
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /** Runs fn in one transaction; rolls back if it throws. */
@@ -34,6 +42,8 @@ export interface Database extends Queryable {
   /** Runs fn while holding a session-level advisory lock (one node at a time across the cluster). */
   withAdvisoryLock<T>(key: number, fn: (db: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /** The connection pool now (Postgres only; the embedded database has no pool): for the metrics. */
+  poolStats?(): PoolStats;
   /**
    * LISTENs on a channel (Postgres NOTIFY, delivered at commit) on a connection of its own, and keeps
    * listening across outages: up() each time it is listening, down() each time it may miss messages.

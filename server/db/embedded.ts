@@ -4,6 +4,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { UnstorableValueError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { tracer } from '../telemetry/spans.js';
+
+/** SELECT, INSERT, ...: the statement's first word, the only part of it a span carries. */
+const operation = (text: string) => /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
 
 /**
  * Embedded Postgres (PGlite) in DATA_DIR/pg. One process owns it (server/db/data-dir-lock.ts: any
@@ -38,13 +42,25 @@ export async function createEmbeddedDatabase(dataDir: string, what = 'a Gatehous
       }
     },
   });
-  const root = wrap(pglite);
+  // With tracing on, a span per query, as the pg instrumentation makes for a real Postgres.
+  const tracing = tracer();
+  const traced = (q: Queryable): Queryable =>
+    tracing
+      ? {
+          exec: (sql) => tracing.span('pglite.exec', { 'db.system.name': 'postgresql', 'db.namespace': 'embedded' }, () => q.exec(sql)),
+          query: (text, params) =>
+            tracing.span(`pglite.query ${operation(text)}`, { 'db.system.name': 'postgresql', 'db.namespace': 'embedded', 'db.operation.name': operation(text) }, () =>
+              q.query(text, params),
+            ),
+        }
+      : q;
+  const root = traced(wrap(pglite));
 
   return {
     kind: 'embedded',
     query: root.query,
     exec: root.exec,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => pglite.transaction((tx) => fn(traced(wrap(tx)))),
     withAdvisoryLock: (_key, fn) => fn(root),
     async ping() {
       await pglite.query('SELECT 1');

@@ -134,6 +134,7 @@ export function createPostgresDatabase(url: string, options: PostgresOptions = {
     async ping() {
       await run(pool, 'SELECT 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: (channel, listener) => listenPostgres(url, channel, listener),
     async close() {
       await pool.end();

@@ -12,6 +12,7 @@ import { findUserByEmail, findUserById } from '../store/users.js';
 import { consentPage } from '../../views/consent.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { csrfTokens } from './csrf.js';
 import { recordAudit } from '../services/audit.js';
 import { LoginThrottle, type Protection } from '../services/protection/index.js';
@@ -26,6 +27,8 @@ export interface InteractionDeps {
   logger: Logger;
   cookieSecrets: readonly string[];
   protection: Protection;
+  /** Counts sign-ins by outcome when METRICS_PORT is set. */
+  metrics?: Pick<Metrics, 'login'>;
 }
 
 /**
@@ -63,7 +66,7 @@ function destinationOf(redirectUri: unknown): string {
   return url.host || url.protocol;
 }
 
-export function interactionRoutes({ provider, db, logger, cookieSecrets, protection }: InteractionDeps): Router {
+export function interactionRoutes({ provider, db, logger, cookieSecrets, protection, metrics }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrf = csrfTokens(cookieSecrets);
 
@@ -129,7 +132,10 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
   router.post('/:uid/login', async (ctx) => {
     // Under a flood, refuse before any lookup: a refused sign-in must cost next to nothing, or the
     // flood takes the CPU that bounded hashing kept for everything else.
-    if (hashingFull()) throw new HashingBusyError();
+    if (hashingFull()) {
+      metrics?.login('busy');
+      throw new HashingBusyError();
+    }
     const interaction = await details(ctx);
     if (!interaction) return;
     const { uid, prompt, params } = interaction;
@@ -151,10 +157,15 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: throttledMessage(seconds) }), 429);
     };
     const wait = await protection.login.retryAfter(account, address);
-    if (wait > 0) return refuse(wait);
+    if (wait > 0) {
+      metrics?.login('throttled');
+      return refuse(wait);
+    }
     const ok = user && user.active ? await verifySignIn(user.passwordHash, password) : await verifyNothing(password);
     if (!ok || !user) {
       logger.info({ reqId: ctx.state.requestId, event: 'login.failed', client: params.client_id }, 'login failed');
+      const reason = user ? (user.active ? 'bad_password' : 'inactive') : 'unknown_account';
+      metrics?.login(reason);
       const failure = await protection.login.failed(account, address, user?.id);
       // The audit names the account when there is one; an unknown address is kept only as its
       // domain, so the log does not collect whatever people mistype (sometimes a password).
@@ -163,7 +174,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
         type: 'login.failed',
         actor: user ? { type: 'user', id: user.id, ip } : { type: 'anonymous', ip },
         ...(user ? { target: { type: 'user', id: user.id } } : {}),
-        data: { client_id: client, reason: user ? (user.active ? 'bad_password' : 'inactive') : 'unknown_account', ...(user ? {} : { domain: login.split('@')[1]?.slice(0, 100) }) },
+        data: { client_id: client, reason, ...(user ? {} : { domain: login.split('@')[1]?.slice(0, 100) }) },
       });
       if (failure.locked) {
         await recordAudit(db, {
@@ -178,6 +189,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
       return;
     }
+    metrics?.login('success');
     await protection.login.succeeded(account, address);
     await afterSessionCutoff(user.sessionsValidAfter);
     logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');

@@ -20,6 +20,8 @@ import { registerTokenExchange } from './token-exchange.js';
 import { clientAssertionCheck, outboundRequests } from './client-assertions.js';
 import { deviceCodeGuard, deviceFlowFeature } from './device.js';
 import { queueBackchannelLogouts } from './backchannel.js';
+import { tracer } from '../telemetry/spans.js';
+import { traceProviderModels, traceTokenRequests } from './tracing.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -187,6 +189,9 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   // lib/models/session.js) and then marks them secure when our context is (server/http/issuer-origin.ts
   // pins that to ISSUER). Trusting X-Forwarded-Proto here would let a caller's header decide instead.
   provider.proxy = false;
+  // With tracing on (only then), a span around each token request, its client authentication and signing.
+  const tracing = tracer();
+  if (tracing) provider.use(traceTokenRequests(tracing, OAUTH_ROUTES.token));
   provider.use(endpointGuard(OAUTH_ROUTES));
   // Only token requests can hold a consume back; every other request goes straight through.
   const tokenPath = normalise(OAUTH_ROUTES.token);
@@ -224,6 +229,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
       );
     },
   });
+  if (tracing) traceProviderModels(provider, tracing);
   registerTokenExchange(provider, db, reads);
   queueBackchannelLogouts(provider, db);
   const introspect = introspectionExtension(db, reads, keys, config.issuer);

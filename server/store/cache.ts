@@ -53,8 +53,18 @@ interface Entry<V> {
   at: number;
 }
 
-class BoundedMap<V> {
+/** Reads of one cached kind since start: plain counts, read by the metrics at scrape time. */
+export interface CacheStats {
+  name: string;
+  hits: number;
+  misses: number;
+}
+
+class BoundedMap<V> implements CacheStats {
   private readonly entries = new Map<string, Entry<V>>();
+  hits = 0;
+  misses = 0;
+  constructor(readonly name: string) {}
   get(key: string, now: number): V | undefined {
     const e = this.entries.get(key);
     return e && now - e.at < MAX_AGE_MS ? e.value : undefined;
@@ -94,17 +104,19 @@ class BoundedMap<V> {
 export class StoreCache implements HotReads, ChannelListener {
   private live = false;
   private epoch = 0;
-  private readonly clients = new BoundedMap<ClientRecord | undefined>();
-  private readonly apis = new BoundedMap<Api | undefined>();
-  private readonly apisByScopes = new BoundedMap<Api[]>();
-  private readonly users = new BoundedMap<User | undefined>();
-  private readonly permissions = new BoundedMap<Set<string>>();
-  private readonly apiKeys = new BoundedMap<ApiKey | undefined>();
+  private readonly clients = new BoundedMap<ClientRecord | undefined>('clients');
+  private readonly apis = new BoundedMap<Api | undefined>('apis');
+  private readonly apisByScopes = new BoundedMap<Api[]>('apis_by_scopes');
+  private readonly users = new BoundedMap<User | undefined>('users');
+  private readonly permissions = new BoundedMap<Set<string>>('permissions');
+  private readonly apiKeys = new BoundedMap<ApiKey | undefined>('api_keys');
   /** sync() calls of this node waiting for their notification and the other nodes' acks. */
   private readonly waiting = new Map<string, { own: boolean; acks: number; check: () => void }>();
   /** Tells this node's sync notifications from other nodes'. */
   private readonly nodeId = randomUUID();
   private readonly uncached: HotReads;
+  /** Reads that went to the database because the notification channel was down (nothing is cached then). */
+  private bypassed = 0;
   private stopListening: (() => Promise<void>) | undefined;
 
   constructor(
@@ -128,6 +140,11 @@ export class StoreCache implements HotReads, ChannelListener {
   /** Whether answers may come from memory now (the notification channel is up). */
   get caching(): boolean {
     return this.live;
+  }
+
+  /** Hits and misses per cached kind, and reads made while the channel was down (as `bypassed` misses). */
+  stats(): { kinds: readonly CacheStats[]; bypassed: number } {
+    return { kinds: [this.clients, this.apis, this.apisByScopes, this.users, this.permissions, this.apiKeys], bypassed: this.bypassed };
   }
 
   // ChannelListener ---------------------------------------------------------------------------
@@ -265,9 +282,16 @@ export class StoreCache implements HotReads, ChannelListener {
 
   private async read<V>(map: BoundedMap<V>, key: string, load: () => Promise<V>): Promise<V> {
     // Keys come from requests: an oversized one is answered but never kept.
-    if (!this.live || key.length > MAX_KEY_LENGTH) return load();
+    if (!this.live || key.length > MAX_KEY_LENGTH) {
+      this.bypassed++;
+      return load();
+    }
     const now = Date.now();
-    if (map.has(key, now)) return map.get(key, now) as V;
+    if (map.has(key, now)) {
+      map.hits++;
+      return map.get(key, now) as V;
+    }
+    map.misses++;
     const epoch = this.epoch;
     const value = await load();
     if (this.live && this.epoch === epoch) map.set(key, value, Date.now());

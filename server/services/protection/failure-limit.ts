@@ -30,6 +30,10 @@ const stored = (key: string) => (key.length <= 160 ? key : `#${createHash('sha25
  * counted: a good request at most reads whether it is refused.
  */
 export class FailureLimit {
+  /** Times this node imposed a refusal (the limit was reached), since start; read by the metrics. */
+  hits = 0;
+  /** Checks on this node answered "refused", since start. */
+  refusals = 0;
   private readonly counter: RateLimiterAbstract;
   private readonly blocks: RateLimiterAbstract;
   private readonly clear = new Map<string, number>();
@@ -49,6 +53,7 @@ export class FailureLimit {
     if (cacheMs && (this.clear.get(key) ?? 0) > Date.now()) return 0;
     const res = await guarded(this.redis, () => this.blocks.get(stored(key)));
     const wait = res && res.consumedPoints > BLOCK_POINTS ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+    if (wait) this.refusals++;
     if (cacheMs && !wait) {
       if (this.clear.size >= CACHE_CAP) this.clear.clear();
       this.clear.set(key, Date.now() + cacheMs);
@@ -62,6 +67,7 @@ export class FailureLimit {
     const failures = res.consumedPoints;
     const retryAfter = this.options.waitAfter(failures);
     if (retryAfter > 0) {
+      this.hits++;
       this.clear.delete(key);
       await guarded(this.redis, () => this.blocks.block(stored(key), retryAfter));
     }
@@ -71,6 +77,11 @@ export class FailureLimit {
   /** Forgets the key's failures and lifts its refusal. */
   async reset(key: string): Promise<void> {
     await guarded(this.redis, () => Promise.all([this.counter.delete(stored(key)), this.blocks.delete(stored(key))]));
+  }
+
+  /** The limit's name (client-auth, login-account, ...): a fixed word, fit for a metric label. */
+  get name(): string {
+    return this.options.name;
   }
 
   /** The store names of this limit's counters (for forgetting keys by prefix). */

@@ -32,6 +32,8 @@ export interface Protection {
   /** Wrong device-flow user codes per address (RFC 8628 §5.1): the /device page. */
   userCodes: FailureLimit;
   audit: AuditFolding;
+  /** Every limit above, for the metrics (each counts its hits and refusals). */
+  readonly limits: readonly FailureLimit[];
   /** Throws 429 if any of the (limit, key) pairs is refused now. */
   refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
   close(): Promise<void>;
@@ -40,8 +42,9 @@ export interface Protection {
 export function createProtection(db: Database, redis: Redis | undefined, issuer: string, config: ProtectionConfig, logger: Logger, redisPrefix?: string): Protection {
   const store = limiterStore(db, redis, issuer, redisPrefix);
   const r = Boolean(redis);
-  return {
-    login: new LoginThrottle(store, r, config),
+  const login = new LoginThrottle(store, r, config);
+  const protection: Omit<Protection, 'limits'> = {
+    login,
     clientAuth: new FailureLimit(store, r, {
       name: 'client-auth',
       windowSeconds: config.clientAuthWindow,
@@ -77,4 +80,6 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       await this.audit.flush();
     },
   };
+  const limits = [...login.limits, protection.clientAuth, protection.clientAuthAddress, protection.credentials];
+  return Object.assign(protection, { limits });
 }

@@ -51,6 +51,11 @@ export class LoginThrottle {
     return userId ?? `unknown:${createHash('sha256').update(login.trim().toLowerCase()).digest('base64url').slice(0, 32)}`;
   }
 
+  /** The limits sign-ins are counted against (for the metrics). */
+  get limits(): readonly FailureLimit[] {
+    return [this.perAccount, this.perAddress];
+  }
+
   /** Seconds before this account may be tried from this address; 0 when it may be tried now. */
   async retryAfter(account: string, ip: string): Promise<number> {
     const [a, b] = await Promise.all([this.perAccount.retryAfter(`${account}|${ip}`), this.perAddress.retryAfter(ip)]);
