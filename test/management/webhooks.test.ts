@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import { eventually } from '../support/eventually.js';
-import { managementApi, managementToken, type ManagementApi } from '../support/management.js';
+import { managementApi, managementToken } from '../support/management.js';
 import type { TestServer } from '../support/server.js';
-import { useServer } from '../support/setup.js';
+import { type ManagementApi, useServer } from '../support/setup.js';
 import { startReceiver, verified } from '../support/webhook-receiver.js';
 
 /**
