@@ -68,13 +68,14 @@ export async function finishClaim(q: Queryable, id: string, leaseId: string, out
 }
 
 /**
- * Hands back claims without counting them (a node stopping mid-delivery): due again at once. With
- * no lease ids, every lease of the consumer: only for the embedded database, whose one process
- * owns every lease, so at start any lease is a dead process's.
+ * Hands claims back: due again at once. A node stopping mid-delivery hands back its own (leaseIds)
+ * uncounted, since it gave up on them; with no lease ids, every lease of the consumer, counted (the
+ * process that held them may have reached the receiver before it died). That is only for the
+ * embedded database, whose one process owns every lease, so at start any lease is a dead process's.
  */
 export async function releaseClaims(q: Queryable, consumer: string, leaseIds?: readonly string[]): Promise<number> {
   const { rowCount } = await q.query(
-    `UPDATE outbox SET next_attempt_at = now(), lease_id = NULL, attempts = greatest(0, attempts - 1)
+    `UPDATE outbox SET next_attempt_at = now(), lease_id = NULL, attempts = CASE WHEN $2::jsonb IS NULL THEN attempts ELSE greatest(0, attempts - 1) END
      WHERE consumer = $1 AND state = 'pending' AND lease_id IS NOT NULL
        AND ($2::jsonb IS NULL OR lease_id::text IN (SELECT jsonb_array_elements_text($2::jsonb)))`,
     [consumer, leaseIds ? JSON.stringify(leaseIds) : null],
