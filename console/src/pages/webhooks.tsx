@@ -277,7 +277,7 @@ const STATE = {
 function DeliveriesDialog({ endpoint, onClose }: { endpoint: Webhook; onClose(): void }) {
   const list = usePaged<WebhookDelivery>(`/webhooks/${endpoint.id}/deliveries?limit=20`);
   return (
-    <Dialog title="Deliveries" description={<code>{endpoint.url}</code>} onClose={onClose} size="large" footer={<Button onClick={onClose}>Close</Button>}>
+    <Dialog title="Deliveries" description={<code>{endpoint.url}</code>} onClose={onClose} size="large">
       <ErrorNotice error={list.error} />
       {list.loading && !list.items.length ? (
         <Loading label="Loading deliveries…" />
