@@ -1,10 +1,12 @@
 -- Issue 14: signed webhooks for audit events, delivered at least once from an outbox.
 --
--- webhooks:read and webhooks:write are Management API permissions; the built-in admin role holds
--- every one of them, so it gains both. developer and viewer do not: an endpoint receives the audit
--- log, and registering one is an administrator's decision.
+-- webhooks:read and webhooks:write are Management API permissions. The built-in admin role holds
+-- every one of them, so it gains both; developer and viewer read everything, so they gain
+-- webhooks:read. Only admin may register endpoints: one receives the audit log.
 UPDATE roles SET permissions = permissions || '["webhooks:read","webhooks:write"]'::jsonb, updated_at = now()
   WHERE name = 'admin' AND builtin AND NOT permissions ? 'webhooks:write';
+UPDATE roles SET permissions = permissions || '["webhooks:read"]'::jsonb, updated_at = now()
+  WHERE name IN ('developer', 'viewer') AND builtin AND NOT permissions ? 'webhooks:read';
 
 CREATE TABLE webhook_endpoints (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -55,7 +57,9 @@ CREATE TABLE outbox (
   id              bigserial PRIMARY KEY,
   consumer        text NOT NULL,
   subscriber      uuid NOT NULL,
-  audit_event_id  bigint NOT NULL REFERENCES audit_events (id),
+  -- No foreign key: audit_events never loses a row (migrations 002, 003), and a reference would
+  -- make Postgres refuse TRUNCATE for it before the append-only trigger could say why.
+  audit_event_id  bigint NOT NULL,
   state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
   attempts        integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL DEFAULT now(),

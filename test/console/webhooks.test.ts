@@ -71,11 +71,15 @@ describe('console: webhooks page', function () {
     }
   });
 
-  it('a viewer is told the page needs webhooks:read', async () => {
+  it('a viewer sees the endpoints but is told that changing them needs webhooks:write', async () => {
     const { context, page, problems } = await openConsole(h, VIEWER, { path: '/console/webhooks' });
     try {
       await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
-      await page.getByText(/You need the webhooks:read permission to see webhook endpoints/).waitFor();
+      await page.locator('table.responsive tbody tr').first().waitFor();
+      await page.getByText(/adding or changing one needs the webhooks:write permission/).waitFor();
+      const add = page.getByRole('button', { name: 'Add endpoint' }).first();
+      expect(await add.isDisabled()).to.equal(true);
+      expect(await add.getAttribute('title')).to.include('webhooks:write');
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
