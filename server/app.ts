@@ -115,6 +115,7 @@ export function buildApp(runtime: Runtime): Koa {
     keys: runtime.keys,
     logger,
     protection: runtime.protection,
+    sealer: runtime.sealer,
     reloadKeys: async () => {
       await runtime.keyMaintenance.reload();
     },

@@ -43,6 +43,15 @@ export interface Config {
   readonly generatedSecrets: readonly string[];
   /** Attack protection (README "Attack protection"): limits on guessing, bounded hashing, audit folding. */
   readonly protection: ProtectionConfig;
+  /** Webhook deliveries (README "Webhooks"). */
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Seconds to wait before each retry: one entry per retry, so attempts = length + 1. */
+  readonly retryDelays: readonly number[];
+  /** Seconds a receiver has to answer an attempt. */
+  readonly timeout: number;
 }
 
 export interface ProtectionConfig {
@@ -118,6 +127,24 @@ const protectionSchema = z.object({
   PASSWORD_MIN_LENGTH: count('characters', 8, 64, 12),
 });
 
+// The Standard Webhooks specification's suggested schedule: at once, then 5 s, 5 min, 30 min, 2 h,
+// 5 h, 10 h, 10 h: growing about fivefold and then capped, 8 attempts over about 27 hours.
+const WEBHOOK_RETRY_DELAYS = '5,300,1800,7200,18000,36000,36000';
+
+const webhookSchema = z.object({
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .default(WEBHOOK_RETRY_DELAYS)
+    .transform((v) => v.split(',').map((s) => s.trim()))
+    .pipe(
+      z
+        .array(z.string().regex(/^\d{1,7}$/, 'must be a comma-separated list of whole seconds').transform(Number).pipe(z.number().max(7 * DAY, 'at most 7 days (604800 seconds) each')))
+        .min(1, 'at least one retry')
+        .max(20, 'at most 20 retries'),
+    ),
+  WEBHOOK_TIMEOUT: count('seconds', 1, 120, 15),
+});
+
 const schema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -180,7 +207,7 @@ const schema = z.object({
     .min(0, 'must not be negative (0 turns automatic rotation off)')
     .max(3650, 'at most 3650 days')
     .default(90),
-}).extend(protectionSchema.shape);
+}).extend(protectionSchema.shape).extend(webhookSchema.shape);
 
 type Env = Record<string, string | undefined>;
 
@@ -278,5 +305,6 @@ export function loadConfig(env: Env = process.env): Config {
       auditFoldWindow: e.AUDIT_FOLD_WINDOW,
       passwordMinLength: e.PASSWORD_MIN_LENGTH,
     }),
+    webhooks: Object.freeze({ retryDelays: Object.freeze(e.WEBHOOK_RETRY_DELAYS), timeout: e.WEBHOOK_TIMEOUT }),
   });
 }

@@ -5,7 +5,7 @@ import type { Database } from './db/database.js';
 import { createEmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createPostgresDatabase } from './db/postgres.js';
-import { createSealer } from './crypto/seal.js';
+import { createSealer, type Sealer } from './crypto/seal.js';
 import type { Logger } from './logger.js';
 import { PostgresArtifactStore } from '../adapters/postgres.js';
 import { RedisArtifactStore } from '../adapters/redis.js';
@@ -21,6 +21,7 @@ import { StoreCache } from './store/cache.js';
 import { createProtection, type Protection } from './services/protection/index.js';
 import { applyProtectionSettings } from './services/protection/settings.js';
 import { Metrics } from './telemetry/metrics.js';
+import { WebhookDispatcher } from './services/webhook-dispatcher.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -38,6 +39,10 @@ export interface Runtime {
   protection: Protection;
   /** The Prometheus series of this node; undefined unless METRICS_PORT is set (server/telemetry/metrics.ts). */
   metrics: Metrics | undefined;
+  /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets). */
+  sealer: Sealer;
+  /** Sends the outbox's webhook deliveries (server/services/webhook-dispatcher.ts). */
+  webhooks: WebhookDispatcher;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -91,6 +96,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   let startedCache: StoreCache | undefined;
   let startedProtection: Protection | undefined;
   let startedBackchannel: BackchannelDelivery | undefined;
+  let startedWebhooks: WebhookDispatcher | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -116,7 +122,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
     // node reloads them here at once rather than at the next minute's check.
     let keyReload: Promise<unknown> = Promise.resolve();
+    const webhooks = new WebhookDispatcher(db, sealer, config.webhooks, logger);
     const cache = new StoreCache(db, (table) => {
+      // A new outbox row, or an endpoint enabled again (migration 013): deliveries may be due.
+      if (table === 'outbox' || table === 'webhook_endpoints') return webhooks.wake();
       if (table !== 'signing_keys') return;
       keyReload = keyReload
         .then(() => maintenance.reload())
@@ -145,6 +154,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     await backchannel.start();
     const metrics = config.metricsPort === undefined ? undefined : new Metrics();
     metrics?.watch({ db, redis, cache, protection, keys });
+    startedWebhooks = webhooks;
+    await webhooks.start();
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
@@ -163,6 +174,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       cache,
       protection,
       metrics,
+      sealer,
+      webhooks,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;
@@ -170,6 +183,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       async close() {
         clearInterval(sweep);
         await backchannel.stop();
+        await webhooks.stop();
         await maintenance.stop();
         await cache.stop();
         await protection.close();
@@ -181,6 +195,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // A start that fails half-way (a bad seed, a migration error) leaves nothing open behind it:
     // no timer, no connection, and no lock on an embedded data folder.
     await startedBackchannel?.stop().catch(() => undefined);
+    await startedWebhooks?.stop().catch(() => undefined);
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
     await startedProtection?.close().catch(() => undefined);

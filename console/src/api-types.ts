@@ -263,6 +263,55 @@ export interface paths {
      */
     delete: operations["unlockUser"];
   };
+  "/webhooks": {
+    /**
+     * List webhook endpoints
+     * @description Needs the `webhooks:read` permission.
+     */
+    get: operations["listWebhooks"];
+    /**
+     * Register a webhook endpoint
+     * @description event_types: exact audit event types (api_key.revoked), prefixes ending in .* (client.*), or * for all. The response holds secret (whsec_…): the only time it is shown; deliveries are signed with it (Standard Webhooks). An endpoint receives the audit log, so the caller must also hold audit:read.
+     *
+     * Needs the `webhooks:write` permission.
+     */
+    post: operations["createWebhook"];
+  };
+  "/webhooks/{id}": {
+    /**
+     * Get a webhook endpoint
+     * @description Needs the `webhooks:read` permission.
+     */
+    get: operations["getWebhook"];
+    /**
+     * Remove a webhook endpoint, its waiting deliveries and their history
+     * @description Needs the `webhooks:write` permission.
+     */
+    delete: operations["deleteWebhook"];
+    /**
+     * Change a webhook endpoint: url, event types, description, enabled
+     * @description enabled: true resumes an endpoint that was disabled (by hand, or after failing), and sends the deliveries that waited.
+     *
+     * Needs the `webhooks:write` permission.
+     */
+    patch: operations["updateWebhook"];
+  };
+  "/webhooks/{id}/deliveries": {
+    /**
+     * List an endpoint’s deliveries, newest first, with every attempt
+     * @description Needs the `webhooks:read` permission.
+     */
+    get: operations["listWebhookDeliveries"];
+  };
+  "/webhooks/{id}/secret": {
+    /**
+     * Rotate an endpoint’s signing secret
+     * @description The new secret is in this response only. Until previous_expires_in has passed, each delivery carries a signature with the old secret too.
+     *
+     * Needs the `webhooks:write` permission.
+     */
+    post: operations["rotateWebhookSecret"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -754,6 +803,110 @@ export interface components {
       password?: string;
       /** @description Replaces the user’s roles; applies to their existing keys and next token at once. */
       roles?: string[];
+    };
+    Webhook: {
+      /** Format: date-time */
+      created_at: string;
+      created_by: string | null;
+      description: string;
+      disabled_at: string | null;
+      disabled_reason: ("failing" | "manual") | null;
+      enabled: boolean;
+      event_types: string[];
+      failing_since: string | null;
+      id: string;
+      /** @description Until then deliveries carry a signature with the previous secret too. */
+      previous_secret_expires_at: string | null;
+      /**
+       * @description failing: recent attempts failed and retries go on; disabled: paused by hand, or given up after failing for a whole retry schedule (disabled_reason says which).
+       * @enum {string}
+       */
+      status: "active" | "failing" | "disabled";
+      /** Format: date-time */
+      updated_at: string;
+      url: string;
+    };
+    WebhookCreate: {
+      /** @default */
+      description?: string;
+      event_types: string[];
+      /**
+       * Format: uri
+       * @description Where deliveries are POSTed: https, or http to localhost.
+       */
+      url: string;
+    };
+    WebhookCreated: {
+      /** Format: date-time */
+      created_at: string;
+      created_by: string | null;
+      description: string;
+      disabled_at: string | null;
+      disabled_reason: ("failing" | "manual") | null;
+      enabled: boolean;
+      event_types: string[];
+      failing_since: string | null;
+      id: string;
+      /** @description Until then deliveries carry a signature with the previous secret too. */
+      previous_secret_expires_at: string | null;
+      /** @description The signing secret: shown in this response only, never again. */
+      secret: string;
+      /**
+       * @description failing: recent attempts failed and retries go on; disabled: paused by hand, or given up after failing for a whole retry schedule (disabled_reason says which).
+       * @enum {string}
+       */
+      status: "active" | "failing" | "disabled";
+      /** Format: date-time */
+      updated_at: string;
+      url: string;
+    };
+    WebhookDelivery: {
+      attempt_log: ({
+          attempt: number;
+          duration_ms: number;
+          error: string | null;
+          /** Format: date-time */
+          started_at: string;
+          /** @description The receiver’s HTTP status; null when none came (error says why). */
+          status: number | null;
+        })[];
+      attempts: number;
+      audit_event_id: string;
+      /** Format: date-time */
+      created_at: string;
+      event_type: string;
+      finished_at: string | null;
+      /** @description The webhook-id header of this message (msg_…): the same on every attempt. */
+      id: string;
+      /** @description When it is tried next (pending only). */
+      next_attempt_at: string | null;
+      /** @enum {string} */
+      state: "pending" | "delivering" | "delivered" | "failed";
+    };
+    WebhookDeliveryPage: {
+      data: components["schemas"]["WebhookDelivery"][];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    WebhookPage: {
+      data: components["schemas"]["Webhook"][];
+      /** @description Pass as `cursor` for the next page; null on the last page. */
+      next_cursor: string | null;
+    };
+    WebhookSecretRotate: {
+      /** @description How long the old secret keeps signing beside the new one (default 1 day; 0 stops it at once). */
+      previous_expires_in?: 0 | (number | string);
+    };
+    WebhookUpdate: {
+      description?: string;
+      /** @description false pauses deliveries; true resumes them, including those waiting. */
+      enabled?: boolean;
+      event_types?: string[];
+      /**
+       * Format: uri
+       * @description Where deliveries are POSTed: https, or http to localhost.
+       */
+      url?: string;
     };
   };
   responses: {
@@ -1733,6 +1886,197 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * List webhook endpoints
+   * @description Needs the `webhooks:read` permission.
+   */
+  listWebhooks: {
+    parameters: {
+      query?: {
+        /** @description The next_cursor of the previous page. */
+        cursor?: string;
+        /** @description Page size, 1-200 (default 50). */
+        limit?: string;
+      };
+    };
+    responses: {
+      /** @description A page of endpoints, oldest first */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebhookPage"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+    };
+  };
+  /**
+   * Register a webhook endpoint
+   * @description event_types: exact audit event types (api_key.revoked), prefixes ending in .* (client.*), or * for all. The response holds secret (whsec_…): the only time it is shown; deliveries are signed with it (Standard Webhooks). An endpoint receives the audit log, so the caller must also hold audit:read.
+   *
+   * Needs the `webhooks:write` permission.
+   */
+  createWebhook: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookCreate"];
+      };
+    };
+    responses: {
+      /** @description The endpoint, with its signing secret */
+      201: {
+        content: {
+          "application/json": components["schemas"]["WebhookCreated"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * Get a webhook endpoint
+   * @description Needs the `webhooks:read` permission.
+   */
+  getWebhook: {
+    parameters: {
+      path: {
+        /** @description The endpoint’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The endpoint */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Remove a webhook endpoint, its waiting deliveries and their history
+   * @description Needs the `webhooks:write` permission.
+   */
+  deleteWebhook: {
+    parameters: {
+      path: {
+        /** @description The endpoint’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Removed */
+      204: {
+        content: never;
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Change a webhook endpoint: url, event types, description, enabled
+   * @description enabled: true resumes an endpoint that was disabled (by hand, or after failing), and sends the deliveries that waited.
+   *
+   * Needs the `webhooks:write` permission.
+   */
+  updateWebhook: {
+    parameters: {
+      path: {
+        /** @description The endpoint’s id. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WebhookUpdate"];
+      };
+    };
+    responses: {
+      /** @description The changed endpoint */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * List an endpoint’s deliveries, newest first, with every attempt
+   * @description Needs the `webhooks:read` permission.
+   */
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description The next_cursor of the previous page. */
+        cursor?: string;
+        /** @description Page size, 1-200 (default 50). */
+        limit?: string;
+      };
+      path: {
+        /** @description The endpoint’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description A page of deliveries */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebhookDeliveryPage"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Rotate an endpoint’s signing secret
+   * @description The new secret is in this response only. Until previous_expires_in has passed, each delivery carries a signature with the old secret too.
+   *
+   * Needs the `webhooks:write` permission.
+   */
+  rotateWebhookSecret: {
+    parameters: {
+      path: {
+        /** @description The endpoint’s id. */
+        id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["WebhookSecretRotate"];
+      };
+    };
+    responses: {
+      /** @description The endpoint, with its new secret */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebhookCreated"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
     };
   };
 }

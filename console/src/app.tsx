@@ -13,6 +13,7 @@ import { ScopesPage } from './pages/scopes.js';
 import { SigningKeysPage } from './pages/signing-keys.js';
 import { RolesPage } from './pages/role-list.js';
 import { UsersPage } from './pages/people.js';
+import { WebhooksPage } from './pages/webhooks.js';
 import { match, navigate, useLocation } from './router.js';
 import { SessionContext } from './session.js';
 import type { Me } from './types.js';
@@ -96,6 +97,7 @@ function Routes() {
   if (match('/console/roles', path)) return <RolesPage />;
   if (match('/console/audit', path)) return <AuditPage />;
   if (match('/console/signing-keys', path)) return <SigningKeysPage />;
+  if (match('/console/webhooks', path)) return <WebhooksPage />;
   if (match('/console', path) || match('/console/callback', path)) return <CredentialsPage />;
   return (
     <div class="centered-block">

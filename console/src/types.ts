@@ -29,6 +29,9 @@ export type Me = Schemas['Me'];
 export type SigningKey = Schemas['SigningKey'];
 export type RotationResult = Schemas['KeyRotation'];
 export type ErrorBody = Schemas['Error'];
+export type Webhook = Schemas['Webhook'];
+export type WebhookCreated = Schemas['WebhookCreated'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
 
 /** Request bodies, for forms that build one. */
 export type ClientCreate = Schemas['ClientCreate'];

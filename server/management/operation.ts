@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { Database } from '../db/database.js';
+import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { Actor } from '../services/audit.js';
@@ -18,6 +19,8 @@ export interface ManagementDeps {
   logger: Logger;
   /** Limits on guessing (services/protection): the bearer check counts failures. */
   protection: Protection;
+  /** Seals webhook secrets at rest (crypto/seal.ts). */
+  sealer: Sealer;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */
   reloadKeys(): Promise<void>;
   /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */

@@ -56,7 +56,8 @@ export async function recordAudit(q: Queryable, event: AuditEvent): Promise<void
 
 export const SYSTEM: Actor = { type: 'system' };
 
-const toView = (r: AuditRow): AuditEventView => ({
+/** An event as the Management API and webhook deliveries show it. */
+export const auditView = (r: AuditRow): AuditEventView => ({
   id: r.id,
   type: r.type,
   occurred_at: new Date(r.occurred_at).toISOString(),
@@ -89,5 +90,5 @@ export async function listAudit(q: Queryable, query: { type?: string; actor?: st
     beforeId: cursor ? String(cursor.id) : undefined,
     limit: limit + 1,
   });
-  return pageOf(rows, limit, toView, (r) => ({ id: r.id }));
+  return pageOf(rows, limit, auditView, (r) => ({ id: r.id }));
 }

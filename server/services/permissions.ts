@@ -17,4 +17,6 @@ export const MANAGEMENT_SCOPES: Record<string, string> = {
   'api-keys:write': 'Create and revoke your API keys',
   'audit:read': 'Read the audit log',
   'keys:write': 'Rotate the signing keys',
+  'webhooks:read': 'View webhook endpoints and their deliveries',
+  'webhooks:write': 'Register, change and remove webhook endpoints (they receive the audit log)',
 };

@@ -22,11 +22,20 @@ export interface NewAuditEvent {
   data: Record<string, unknown>;
 }
 
-/** Appends one event; the table refuses UPDATE and DELETE (migrations 002 and 003). */
+/**
+ * Appends one event (the table refuses UPDATE and DELETE, migrations 002 and 003), and in the same
+ * statement queues it in the outbox for every subscription whose patterns match its type (migration
+ * 013: webhook endpoints), so the event and its deliveries commit together. With no subscription
+ * the join is over an empty view: no second round trip, and nothing more to do.
+ */
 export async function insertAuditEvent(q: Queryable, e: NewAuditEvent): Promise<void> {
   await q.query(
-    `INSERT INTO audit_events (type, actor_type, actor_id, ip, target_type, target_id, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    `WITH event AS (
+       INSERT INTO audit_events (type, actor_type, actor_id, ip, target_type, target_id, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, type
+     )
+     INSERT INTO outbox (consumer, subscriber, audit_event_id)
+     SELECT s.consumer, s.subscriber, event.id FROM event JOIN outbox_subscriptions s ON event_type_matches(s.patterns, event.type)`,
     [e.type, e.actorType, e.actorId, e.ip, e.targetType, e.targetId, JSON.stringify(e.data)],
   );
 }

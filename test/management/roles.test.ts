@@ -9,8 +9,8 @@ import { useServer, webAppManages } from '../support/setup.js';
 
 const BUILTIN = {
   admin: ALL_MANAGEMENT_SCOPES,
-  developer: ['clients:read', 'clients:write', 'apis:read', 'users:read', 'roles:read', 'api-keys:read', 'api-keys:write', 'audit:read'],
-  viewer: ['clients:read', 'apis:read', 'users:read', 'roles:read', 'api-keys:read', 'audit:read'],
+  developer: ['clients:read', 'clients:write', 'apis:read', 'users:read', 'roles:read', 'api-keys:read', 'api-keys:write', 'audit:read', 'webhooks:read'],
+  viewer: ['clients:read', 'apis:read', 'users:read', 'roles:read', 'api-keys:read', 'audit:read', 'webhooks:read'],
 };
 
 describe('management API: roles', () => {

@@ -4,7 +4,7 @@ import { basic, postForm } from './fixtures.js';
 /** Every Management API scope: what the seeded admin client may be granted. */
 export const ALL_MANAGEMENT_SCOPES = [
   'clients:read', 'clients:write', 'clients:admin', 'apis:read', 'apis:write', 'users:read', 'users:write', 'users:delete',
-  'roles:read', 'roles:write', 'api-keys:read', 'api-keys:write', 'audit:read', 'keys:write',
+  'roles:read', 'roles:write', 'api-keys:read', 'api-keys:write', 'audit:read', 'keys:write', 'webhooks:read', 'webhooks:write',
 ];
 
 export const ADMIN_CLIENT = { id: 'ops-automation', secret: 'ops-automation-secret-0123456789abcdef' };

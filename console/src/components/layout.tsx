@@ -12,6 +12,7 @@ const NAV = [
   { href: '/console/roles', label: 'Roles' },
   { href: '/console/signing-keys', label: 'Signing keys' },
   { href: '/console/audit', label: 'Audit log' },
+  { href: '/console/webhooks', label: 'Webhooks' },
 ];
 
 /** The console's frame: navigation on the left (a menu on phones), the signed-in user, the page. */

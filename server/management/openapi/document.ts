@@ -82,14 +82,14 @@ export function openApiDocument(issuer: string, operations: readonly AnyOperatio
       title: 'Gatehouse Management API',
       version: '1',
       description: [
-        'Clients, APIs, users, roles, API keys, the audit log and signing keys of this Gatehouse.',
+        'Clients, APIs, users, roles, API keys, the audit log, signing keys and webhooks of this Gatehouse.',
         `Authenticate with \`Authorization: Bearer <token>\` (RFC 6750): an access token from this server for the audience \`${managementApiIdentifier(issuer)}\`, or an API key (ak_live_…).`,
         'Missing, bad, expired or revoked credentials answer 401 (error="invalid_token"); a missing permission answers 403 (error="insufficient_scope", scope="<needed>"). Errors are { "error", "error_description" }, and validation errors name the field. Lists answer { "data": [...], "next_cursor": "..." | null }. Times are ISO 8601.',
         'Later versions may add properties to responses: ignore the ones you do not know.',
       ].join('\n\n'),
     },
     servers: [{ url: `${issuer}/api/v1` }],
-    tags: ['clients', 'apis', 'users', 'roles', 'api-keys', 'audit', 'keys', 'meta'].map((name) => ({ name })),
+    tags: ['clients', 'apis', 'users', 'roles', 'api-keys', 'audit', 'keys', 'webhooks', 'meta'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {

@@ -10,6 +10,9 @@ import { errorSchema } from '../../services/errors.js';
 import { createRoleSchema, roleSchema, updateRoleSchema } from '../../services/roles.js';
 import { keyRotationSchema, signingKeySchema } from '../../services/signing-key-schema.js';
 import { createUserSchema, updateUserSchema, userSchema } from '../../services/users.js';
+import {
+  createWebhookSchema, deliverySchema, rotateWebhookSecretSchema, updateWebhookSchema, webhookCreatedSchema, webhookSchema,
+} from '../../services/webhooks.js';
 import { rotateBody } from '../routes/keys.js';
 import { meSchema } from '../routes/me.js';
 
@@ -47,6 +50,12 @@ const NAMES: [z.ZodType, string][] = [
   [signingKeySchema, 'SigningKey'],
   [keyRotationSchema, 'KeyRotation'],
   [rotateBody, 'KeyRotate'],
+  [webhookSchema, 'Webhook'],
+  [webhookCreatedSchema, 'WebhookCreated'],
+  [createWebhookSchema, 'WebhookCreate'],
+  [updateWebhookSchema, 'WebhookUpdate'],
+  [rotateWebhookSecretSchema, 'WebhookSecretRotate'],
+  [deliverySchema, 'WebhookDelivery'],
 ];
 
 const DEFS = '#/$defs/';
