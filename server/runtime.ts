@@ -19,6 +19,10 @@ import { ensureConsoleClient } from './services/console-client.js';
 import { StoreCache } from './store/cache.js';
 import { createProtection, type Protection } from './services/protection/index.js';
 import { applyProtectionSettings } from './services/protection/settings.js';
+import { ensureSsfApi } from './services/ssf/api.js';
+import { recordGrantRevoked } from './services/ssf/events.js';
+import { Transmitter } from './services/ssf/transmitter.js';
+import type { Sealer } from './crypto/seal.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -34,6 +38,10 @@ export interface Runtime {
   keyMaintenance: KeyMaintenance;
   /** Limits on guessing and audit folding (server/services/protection). */
   protection: Protection;
+  /** Seals secrets at rest (signing keys, push receivers' credentials). */
+  sealer: Sealer;
+  /** Shared Signals delivery: push streams and held polls (server/services/ssf). */
+  transmitter: Transmitter;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -86,6 +94,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   let keyMaintenance: KeyMaintenance | undefined;
   let startedCache: StoreCache | undefined;
   let startedProtection: Protection | undefined;
+  let startedTransmitter: Transmitter | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -94,11 +103,20 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     if (redis) await waitForRedis(redis, 5000);
 
     const durable = new PostgresArtifactStore(db);
-    const routing: ArtifactRouting = { durable, shortLived: redis ? new RedisArtifactStore(redis, config.redisPrefix) : durable };
+    const routing: ArtifactRouting = {
+      durable,
+      shortLived: redis ? new RedisArtifactStore(redis, config.redisPrefix) : durable,
+      // A refresh token spent twice at once (server/oidc/adapter.ts): resource servers hear of it.
+      grantRevoked: (grantId) =>
+        recordGrantRevoked(db, grantId, {}, 'refresh token reused').catch((err) =>
+          logger.error({ err: err.message }, 'could not record a grant revocation for resource servers'),
+        ),
+    };
 
     // The Management API first: a seed's roles and clients may name its permissions.
     await ensureManagementApi(db, config.issuer);
     await ensureConsoleClient(db, config.issuer);
+    await ensureSsfApi(db, config.issuer);
 
     if (config.seedFile) {
       const counts = await applySeed(db, readSeedFile(config.seedFile));
@@ -136,6 +154,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     await keyReload;
     maintenance.start();
 
+    const transmitter = new Transmitter({ db, keys, sealer, issuer: config.issuer, logger, heartbeatSeconds: config.ssfHeartbeatSeconds });
+    startedTransmitter = transmitter;
+    await transmitter.start();
+
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
       durable.sweepExpired().catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
@@ -152,12 +174,15 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       keys,
       cache,
       protection,
+      sealer,
+      transmitter,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;
       },
       async close() {
         clearInterval(sweep);
+        await transmitter.stop();
         await maintenance.stop();
         await cache.stop();
         await protection.close();
@@ -168,6 +193,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   } catch (err) {
     // A start that fails half-way (a bad seed, a migration error) leaves nothing open behind it:
     // no timer, no connection, and no lock on an embedded data folder.
+    await startedTransmitter?.stop().catch(() => undefined);
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
     await startedProtection?.close().catch(() => undefined);

@@ -18,6 +18,8 @@ import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
+import { accessTokenClaims } from './token-claims.js';
+import { recordGrantRevoked } from '../services/ssf/events.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -84,6 +86,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     clients: [],
     findAccount: accountFinder(reads),
     claims: CLAIMS,
+    extraTokenClaims: accessTokenClaims as Configuration['extraTokenClaims'],
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -217,6 +220,18 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
           data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
         })
         .catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request')),
+    );
+  });
+  // oidc-provider revokes a grant at logout, at RFC 7009 revocation of a refresh token and when a
+  // spent refresh token comes back (RFC 9700 §4.14.2): resource servers hear of it (Shared Signals).
+  const REVOKED_BY: Record<string, string> = { end_session: 'logout', revocation: 'revoked by the client (RFC 7009)', token: 'refresh token reused' };
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const user = ctx.oidc?.session?.accountId ?? ctx.oidc?.entities?.RefreshToken?.accountId;
+    awaitAudit(
+      ctx,
+      recordGrantRevoked(db, grantId, { user }, REVOKED_BY[ctx.oidc?.route ?? ''] ?? 'grant revoked').catch((err) =>
+        logger.error({ err: err.message }, 'could not record a grant revocation for resource servers'),
+      ),
     );
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -6,6 +6,7 @@ import type { HotReads } from '../store/cache.js';
 import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
 import type { FailureMarks } from './throttle.js';
+import type { ExchangeMarks } from './token-claims.js';
 
 /**
  * RFC 8693 token exchange: an API key (the subject token) for a short-lived RFC 9068 JWT access
@@ -96,6 +97,8 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
       accessTokenFormat: 'jwt',
       jwt: { sign: { alg: api.signingAlg as 'RS256' } },
     });
+    // The token names the key (api_key_id), so that revoking the key stops it at resource servers.
+    (ctx.state as ExchangeMarks).exchangedApiKeyId = key.key.id;
     ctx.oidc.entity('AccessToken', at);
     const value = await at.save();
     ctx.body = {
