@@ -19,6 +19,7 @@ import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
 import { registerTokenExchange } from './token-exchange.js';
 import { accessTokenClaims } from './token-claims.js';
+import { ACCESS_TOKEN_TTL } from '../services/limits.js';
 import { recordGrantRevoked } from '../services/ssf/events.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
@@ -74,7 +75,7 @@ export const OAUTH_ROUTES = {
 } as const;
 
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
-const MAX_ACCESS_TOKEN_TTL = 3600;
+const MAX_ACCESS_TOKEN_TTL = ACCESS_TOKEN_TTL.max;
 
 export function createProvider({ config, db, routing, jwks, keys, logger, reads, protection }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);

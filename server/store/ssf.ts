@@ -72,13 +72,18 @@ export interface StreamFields {
   eventsRequested: string[];
 }
 
-/** A new stream starts after the newest event: it receives what happens from now on. */
-export async function insertStream(q: Queryable, id: string, clientId: string, f: StreamFields): Promise<StreamRow> {
+/**
+ * A new stream starts with the events of the last `backfillSeconds` (the longest an access token
+ * lives): a resource server that starts now learns of every revocation that can still matter to a
+ * token it may be shown.
+ */
+export async function insertStream(q: Queryable, id: string, clientId: string, f: StreamFields, backfillSeconds: number): Promise<StreamRow> {
   const { rows } = await q.query<StreamRow>(
     `INSERT INTO ssf_streams (id, client_id, description, delivery_method, endpoint_url, authorization_header_sealed, events_requested, acked_through)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(id), 0) FROM ssf_events))
+     VALUES ($1, $2, $3, $4, $5, $6, $7,
+       (SELECT COALESCE(max(id), 0) FROM ssf_events WHERE occurred_at < now() - make_interval(secs => $8::int)))
      RETURNING ${STREAM_COLUMNS}`,
-    [id, clientId, f.description, f.deliveryMethod, f.endpointUrl, f.authorizationHeaderSealed, f.eventsRequested],
+    [id, clientId, f.description, f.deliveryMethod, f.endpointUrl, f.authorizationHeaderSealed, f.eventsRequested, backfillSeconds],
   );
   return rows[0];
 }

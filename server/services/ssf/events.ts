@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import { appendSsfEvent } from '../../store/ssf.js';
+import { ACCESS_TOKEN_TTL } from '../limits.js';
 
 /** Event type URIs (CAEP 1.0 §3, RISC 1.0 §2, SSF 1.0 §8.1.4). */
 export const EVENT_TYPES = {
@@ -12,6 +13,9 @@ export const EVENT_TYPES = {
 
 /** What a receiver may ask for in events_requested (verification events always come). */
 export const EVENTS_SUPPORTED = [EVENT_TYPES.sessionRevoked, EVENT_TYPES.credentialChange, EVENT_TYPES.accountDisabled, EVENT_TYPES.accountPurged];
+
+/** Access tokens never outlive this (server/oidc/provider.ts, token-exchange.ts). */
+export const MAX_ACCESS_TOKEN_TTL = ACCESS_TOKEN_TTL.max;
 
 /**
  * Events are kept a day: far longer than the longest access token lives (3600 s,

@@ -9,7 +9,7 @@ import { isUuid } from '../../store/ids.js';
 import { recordAudit } from '../audit.js';
 import { invalidRequest, notFound } from '../errors.js';
 import { appendSsfEvent } from '../../store/ssf.js';
-import { EVENTS_SUPPORTED, EVENT_TYPES, RETENTION_SECONDS } from './events.js';
+import { EVENTS_SUPPORTED, EVENT_TYPES, MAX_ACCESS_TOKEN_TTL, RETENTION_SECONDS } from './events.js';
 
 export const PUSH = 'urn:ietf:rfc:8935';
 export const POLL = 'urn:ietf:rfc:8936';
@@ -113,7 +113,7 @@ const actorOf = (clientId: string) => ({ type: 'client' as const, id: clientId }
 export async function createStream(ctx: StreamContext, clientId: string, input: StreamInput) {
   const id = randomUUID();
   return ctx.db.transaction(async (tx) => {
-    const row = await insertStream(tx, id, clientId, fieldsOf(ctx, id, input));
+    const row = await insertStream(tx, id, clientId, fieldsOf(ctx, id, input), MAX_ACCESS_TOKEN_TTL);
     await recordAudit(tx, { type: 'ssf_stream.created', actor: actorOf(clientId), target: { type: 'ssf_stream', id }, data: { delivery_method: row.delivery_method } });
     return streamView(ctx, row);
   });
