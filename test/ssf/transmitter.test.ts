@@ -202,7 +202,7 @@ describe('Shared Signals transmitter', () => {
   describe('push (RFC 8935)', () => {
     let receiver: Server;
     let url: string;
-    const received: { authorization?: string; type?: string; set: string }[] = [];
+    const received: { authorization?: string; type?: string; set: string; answered: number }[] = [];
     let answer = 202;
 
     before(async () => {
@@ -210,7 +210,7 @@ describe('Shared Signals transmitter', () => {
         let body = '';
         req.on('data', (c) => (body += c));
         req.on('end', () => {
-          received.push({ authorization: req.headers.authorization, type: req.headers['content-type'], set: body });
+          received.push({ authorization: req.headers.authorization, type: req.headers['content-type'], set: body, answered: answer });
           res.statusCode = answer;
           res.end();
         });
@@ -238,12 +238,13 @@ describe('Shared Signals transmitter', () => {
       const jtis = () => received.map((r) => decodeJwt(r.set).jti);
       await eventually('a retry', () => new Set(jtis()).size < jtis().length);
       answer = 202;
-      await eventually('a delivery that is accepted', async () => {
+      await eventually('our event accepted', () => received.some((r) => isOurs(r) && r.answered === 202));
+      await eventually('the cursor past it', async () => {
         const { rows: s } = await server.runtime.db.query<{ last: string | null; acked: string }>(
           'SELECT last_delivered_id::text AS last, acked_through::text AS acked FROM ssf_streams WHERE id = $1',
           [created.body.stream_id],
         );
-        return s[0].last !== null && s[0].last === s[0].acked;
+        return s[0].last !== null && s[0].last === s[0].acked && Number(s[0].acked) >= Number(decodeJwt(received.find(isOurs)!.set).jti!.split('.')[0]);
       });
       const ours = received.filter(isOurs);
       expect(ours.length).to.be.at.least(1);
