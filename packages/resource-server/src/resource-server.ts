@@ -7,6 +7,11 @@ import { PollStream } from './stream.js';
 export interface ResourceServerOptions {
   /** Gatehouse's ISSUER. */
   issuer: string;
+  /**
+   * Where this process reaches Gatehouse, when not at the issuer's own address (an internal address,
+   * or one node of several); the issuer's URLs in metadata are read relative to it.
+   */
+  url?: string;
   /** This API's identifier (the `aud` of its tokens). */
   audience: string | string[];
   algorithms?: string[];
@@ -61,10 +66,12 @@ export class ResourceServer {
   private readonly stream: PollStream | undefined;
   private readonly staleMs: number;
   private readonly fetch: typeof fetch;
+  private readonly base: string;
 
   constructor(private readonly o: ResourceServerOptions) {
     this.fetch = o.fetch ?? globalThis.fetch;
-    this.jwks = o.jwks ?? createRemoteJWKSet(new URL(`${o.issuer}/oauth/jwks`));
+    this.base = o.url ?? o.issuer;
+    this.jwks = o.jwks ?? createRemoteJWKSet(new URL(`${this.base}/oauth/jwks`));
     this.revocations = new Revocations(o.maxTokenLifetimeSeconds ?? 3600);
     this.staleMs = (o.staleAfterSeconds ?? 10) * 1000;
     if (o.whenStale === 'introspect' && !o.introspection) throw new TypeError('whenStale: introspect needs introspection credentials');
@@ -73,6 +80,7 @@ export class ResourceServer {
       new PollStream({
         ...o.stream,
         issuer: o.issuer,
+        url: this.base,
         jwks: this.jwks,
         fetch: this.fetch,
         onEvent: (_type, subId, at) => this.revocations.add(membersOf(subId), at),
@@ -129,7 +137,7 @@ export class ResourceServer {
     const { clientId, clientSecret } = this.o.introspection!;
     let active = false;
     try {
-      const res = await this.fetch(`${this.o.issuer}/oauth/introspect`, {
+      const res = await this.fetch(`${this.base}/oauth/introspect`, {
         method: 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,

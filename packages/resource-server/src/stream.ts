@@ -5,6 +5,8 @@ const VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verific
 
 export interface StreamOptions {
   issuer: string;
+  /** Where Gatehouse is reached (the issuer's address unless told otherwise). */
+  url: string;
   /** A client of the issuer granted `ssf:stream` (client credentials). */
   clientId: string;
   clientSecret: string;
@@ -64,7 +66,7 @@ export class PollStream {
   private async accessToken(): Promise<string> {
     if (this.token && this.token.until > Date.now()) return this.token.value;
     const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'ssf:stream', resource: `${this.o.issuer}/ssf` });
-    const res = await this.o.fetch(`${this.o.issuer}/oauth/token`, {
+    const res = await this.o.fetch(`${this.o.url}/oauth/token`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from(`${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret)}`).toString('base64')}`,
@@ -79,8 +81,13 @@ export class PollStream {
     return json.access_token;
   }
 
+  /** An endpoint the issuer named, reached where this process reaches Gatehouse. */
+  private rebase(url: string): string {
+    return url.startsWith(`${this.o.issuer}/`) ? `${this.o.url}${url.slice(this.o.issuer.length)}` : url;
+  }
+
   private async call(url: string, method: string, body?: unknown): Promise<Response> {
-    return this.o.fetch(url, {
+    return this.o.fetch(this.rebase(url), {
       method,
       headers: { authorization: `Bearer ${await this.accessToken()}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -90,7 +97,7 @@ export class PollStream {
 
   /** SSF 1.0 §7: the transmitter's metadata, then this process's stream (found by name, or created). */
   private async discover(): Promise<Discovered> {
-    const meta = (await (await this.o.fetch(`${this.o.issuer}/.well-known/ssf-configuration`, { signal: this.abort.signal })).json()) as {
+    const meta = (await (await this.o.fetch(`${this.o.url}/.well-known/ssf-configuration`, { signal: this.abort.signal })).json()) as {
       configuration_endpoint: string;
     };
     const list = await this.call(meta.configuration_endpoint, 'GET');
