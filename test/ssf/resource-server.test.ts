@@ -128,7 +128,7 @@ describe('resource-server library', () => {
     });
     const express = expressMiddleware(rs);
     const urls = [
-      await listen(protect(rs, (req, res) => res.end(JSON.stringify({ sub: req.auth!.sub })))),
+      await listen(protect(rs, (req, res) => res.end(JSON.stringify({ sub: req.auth.sub })))),
       await listen((req, res) => express(req, res, () => res.end(JSON.stringify({ sub: (req as { auth?: { sub: string } }).auth!.sub })))),
       await listen(koa.callback()),
     ];

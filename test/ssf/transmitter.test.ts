@@ -74,7 +74,7 @@ describe('Shared Signals transmitter', () => {
   }
 
   it('publishes its configuration (SSF 1.0 §7) and leaves OpenID discovery alone', async () => {
-    const meta = await (await fetch(`${server.url}/.well-known/ssf-configuration`)).json();
+    const meta = (await (await fetch(`${server.url}/.well-known/ssf-configuration`)).json()) as Record<string, unknown>;
     expect(meta).to.include({ spec_version: '1_0', issuer: server.issuer, jwks_uri: `${server.issuer}/oauth/jwks`, default_subjects: 'ALL' });
     expect(meta.delivery_methods_supported).to.have.members([PUSH, POLL]);
     expect(meta.configuration_endpoint).to.equal(`${server.issuer}/ssf/streams`);
@@ -85,7 +85,7 @@ describe('Shared Signals transmitter', () => {
     expect((await ssf(server, undefined, 'GET', '/ssf/streams')).status).to.equal(401);
     // A token for another audience is not a receiver's, even from the same server.
     const orders = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'orders:read' }, { authorization: basic(SERVICE.id, SERVICE.secret) });
-    expect((await ssf(server, orders.json.access_token, 'GET', '/ssf/streams')).status).to.equal(401);
+    expect((await ssf(server, orders.json.access_token as string, 'GET', '/ssf/streams')).status).to.equal(401);
 
     const stream = await newPollStream();
     expect(stream.delivery.endpoint_url).to.equal(`${server.issuer}/ssf/poll/${stream.stream_id}`);
@@ -135,7 +135,7 @@ describe('Shared Signals transmitter', () => {
       { authorization: basic(GATEWAY.id, GATEWAY.secret) },
     );
     expect(exchanged.status, exchanged.text).to.equal(200);
-    expect(decodeJwt(exchanged.json.access_token)).to.include({ sub: person.id, client_id: GATEWAY.id, api_key_id: id });
+    expect(decodeJwt(exchanged.json.access_token as string)).to.include({ sub: person.id, client_id: GATEWAY.id, api_key_id: id });
   });
 
   it('sends, in order, an event for each way access ends, naming what tokens carry', async () => {

@@ -38,19 +38,20 @@ export interface MiddlewareOptions {
 }
 
 /** Plain node:http: wraps a handler; the verified token is `req.auth`. */
-export function protect<Req extends IncomingMessage & { auth?: AccessToken }>(
+export function protect(
   rs: ResourceServer,
-  handler: (req: Req, res: ServerResponse) => unknown,
+  handler: (req: IncomingMessage & { auth: AccessToken }, res: ServerResponse) => unknown,
   options: MiddlewareOptions = {},
 ) {
-  return async function protectedHandler(req: Req, res: ServerResponse): Promise<void> {
+  return async function protectedHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let auth: AccessToken;
     try {
-      req.auth = await authenticateRequest(rs, req, options.publicUrl);
+      auth = await authenticateRequest(rs, req, options.publicUrl);
     } catch (err) {
       refuse(res, err, tokenOf(req)?.scheme);
       return;
     }
-    await handler(req, res);
+    await handler(Object.assign(req, { auth }), res);
   };
 }
 
