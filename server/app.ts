@@ -11,6 +11,7 @@ import { interactionRoutes } from './interactions/routes.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
 import { consoleRoutes } from './console/static.js';
+import { ssfRoutes } from './http/ssf.js';
 
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
@@ -123,12 +124,18 @@ export function buildApp(runtime: Runtime): Koa {
     checkResponses: !config.production,
   });
 
+  // Shared Signals (SSF 1.0): its metadata under /.well-known (the rest of which is oidc-provider's) and /ssf.
+  const ssf = ssfRoutes({ db, issuer: config.issuer, keys: runtime.keys, sealer: runtime.sealer, reads: runtime.cache, transmitter: runtime.transmitter });
+  const ssfBranch = chain(ssf.routes() as Koa.Middleware, ssf.allowedMethods() as Koa.Middleware);
+
   const branches: Record<string, Koa.Middleware> = {
     assets: stylesheet,
     console: consoleRoutes(),
     healthz: health,
     readyz: health,
     interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
+    ssf: ssfBranch,
+    '.well-known': ssfBranch,
     api: chain(ownWritesSeen(runtime), management.routes() as Koa.Middleware, management.allowedMethods() as Koa.Middleware),
   };
 

@@ -31,6 +31,11 @@ export interface Config {
   readonly keyActivationDelay: number;
   /** Days after which a signing key is replaced automatically; 0 turns automatic rotation off. */
   readonly keyRotationDays: number;
+  /**
+   * Shared Signals: the longest a receiver goes without hearing from this server (a push heartbeat,
+   * or a poll held open at most this long before it is answered empty), so it can bound staleness.
+   */
+  readonly ssfHeartbeatSeconds: number;
   /** Worker processes (node:cluster), each a full node; 1 runs the server in this process. */
   readonly workers: number;
   /** Port of the Prometheus /metrics listener (never the public one); undefined: no metrics at all. */
@@ -188,6 +193,13 @@ const schema = z.object({
     .min(0, 'must not be negative')
     .max(7 * 24 * 3600, 'at most 7 days (604800 seconds)')
     .default(600),
+  // Receivers bound how stale their view of revocations may be by this (README, Shared Signals).
+  SSF_HEARTBEAT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(1, 'at least 1')
+    .max(300, 'at most 300')
+    .default(5),
   // One process by default: under a container orchestrator, replicas are the unit of scale and the
   // CPU limit is invisible to availableParallelism() (it counts the host's cores). On a VM or bare
   // metal, `auto` starts one worker per core.
@@ -282,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundPrivateAddresses: e.OUTBOUND_PRIVATE_ADDRESSES,
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
+    ssfHeartbeatSeconds: e.SSF_HEARTBEAT_SECONDS,
     workers,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,

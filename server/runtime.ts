@@ -22,6 +22,9 @@ import { createProtection, type Protection } from './services/protection/index.j
 import { applyProtectionSettings } from './services/protection/settings.js';
 import { Metrics } from './telemetry/metrics.js';
 import { WebhookDispatcher } from './services/webhook-dispatcher.js';
+import { ensureSsfApi } from './services/ssf/api.js';
+import { recordGrantRevoked } from './services/ssf/events.js';
+import { Transmitter } from './services/ssf/transmitter.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -39,10 +42,12 @@ export interface Runtime {
   protection: Protection;
   /** The Prometheus series of this node; undefined unless METRICS_PORT is set (server/telemetry/metrics.ts). */
   metrics: Metrics | undefined;
-  /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets). */
+  /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets, push receivers' credentials). */
   sealer: Sealer;
   /** Sends the outbox's webhook deliveries (server/services/webhook-dispatcher.ts). */
   webhooks: WebhookDispatcher;
+  /** Shared Signals delivery: push streams and held polls (server/services/ssf). */
+  transmitter: Transmitter;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -97,6 +102,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   let startedProtection: Protection | undefined;
   let startedBackchannel: BackchannelDelivery | undefined;
   let startedWebhooks: WebhookDispatcher | undefined;
+  let startedTransmitter: Transmitter | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -105,11 +111,20 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     if (redis) await waitForRedis(redis, 5000);
 
     const durable = new PostgresArtifactStore(db);
-    const routing: ArtifactRouting = { durable, shortLived: redis ? new RedisArtifactStore(redis, config.redisPrefix) : durable };
+    const routing: ArtifactRouting = {
+      durable,
+      shortLived: redis ? new RedisArtifactStore(redis, config.redisPrefix) : durable,
+      // A refresh token spent twice at once (server/oidc/adapter.ts): resource servers hear of it.
+      grantRevoked: (grantId) =>
+        recordGrantRevoked(db, grantId, {}, 'refresh token reused').catch((err) =>
+          logger.error({ err: err.message }, 'could not record a grant revocation for resource servers'),
+        ),
+    };
 
     // The Management API first: a seed's roles and clients may name its permissions.
     await ensureManagementApi(db, config.issuer);
     await ensureConsoleClient(db, config.issuer);
+    await ensureSsfApi(db, config.issuer);
 
     if (config.seedFile) {
       const counts = await applySeed(db, readSeedFile(config.seedFile));
@@ -157,6 +172,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     startedWebhooks = webhooks;
     await webhooks.start();
 
+    const transmitter = new Transmitter({ db, keys, sealer, issuer: config.issuer, logger, heartbeatSeconds: config.ssfHeartbeatSeconds });
+    startedTransmitter = transmitter;
+    await transmitter.start();
+
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
       durable.sweepExpired().catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
@@ -176,6 +195,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       metrics,
       sealer,
       webhooks,
+      transmitter,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;
@@ -184,6 +204,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         clearInterval(sweep);
         await backchannel.stop();
         await webhooks.stop();
+        await transmitter.stop();
         await maintenance.stop();
         await cache.stop();
         await protection.close();
@@ -196,6 +217,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // no timer, no connection, and no lock on an embedded data folder.
     await startedBackchannel?.stop().catch(() => undefined);
     await startedWebhooks?.stop().catch(() => undefined);
+    await startedTransmitter?.stop().catch(() => undefined);
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
     await startedProtection?.close().catch(() => undefined);

@@ -71,6 +71,8 @@ function fromRest(id: string, payload: Payload): AdapterPayload {
 export interface ArtifactRouting {
   durable: ArtifactStore;
   shortLived: ArtifactStore;
+  /** Told of every grant revoked here (a lost refresh race), so resource servers hear of it. */
+  grantRevoked?(grantId: string): Promise<void>;
 }
 
 export function storeFor(routing: ArtifactRouting, model: string): ArtifactStore {
@@ -85,6 +87,7 @@ export async function revokeGrantEverywhere(routing: ArtifactRouting, grantId: s
     ...GRANT_MODELS.map((model) => storeFor(routing, model).revokeByGrantId(model, grantId)),
     routing.durable.destroy('Grant', grantId),
   ]);
+  await routing.grantRevoked?.(grantId);
 }
 
 /**

@@ -22,6 +22,9 @@ import { deviceCodeGuard, deviceFlowFeature } from './device.js';
 import { queueBackchannelLogouts } from './backchannel.js';
 import { tracer } from '../telemetry/spans.js';
 import { traceProviderModels, traceTokenRequests } from './tracing.js';
+import { accessTokenClaims } from './token-claims.js';
+import { ACCESS_TOKEN_TTL } from '../services/limits.js';
+import { recordGrantRevoked } from '../services/ssf/events.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -78,7 +81,7 @@ export const OAUTH_ROUTES = {
 } as const;
 
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
-const MAX_ACCESS_TOKEN_TTL = 3600;
+const MAX_ACCESS_TOKEN_TTL = ACCESS_TOKEN_TTL.max;
 
 export function createProvider({ config, db, routing, jwks, keys, logger, reads, protection }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
@@ -90,6 +93,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     clients: [],
     findAccount: accountFinder(reads),
     claims: CLAIMS,
+    extraTokenClaims: accessTokenClaims as Configuration['extraTokenClaims'],
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'],
@@ -251,6 +255,18 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
           data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
         })
         .catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request')),
+    );
+  });
+  // oidc-provider revokes a grant at logout, at RFC 7009 revocation of a refresh token and when a
+  // spent refresh token comes back (RFC 9700 §4.14.2): resource servers hear of it (Shared Signals).
+  const REVOKED_BY: Record<string, string> = { end_session: 'logout', revocation: 'revoked by the client (RFC 7009)', token: 'refresh token reused' };
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const user = ctx.oidc?.session?.accountId ?? ctx.oidc?.entities?.RefreshToken?.accountId;
+    awaitAudit(
+      ctx,
+      recordGrantRevoked(db, grantId, { user }, REVOKED_BY[ctx.oidc?.route ?? ''] ?? 'grant revoked').catch((err) =>
+        logger.error({ err: err.message }, 'could not record a grant revocation for resource servers'),
+      ),
     );
   });
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -7,6 +7,8 @@ import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
 import type { FailureMarks } from './throttle.js';
 import { checkedDpopProof } from './dpop.js';
+import type { ExchangeMarks } from './token-claims.js';
+import { ACCESS_TOKEN_TTL } from '../services/limits.js';
 
 /**
  * RFC 8693 token exchange: an API key (the subject token) for a short-lived RFC 9068 JWT access
@@ -23,7 +25,7 @@ export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** Tokens from an exchange never outlive this, whatever the API's own lifetime (they cannot be recalled). */
-const MAX_EXCHANGED_TTL = 3600;
+const MAX_EXCHANGED_TTL = ACCESS_TOKEN_TTL.max;
 
 const PARAMETERS = ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'resource', 'audience', 'scope'];
 
@@ -100,6 +102,8 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
       accessTokenFormat: 'jwt',
       jwt: { sign: { alg: api.signingAlg as 'RS256' } },
     });
+    // The token names the key (api_key_id), so that revoking the key stops it at resource servers.
+    (ctx.state as ExchangeMarks).exchangedApiKeyId = key.key.id;
     ctx.oidc.entity('AccessToken', at);
     const value = await at.save();
     ctx.body = {

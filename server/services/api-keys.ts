@@ -10,6 +10,7 @@ import { permissionsOfUser } from '../store/roles.js';
 import { findUserByEmail, findUserById } from '../store/users.js';
 import type { Principal } from './principal.js';
 import { recordAudit } from './audit.js';
+import { initiatorOf, recordApiKeyAccessEnd } from './ssf/events.js';
 import { assertMayActOnUser, assertMayConfer } from './delegation.js';
 import { forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, pageOf, pageQuery, parseLimit, queryValue } from './pagination.js';
@@ -198,6 +199,8 @@ export async function updateApiKey(db: Database, id: string, patch: z.infer<type
     }
     const row = await updateApiKeyFields(tx, id, patch);
     await recordAudit(tx, { type: 'api_key.updated', actor: principal.actor, target: { type: 'api_key', id }, data: { fields: Object.keys(patch), scopes: row.scopes } });
+    // Tokens exchanged for it stop at resource servers too (Shared Signals, services/ssf).
+    if (patch.enabled === false && current.enabled) await recordApiKeyAccessEnd(tx, id, current.user_id, 'disabled', initiatorOf(principal.actor));
     return serializeApiKey(row);
   });
 }
@@ -208,5 +211,6 @@ export async function deleteApiKey(db: Database, id: string, principal: Principa
     await checkMayManage(tx, current, principal);
     await deleteApiKeyRow(tx, id);
     await recordAudit(tx, { type: 'api_key.revoked', actor: principal.actor, target: { type: 'api_key', id }, data: { user_id: current.user_id, name: current.name } });
+    await recordApiKeyAccessEnd(tx, id, current.user_id, 'revoked', initiatorOf(principal.actor));
   });
 }

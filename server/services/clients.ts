@@ -13,6 +13,7 @@ import { deleteConsentsForClient } from '../store/consents.js';
 import { emailsOfUsers } from '../store/users.js';
 import { revokeClientArtifacts } from './artifacts.js';
 import { recordAudit } from './audit.js';
+import { initiatorOf, recordClientAccessEnd } from './ssf/events.js';
 import { assertMayConfer } from './delegation.js';
 import { conflict, forbidden, insufficientScope, invalidRequest, notFound } from './errors.js';
 import { decodeCursor, type Page, pageOf, parseLimit } from './pagination.js';
@@ -433,6 +434,8 @@ export async function updateClient(db: Database, clientId: string, patch: z.infe
     const forgotten = fields.includes('redirect_uris') ? await deleteConsentsForClient(tx, clientId) : 0;
     if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
       await recordAudit(tx, { type: patch.enabled ? 'client.resumed' : 'client.suspended', actor, target: { type: 'client', id: clientId } });
+      // Resource servers refuse its tokens from now on (Shared Signals, services/ssf).
+      if (!patch.enabled) await recordClientAccessEnd(tx, clientId, 'suspended', initiatorOf(actor));
     }
     if (fields.length) {
       await recordAudit(tx, {
@@ -462,6 +465,7 @@ export async function deleteClient(db: Database, clientId: string, caller: Princ
     if (!(await deleteClientRow(tx, clientId))) throw notFound(`client ${clientId}`);
     const revoked = await revokeClientArtifacts(tx, clientId);
     await recordAudit(tx, { type: 'client.revoked', actor: caller.actor, target: { type: 'client', id: clientId }, data: { revoked_artifacts: revoked } });
+    await recordClientAccessEnd(tx, clientId, 'revoked', initiatorOf(caller.actor));
     return { client_id: clientId, revoked_artifacts: revoked };
   });
 }

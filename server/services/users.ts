@@ -8,8 +8,9 @@ import {
 } from '../store/users.js';
 import { suspendClientsOfOwner } from '../store/clients.js';
 import { revokeAccountArtifacts } from './artifacts.js';
-import { type LogoutReason, queueLogoutsForAccount } from './backchannel-logouts.js';
-import { recordAudit } from './audit.js';
+import { queueLogoutsForAccount } from './backchannel-logouts.js';
+import { type Actor, recordAudit } from './audit.js';
+import { type UserAccessEnd, initiatorOf, recordClientAccessEnd, recordUserAccessEnd } from './ssf/events.js';
 import { roleName } from './roles.js';
 import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
 import { passwordRule } from './password-rules.js';
@@ -115,13 +116,15 @@ export async function getUser(db: Queryable, id: string) {
  * (sessions_valid_after, which findAccount checks wherever sessions live), and their grants and
  * refresh tokens. Used on deactivation, deletion and a password change. API keys are credentials of
  * their own: they stop with deactivation (checkApiKey refuses an inactive owner), not with a new
- * password.
+ * password. Resource servers hear of it through the security-event outbox, in the same transaction
+ * (Shared Signals, services/ssf): their copies of the user's access tokens stop too.
  */
-async function endUserAccess(tx: Queryable, userId: string, reason: LogoutReason): Promise<number> {
+async function endUserAccess(tx: Queryable, userId: string, why: UserAccessEnd, actor: Actor): Promise<number> {
   await invalidateSessions(tx, userId);
   // Back-Channel Logout 1.0 §2.5: each client that signed them in and asked to be told is sent a
   // logout token once this transaction commits (queued here, before the grants that name them go).
-  await queueLogoutsForAccount(tx, userId, reason);
+  await queueLogoutsForAccount(tx, userId, why);
+  await recordUserAccessEnd(tx, userId, why, initiatorOf(actor));
   return revokeAccountArtifacts(tx, userId);
 }
 
@@ -149,14 +152,14 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
       await recordAudit(tx, { type: 'user.roles_changed', actor, target, data: { before, after: patch.roles } });
     }
     if (patch.active === false && current.active) {
-      const revoked = await endUserAccess(tx, id, 'deactivated');
+      const revoked = await endUserAccess(tx, id, 'deactivated', actor);
       await recordAudit(tx, { type: 'user.deactivated', actor, target, data: { revoked_artifacts: revoked } });
     } else if (patch.active === true && !current.active) {
       await recordAudit(tx, { type: 'user.activated', actor, target });
     }
     if (patch.password !== undefined && patch.active !== false) {
       // A new password ends what the old one started (OWASP ASVS 3.3.3).
-      const revoked = await endUserAccess(tx, id, 'password_changed');
+      const revoked = await endUserAccess(tx, id, 'password_changed', actor);
       await recordAudit(tx, { type: 'user.password_changed', actor, target, data: { revoked_artifacts: revoked } });
     }
     const fields = (['email', 'name', 'password'] as const).filter((f) => patch[f] !== undefined);
@@ -177,9 +180,10 @@ export async function deleteUser(db: Database, id: string, caller: Principal): P
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     await assertMayActOnUser(tx, caller, id);
-    await endUserAccess(tx, id, 'deleted');
+    await endUserAccess(tx, id, 'deleted', caller.actor);
     for (const clientId of await suspendClientsOfOwner(tx, id)) {
       await recordAudit(tx, { type: 'client.suspended', actor: caller.actor, target: { type: 'client', id: clientId }, data: { reason: 'owner_deleted', owner: id } });
+      await recordClientAccessEnd(tx, clientId, 'suspended', initiatorOf(caller.actor));
     }
     await deleteUserRow(tx, id);
     await recordAudit(tx, { type: 'user.deleted', actor: caller.actor, target: { type: 'user', id }, data: { email: current.email } });
