@@ -15,6 +15,15 @@ import { consoleRoutes } from './console/static.js';
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
 
+/**
+ * The scripts of the pages that offer passkeys (views/layout.ts): SimpleWebAuthn's browser bundle
+ * from node_modules, served from this origin (no CDN), and our few lines that drive the forms.
+ */
+const SCRIPTS: Record<string, Buffer> = {
+  '/assets/webauthn.js': readFileSync(projectPath('node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js')),
+  '/assets/passkeys.js': readFileSync(projectPath('views', 'passkeys.js')),
+};
+
 /** The first segment of a path, lower-cased: "/oauth/token" → "oauth". */
 function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
@@ -91,7 +100,15 @@ export function buildApp(runtime: Runtime): Koa {
   // Segments are compared without case, as the routers and oidc-provider match paths.
   const oidc = oidcProvider(runtime);
 
-  const stylesheet: Koa.Middleware = async function stylesheet(ctx, next) {
+  const assets: Koa.Middleware = async function assets(ctx, next) {
+    const script = SCRIPTS[ctx.path];
+    if (script) {
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.body = script;
+      return;
+    }
     if (ctx.path !== '/assets/gatehouse.css') return next();
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=3600');
@@ -101,7 +118,9 @@ export function buildApp(runtime: Runtime): Koa {
 
   const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
-  const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection });
+  const interactions = interactionRoutes({
+    provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
+  });
   const management = managementRouter({
     db,
     issuer: config.issuer,
@@ -116,7 +135,7 @@ export function buildApp(runtime: Runtime): Koa {
   });
 
   const branches: Record<string, Koa.Middleware> = {
-    assets: stylesheet,
+    assets,
     console: consoleRoutes(),
     healthz: health,
     readyz: health,

@@ -3,9 +3,10 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createEmbeddedDatabase } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { migrate, readMigrations } from './db/migrate.js';
+import { afterMigrations } from './services/two-factor-policy.js';
 import { createPostgresDatabase } from './db/postgres.js';
-import { createSealer } from './crypto/seal.js';
+import { createSealer, type Sealer } from './crypto/seal.js';
 import type { Logger } from './logger.js';
 import { PostgresArtifactStore } from '../adapters/postgres.js';
 import { RedisArtifactStore } from '../adapters/redis.js';
@@ -34,6 +35,8 @@ export interface Runtime {
   keyMaintenance: KeyMaintenance;
   /** Limits on guessing and audit folding (server/services/protection). */
   protection: Protection;
+  /** Seals secrets at rest (signing keys, TOTP secrets) under KEY_ENCRYPTION_SECRET. */
+  sealer: Sealer;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -89,6 +92,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+    await afterMigrations(db, applied, readMigrations()[0]?.version);
 
     redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
     if (redis) await waitForRedis(redis, 5000);
@@ -152,6 +156,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       keys,
       cache,
       protection,
+      sealer,
       keyMaintenance: maintenance,
       get provider() {
         return maintenance.current;
