@@ -8,6 +8,7 @@ import { issuerOrigin } from './http/issuer-origin.js';
 import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
+import { accountSecurityRoutes } from './interactions/account-security.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
 import { consoleRoutes } from './console/static.js';
@@ -121,6 +122,9 @@ export function buildApp(runtime: Runtime): Koa {
   const interactions = interactionRoutes({
     provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
   });
+  const accountSecurity = accountSecurityRoutes({
+    provider: () => runtime.provider, db, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
+  });
   const management = managementRouter({
     db,
     issuer: config.issuer,
@@ -139,6 +143,7 @@ export function buildApp(runtime: Runtime): Koa {
     console: consoleRoutes(),
     healthz: health,
     readyz: health,
+    account: chain(accountSecurity.routes() as Koa.Middleware, accountSecurity.allowedMethods() as Koa.Middleware),
     interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
     api: chain(ownWritesSeen(runtime), management.routes() as Koa.Middleware, management.allowedMethods() as Koa.Middleware),
   };

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { isUuid } from './ids.js';
 
 export interface Passkey {
   id: string;
@@ -79,11 +80,13 @@ export async function recordPasskeyUse(db: Queryable, id: string, counter: numbe
 }
 
 export async function renamePasskey(db: Queryable, userId: string, id: string, name: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
   const { rowCount } = await db.query('UPDATE passkeys SET name = $3 WHERE user_id = $1 AND id = $2', [userId, id, name]);
   return rowCount > 0;
 }
 
 export async function deletePasskey(db: Queryable, userId: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
   const { rowCount } = await db.query('DELETE FROM passkeys WHERE user_id = $1 AND id = $2', [userId, id]);
   return rowCount > 0;
 }

@@ -122,12 +122,12 @@ export interface BrowserHarness {
 }
 
 /** `people`: how many extra users (person(1) … person(n)) to seed next to USER. */
-export async function startHarness(opts: { people?: number } = {}): Promise<BrowserHarness> {
+export async function startHarness(opts: { people?: number; localhost?: boolean; adminTwoFactors?: boolean } = {}): Promise<BrowserHarness> {
   const rp = await startRelyingParty();
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await startServer({ seed: seedFor(rp, opts.people) });
+    server = await startServer({ seed: seedFor(rp, opts.people), localhost: opts.localhost, adminTwoFactors: opts.adminTwoFactors });
     browser = await launchBrowser();
     const [web, spa] = await Promise.all([rpConfig(server, 'web'), rpConfig(server, 'spa')]);
     const [s, b] = [server, browser];
