@@ -30,14 +30,14 @@ export interface TotpEnrolment {
 }
 
 /**
- * Starts an enrolment: a new 160-bit secret (RFC 4226 §4), sealed at rest and unconfirmed until the
- * first code is entered. Refused (409) while a confirmed authenticator is in place.
+ * Starts an enrolment, or shows the one under way again (a reload, a mistyped code): a 160-bit
+ * secret (RFC 4226 §4), sealed at rest and unconfirmed until its first code is entered. Refused
+ * (409) while a confirmed authenticator is in place.
  */
 export async function startTotpEnrolment(db: Queryable, sealer: Sealer, issuer: string, user: { id: string; email: string }): Promise<TotpEnrolment> {
-  const secret = new Secret({ size: 20 }).base32;
-  if (!(await insertPendingTotp(db, user.id, sealer.seal(secret, aad(user.id))))) {
-    throw conflict('an authenticator app is already set up; remove it first');
-  }
+  const row = await insertPendingTotp(db, user.id, sealer.seal(new Secret({ size: 20 }).base32, aad(user.id)));
+  if (row.confirmedAt) throw conflict('an authenticator app is already set up; remove it first');
+  const secret = sealer.open(row.secretSealed, aad(user.id));
   const uri = totpFor(secret, new URL(issuer).host, user.email).toString();
   const qr = `data:image/svg+xml;base64,${Buffer.from(await QRCode.toString(uri, { type: 'svg', margin: 1 })).toString('base64')}`;
   return { secret, uri, qr };

@@ -29,15 +29,13 @@ export async function findTotp(db: Queryable, userId: string): Promise<TotpRow |
   return rows[0] && toTotp(rows[0]);
 }
 
-/** Starts (or restarts) an enrolment: a new unconfirmed secret, unless a confirmed one is in place. */
-export async function insertPendingTotp(db: Queryable, userId: string, secretSealed: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO user_totp (user_id, secret_sealed) VALUES ($1, $2)
-     ON CONFLICT (user_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed, created_at = now()
-     WHERE user_totp.confirmed_at IS NULL`,
-    [userId, secretSealed],
-  );
-  return rowCount > 0;
+/**
+ * Starts an enrolment with this unconfirmed secret, unless the user already has a row (an enrolment
+ * under way, or a confirmed authenticator): the row that is in place after the call.
+ */
+export async function insertPendingTotp(db: Queryable, userId: string, secretSealed: string): Promise<TotpRow> {
+  await db.query('INSERT INTO user_totp (user_id, secret_sealed) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [userId, secretSealed]);
+  return (await findTotp(db, userId))!;
 }
 
 /**

@@ -216,7 +216,7 @@ export async function signIn(page: Page, who: Pick<Person, 'email' | 'password'>
   const { email: login, password } = who;
   await typeInto(page, page.getByLabel('Email'), login);
   await typeInto(page, page.getByLabel('Password'), password);
-  await submit(page, page.getByRole('button', { name: 'Sign in' }));
+  await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
 }
 
 /** Clicks a field, selects what is in it (a failed sign-in keeps the email) and types over it. */
