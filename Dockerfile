@@ -30,7 +30,7 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
-COPY --from=build /app/views/gatehouse.css ./views/gatehouse.css
+COPY --from=build /app/views/gatehouse.css /app/views/passkeys.js ./views/
 
 # Runs as the image's unprivileged "node" user. /data is only written in embedded mode (no
 # DATABASE_URL), which is for trying things out, not for production.

@@ -8,6 +8,7 @@ import { issuerOrigin } from './http/issuer-origin.js';
 import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
+import { accountSecurityRoutes } from './interactions/account-security.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
 import { consoleRoutes } from './console/static.js';
@@ -15,6 +16,15 @@ import { ssfRoutes } from './http/ssf.js';
 
 /** The stylesheet of the interaction pages, read once. */
 const STYLESHEET = readFileSync(projectPath('views', 'gatehouse.css'));
+
+/**
+ * The scripts of the pages that offer passkeys (views/layout.ts): SimpleWebAuthn's browser bundle
+ * from node_modules, served from this origin (no CDN), and our few lines that drive the forms.
+ */
+const SCRIPTS: Record<string, Buffer> = {
+  '/assets/webauthn.js': readFileSync(projectPath('node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle', 'index.umd.min.js')),
+  '/assets/passkeys.js': readFileSync(projectPath('views', 'passkeys.js')),
+};
 
 /** The first segment of a path, lower-cased: "/oauth/token" → "oauth". */
 function firstSegment(path: string): string {
@@ -92,7 +102,15 @@ export function buildApp(runtime: Runtime): Koa {
   // Segments are compared without case, as the routers and oidc-provider match paths.
   const oidc = oidcProvider(runtime);
 
-  const stylesheet: Koa.Middleware = async function stylesheet(ctx, next) {
+  const assets: Koa.Middleware = async function assets(ctx, next) {
+    const script = SCRIPTS[ctx.path];
+    if (script) {
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.body = script;
+      return;
+    }
     if (ctx.path !== '/assets/gatehouse.css') return next();
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'public, max-age=3600');
@@ -109,6 +127,11 @@ export function buildApp(runtime: Runtime): Koa {
     cookieSecrets: config.cookieSecrets,
     protection: runtime.protection,
     metrics: runtime.metrics,
+    sealer: runtime.sealer,
+    issuer: config.issuer,
+  });
+  const accountSecurity = accountSecurityRoutes({
+    provider: () => runtime.provider, db, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
   });
   const management = managementRouter({
     db,
@@ -129,10 +152,11 @@ export function buildApp(runtime: Runtime): Koa {
   const ssfBranch = chain(ssf.routes() as Koa.Middleware, ssf.allowedMethods() as Koa.Middleware);
 
   const branches: Record<string, Koa.Middleware> = {
-    assets: stylesheet,
+    assets,
     console: consoleRoutes(),
     healthz: health,
     readyz: health,
+    account: chain(accountSecurity.routes() as Koa.Middleware, accountSecurity.allowedMethods() as Koa.Middleware),
     interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
     ssf: ssfBranch,
     '.well-known': ssfBranch,

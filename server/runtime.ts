@@ -3,7 +3,8 @@ import type Provider from 'oidc-provider';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createEmbeddedDatabase } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { migrate, readMigrations } from './db/migrate.js';
+import { afterMigrations } from './services/two-factor-policy.js';
 import { createPostgresDatabase } from './db/postgres.js';
 import { createSealer, type Sealer } from './crypto/seal.js';
 import type { Logger } from './logger.js';
@@ -42,7 +43,7 @@ export interface Runtime {
   protection: Protection;
   /** The Prometheus series of this node; undefined unless METRICS_PORT is set (server/telemetry/metrics.ts). */
   metrics: Metrics | undefined;
-  /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets, push receivers' credentials). */
+  /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets, push receivers' credentials, TOTP secrets). */
   sealer: Sealer;
   /** Sends the outbox's webhook deliveries (server/services/webhook-dispatcher.ts). */
   webhooks: WebhookDispatcher;
@@ -106,6 +107,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+    await afterMigrations(db, applied, readMigrations()[0]?.version);
 
     redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
     if (redis) await waitForRedis(redis, 5000);

@@ -138,8 +138,8 @@ async function applyAll(db: Database, seed: Seed, options: { audit?: { source?: 
       const existing = await findRole(db, role.name);
       if (!existing) return createRole(db, role, SEED);
       if (existing.builtin) throw new SeedError(`role ${role.name} is built in and cannot be redefined`);
-      if (existing.description !== role.description || differs([...existing.permissions].sort(), [...role.permissions].sort())) {
-        await updateRole(db, role.name, { description: role.description, permissions: role.permissions }, SEED);
+      if (existing.description !== role.description || differs([...existing.permissions].sort(), [...role.permissions].sort()) || existing.requireTwoFactors !== role.require_two_factors) {
+        await updateRole(db, role.name, { description: role.description, permissions: role.permissions, require_two_factors: role.require_two_factors }, SEED);
       }
     });
   }

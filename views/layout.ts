@@ -1,7 +1,11 @@
 import { html, type Html } from './html.js';
 
-/** The frame of every interaction page: no scripts, one same-origin stylesheet. */
-export function layout(title: string, body: Html): string {
+/**
+ * The frame of every interaction page: one same-origin stylesheet, and scripts only on pages that
+ * offer passkeys (WebAuthn needs JavaScript): SimpleWebAuthn's browser bundle and ours, both served
+ * from this origin (see server/http/pages.ts for the matching CSP).
+ */
+export function layout(title: string, body: Html, options: { passkeys?: boolean } = {}): string {
   return `<!doctype html>${html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -9,7 +13,9 @@ export function layout(title: string, body: Html): string {
 <meta name="robots" content="noindex">
 <title>${title} · Gatehouse</title>
 <link rel="stylesheet" href="/assets/gatehouse.css">
-</head>
+${options.passkeys ? html`<script src="/assets/webauthn.js" defer></script>
+<script src="/assets/passkeys.js" defer></script>
+` : ''}</head>
 <body>
 <main class="card">
 <p class="brand" aria-hidden="true">Gatehouse</p>

@@ -249,6 +249,22 @@ export interface paths {
      */
     patch: operations["updateUser"];
   };
+  "/users/{id}/factors": {
+    /**
+     * A user’s second factors
+     * @description Their authenticator app, how many recovery codes are left, and their passkeys: never a secret.
+     *
+     * Needs the `users:read` permission.
+     */
+    get: operations["getUserFactors"];
+    /**
+     * Reset a user’s second factors
+     * @description Deletes their authenticator app, recovery codes and passkeys (a lost phone); where two factors are required they set up a new one at their next sign-in. Needs holding every permission the user holds (the delegation rule); audited as user.factors_reset.
+     *
+     * Needs the `users:write` permission.
+     */
+    delete: operations["resetUserFactors"];
+  };
   "/users/{id}/lockout": {
     /**
      * Whether sign-in with this account is locked
@@ -711,7 +727,7 @@ export interface components {
       user: components["schemas"]["User"] | null;
     };
     Role: {
-      /** @description Built-in roles (admin, developer, viewer) are read-only. */
+      /** @description Built-in roles (admin, developer, viewer) are read-only, but for require_two_factors. */
       builtin: boolean;
       /** Format: date-time */
       created_at: string;
@@ -720,6 +736,8 @@ export interface components {
       id: string;
       name: string;
       permissions: string[];
+      /** @description Holders of this role sign in with a second factor; one who has none sets one up at their next sign-in. */
+      require_two_factors: boolean;
       /** Format: date-time */
       updated_at: string;
     };
@@ -728,6 +746,11 @@ export interface components {
       description?: string;
       name: string;
       permissions: string[];
+      /**
+       * @description Holders of this role sign in with a second factor; one who has none sets one up at their next sign-in.
+       * @default false
+       */
+      require_two_factors?: boolean;
     };
     RolePage: {
       data: components["schemas"]["Role"][];
@@ -737,6 +760,8 @@ export interface components {
     RoleUpdate: {
       description?: string;
       permissions?: string[];
+      /** @description The one field a built-in role lets you change. */
+      require_two_factors?: boolean;
     };
     SigningKey: {
       /**
@@ -772,6 +797,8 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       email: string;
+      /** @description The second factors the person has set up (README “Two-factor sign-in”). */
+      factors: ("totp" | "passkey")[];
       id: string;
       /** @description While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise. */
       locked_until: string | null;
@@ -1837,6 +1864,69 @@ export interface operations {
       409: components["responses"]["Conflict"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * A user’s second factors
+   * @description Their authenticator app, how many recovery codes are left, and their passkeys: never a secret.
+   *
+   * Needs the `users:read` permission.
+   */
+  getUserFactors: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The second factors */
+      200: {
+        content: {
+          "application/json": {
+            passkeys: ({
+                /** Format: date-time */
+                created_at: string;
+                id: string;
+                last_used_at: string | null;
+                name: string;
+              })[];
+            /** @description Unused recovery codes. */
+            recovery_codes_left: number;
+            /** @description The authenticator app (TOTP), or null. */
+            totp: {
+              /** Format: date-time */
+              enrolled_at: string;
+            } | null;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Reset a user’s second factors
+   * @description Deletes their authenticator app, recovery codes and passkeys (a lost phone); where two factors are required they set up a new one at their next sign-in. Needs holding every permission the user holds (the delegation rule); audited as user.factors_reset.
+   *
+   * Needs the `users:write` permission.
+   */
+  resetUserFactors: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Reset */
+      204: {
+        content: never;
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
     };
   };
   /**

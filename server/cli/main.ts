@@ -1,3 +1,4 @@
+import { afterMigrations } from '../services/two-factor-policy.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -111,6 +112,7 @@ const COMMANDS: Command[] = [
     needsSchema: false,
     async run({ db }) {
       const applied = await migrate(db);
+      await afterMigrations(db, applied, readMigrations()[0]?.version);
       return { applied, known: readMigrations().length };
     },
     text: (r: { applied: string[] }) => (r.applied.length ? `applied ${r.applied.length} migration(s):\n${r.applied.map((v) => `  ${v}`).join('\n')}` : 'the database is up to date'),

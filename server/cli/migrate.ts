@@ -1,3 +1,4 @@
+import { afterMigrations } from '../services/two-factor-policy.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createEmbeddedDatabase } from '../db/embedded.js';
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     : await createEmbeddedDatabase(config.dataDir, 'npm run migrate');
   try {
     const applied = await migrate(db);
+    await afterMigrations(db, applied, readMigrations()[0]?.version);
     const target = db.kind === 'postgres' ? 'postgres' : `embedded (${config.dataDir})`;
     if (applied.length) logger.info({ database: target, applied }, `applied ${applied.length} migration(s)`);
     else logger.info({ database: target, known: readMigrations().length }, 'database is up to date');

@@ -14,8 +14,14 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function setPageHeaders(ctx: Context): void {
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+/**
+ * Pages that offer passkeys run two same-origin scripts (views/layout.ts) that call back to this
+ * origin; still no inline script and nothing from elsewhere.
+ */
+export const PASSKEY_PAGE_CSP = `${PAGE_CSP}; script-src 'self'; connect-src 'self'`;
+
+export function setPageHeaders(ctx: Context, csp = PAGE_CSP): void {
+  ctx.set('Content-Security-Policy', csp);
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
   ctx.set('X-Frame-Options', 'DENY');
@@ -23,8 +29,8 @@ export function setPageHeaders(ctx: Context): void {
   ctx.set('Referrer-Policy', 'no-referrer');
 }
 
-export function sendHtml(ctx: Context, body: string, status = 200): void {
-  setPageHeaders(ctx);
+export function sendHtml(ctx: Context, body: string, status = 200, options: { scripts?: boolean } = {}): void {
+  setPageHeaders(ctx, options.scripts ? PASSKEY_PAGE_CSP : PAGE_CSP);
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = body;

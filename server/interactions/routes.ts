@@ -19,6 +19,13 @@ import { LoginThrottle, type Protection } from '../services/protection/index.js'
 import { limitAddress } from '../services/protection/address.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import { permissionsFor, scopesToConfirm, withinRoles } from './permissions.js';
+import { secondFactorRoutes } from './second-factor.js';
+import { signedValues } from '../crypto/signed-values.js';
+import type { Sealer } from '../crypto/seal.js';
+import type { User } from '../store/users.js';
+import { acrFor, amrOf } from '../services/two-factor-policy.js';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface InteractionDeps {
   /** The current provider: the instance is replaced when signing keys change, so ask per request. */
@@ -29,6 +36,9 @@ export interface InteractionDeps {
   protection: Protection;
   /** Counts sign-ins by outcome when METRICS_PORT is set. */
   metrics?: Pick<Metrics, 'login'>;
+  /** Opens TOTP secrets (server/services/totp.ts). */
+  sealer: Sealer;
+  issuer: string;
 }
 
 /**
@@ -66,7 +76,7 @@ function destinationOf(redirectUri: unknown): string {
   return url.host || url.protocol;
 }
 
-export function interactionRoutes({ provider, db, logger, cookieSecrets, protection, metrics }: InteractionDeps): Router {
+export function interactionRoutes({ provider, db, logger, cookieSecrets, protection, metrics, sealer, issuer }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrf = csrfTokens(cookieSecrets);
 
@@ -109,13 +119,40 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
     return form;
   }
 
+  /**
+   * Ends the login prompt for a person who proved who they are: the throttle forgets this account's
+   * failures from this address, the sign-in is audited, and oidc-provider records the methods (amr,
+   * RFC 8176) and the class (acr, OIDC Core §2) it puts in the ID token. `json` answers the passkey
+   * script with where to go instead of redirecting.
+   */
+  async function completeSignIn(ctx: Context, interaction: Interaction, user: User, methods: string[], twoFactors: boolean, answer: 'redirect' | 'json') {
+    const { params } = interaction;
+    const ip = normaliseIp(ctx.ip);
+    const amr = amrOf(methods, twoFactors);
+    metrics?.login('success');
+    await protection.login.succeeded(LoginThrottle.account(user.id, user.email), limitAddress(ctx.ip));
+    await afterSessionCutoff(user.sessionsValidAfter);
+    logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
+    const client = typeof params.client_id === 'string' ? params.client_id : undefined;
+    await recordAudit(db, { type: 'login.succeeded', actor: { type: 'user', id: user.id, ip }, target: { type: 'user', id: user.id }, data: { client_id: client, amr } });
+    const login = { accountId: user.id, amr, acr: acrFor(twoFactors, params.acr_values) };
+    if (answer === 'redirect') return finish(ctx, { login }, false);
+    ctx.body = { location: await provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false }) };
+  }
+
+  const secondFactor = secondFactorRoutes(router, {
+    db, logger, protection, sealer, issuer, csrf, details, checkedForm, clientName,
+    signer: signedValues(cookieSecrets),
+    complete: completeSignIn,
+  });
+
   router.get('/:uid', async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction) return;
     const { uid, prompt, params, session } = interaction;
     const name = await clientName(params.client_id);
     if (prompt.name === 'login') {
-      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name }));
+      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name }), 200, { scripts: true });
       return;
     }
     if (prompt.name === 'consent') {
@@ -189,12 +226,8 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
       sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, login, error: BAD_LOGIN }), 401);
       return;
     }
-    metrics?.login('success');
-    await protection.login.succeeded(account, address);
-    await afterSessionCutoff(user.sessionsValidAfter);
-    logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
-    await recordAudit(db, { type: 'login.succeeded', actor: { type: 'user', id: user.id, ip }, target: { type: 'user', id: user.id }, data: { client_id: client } });
-    await finish(ctx, { login: { accountId: user.id, amr: ['pwd'] } }, false);
+    // Finished here, or after a second step (second-factor.ts), which counts its own failures.
+    await secondFactor.afterPassword(ctx, interaction, user);
   });
 
   router.post('/:uid/confirm', async (ctx) => {

@@ -1,5 +1,7 @@
 import { interactionPolicy, type FindAccount } from 'oidc-provider';
 import type { HotReads } from '../store/cache.js';
+import type { Queryable } from '../db/database.js';
+import { acrAsksForTwoFactors, isTwoFactorAcr, roleRequiresTwoFactors } from '../services/two-factor-policy.js';
 
 /** oidc-provider's account loader: an active local user, with the claims its scopes release. */
 export function accountFinder(reads: Pick<HotReads, 'findUserById'>): FindAccount {
@@ -32,12 +34,23 @@ export function accountFinder(reads: Pick<HotReads, 'findUserById'>): FindAccoun
  * consent step would then run without a grant (a 500). With prompt=none the client gets
  * login_required (OIDC Core §3.1.2.6), as for no session at all.
  */
-export function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
+export function interactionPolicyWithAccountCheck(db: Queryable): interactionPolicy.Prompt[] {
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
+  const login = policy.get('login')!;
+  login.checks.add(
     new interactionPolicy.Check('account_unavailable', 'the account of this session can no longer sign in', 'login_required', (ctx) =>
       Boolean(ctx.oidc.session?.accountId && !ctx.oidc.account),
     ),
+  );
+  // A session signed in with one factor does not satisfy a request for two (acr_values, OIDC Core
+  // §3.1.2.1) nor a person whose role requires two (issue 13): they sign in again, with both. With
+  // prompt=none the client gets login_required (OIDC Core §3.1.2.6).
+  login.checks.add(
+    new interactionPolicy.Check('two_factors_required', 'this request needs a sign-in with two factors', 'login_required', async (ctx) => {
+      const session = ctx.oidc.session;
+      if (!session?.accountId || !ctx.oidc.account || isTwoFactorAcr(session.acr)) return false;
+      return acrAsksForTwoFactors(ctx.oidc.params?.acr_values) || roleRequiresTwoFactors(db, session.accountId);
+    }),
   );
   return policy;
 }

@@ -13,6 +13,7 @@ import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } f
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
+import { ACR_VALUES } from '../services/two-factor-policy.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
@@ -94,6 +95,9 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     findAccount: accountFinder(reads),
     claims: CLAIMS,
     extraTokenClaims: accessTokenClaims as Configuration['extraTokenClaims'],
+    // OIDC Core §2, §3.1.2.1: what acr_values may ask for, advertised as acr_values_supported; the
+    // login step reports which was met (interactions/routes.ts completeSignIn).
+    acrValues: ACR_VALUES,
     scopes: [...OIDC_SCOPES],
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'],
@@ -125,7 +129,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPolicyWithAccountCheck(),
+      policy: interactionPolicyWithAccountCheck(db),
     },
     features: {
       devInteractions: { enabled: false },

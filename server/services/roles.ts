@@ -13,15 +13,20 @@ const permissions = z.array(scopeName).max(MAX_SCOPES).transform((p) => [...new 
 /** The roles table's CHECK constraint, so a bad name fails with a message, not SQL. */
 export const roleName = z.string().regex(ROLE_NAME, 'role names are 2-63 lower-case letters, digits, _ and -, starting with a letter');
 
+/** Issue 13: whoever holds the role signs in with two factors (README “Two-factor sign-in”). */
+const requireTwoFactors = z.boolean().meta({ description: 'Holders of this role sign in with a second factor; one who has none sets one up at their next sign-in.' });
+
 export const createRoleSchema = z.strictObject({
   name: roleName,
   description: z.string().max(DESCRIPTION_MAX).default(''),
   permissions,
+  require_two_factors: requireTwoFactors.default(false),
 });
 
 export const updateRoleSchema = z.strictObject({
   description: z.string().max(DESCRIPTION_MAX).optional(),
   permissions: permissions.optional(),
+  require_two_factors: requireTwoFactors.optional().meta({ description: 'The one field a built-in role lets you change.' }),
 });
 
 export const roleSchema = z.strictObject({
@@ -29,7 +34,8 @@ export const roleSchema = z.strictObject({
   name: z.string(),
   description: z.string(),
   permissions: z.array(z.string()),
-  builtin: z.boolean().meta({ description: 'Built-in roles (admin, developer, viewer) are read-only.' }),
+  builtin: z.boolean().meta({ description: 'Built-in roles (admin, developer, viewer) are read-only, but for require_two_factors.' }),
+  require_two_factors: requireTwoFactors,
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -40,6 +46,7 @@ export const serializeRole = (r: Role): z.infer<typeof roleSchema> => ({
   description: r.description,
   permissions: r.permissions,
   builtin: r.builtin,
+  require_two_factors: r.requireTwoFactors,
   created_at: r.createdAt.toISOString(),
   updated_at: r.updatedAt.toISOString(),
 });
@@ -80,7 +87,8 @@ export async function createRole(db: Database, input: z.infer<typeof createRoleS
 export async function updateRole(db: Database, name: string, patch: z.infer<typeof updateRoleSchema>, caller: Principal) {
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, name);
-    readOnly(current);
+    // A built-in role's permissions are fixed; whether it requires two factors is the operator's call.
+    if (patch.description !== undefined || patch.permissions !== undefined) readOnly(current);
     if (patch.permissions) await checkApiScopes(tx, patch.permissions, 'permissions');
     await assertMayConfer(tx, caller, [...current.permissions, ...(patch.permissions ?? [])], `changing the role ${name}`, patch.permissions ? 'permissions' : undefined);
     await updateRoleFields(tx, name, patch);
@@ -88,7 +96,11 @@ export async function updateRole(db: Database, name: string, patch: z.infer<type
       type: 'role.updated',
       actor: caller.actor,
       target: { type: 'role', id: name },
-      data: { before: current.permissions, after: patch.permissions ?? current.permissions },
+      data: {
+        before: current.permissions,
+        after: patch.permissions ?? current.permissions,
+        ...(patch.require_two_factors !== undefined && patch.require_two_factors !== current.requireTwoFactors ? { require_two_factors: patch.require_two_factors } : {}),
+      },
     });
     return serializeRole(await mustFind(tx, name));
   });

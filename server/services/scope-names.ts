@@ -13,7 +13,8 @@ export function splitScope(scope: unknown): string[] {
 
 /** Claims released per identity scope (OIDC Core §5.4). */
 export const CLAIMS = {
-  openid: ['sub'],
+  // acr and amr (OIDC Core §2; RFC 8176) say how the person signed in: every ID token carries them.
+  openid: ['sub', 'acr', 'amr'],
   profile: ['name', 'updated_at'],
   email: ['email', 'email_verified'],
 };

@@ -50,6 +50,7 @@ export const userSchema = z.strictObject({
   roles: z.array(z.string()),
   active: z.boolean(),
   locked_until: timestamp.nullable().meta({ description: 'While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise.' }),
+  factors: z.array(z.enum(['totp', 'passkey'])).meta({ description: 'The second factors the person has set up (README “Two-factor sign-in”).' }),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -62,6 +63,8 @@ export const serializeUser = (r: UserView): z.infer<typeof userSchema> => ({
   active: r.active,
   // Lockouts live in the limiter's store, not here: the HTTP layer fills this in (services/lockouts.ts).
   locked_until: null,
+  // Second factors live in their own tables: the HTTP layer fills this in (services/factors.ts).
+  factors: [],
   created_at: new Date(r.created_at).toISOString(),
   updated_at: new Date(r.updated_at).toISOString(),
 });

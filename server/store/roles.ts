@@ -5,6 +5,7 @@ export interface Role {
   description: string;
   permissions: string[];
   builtin: boolean;
+  requireTwoFactors: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -14,6 +15,7 @@ interface Row {
   description: string;
   permissions: string[];
   builtin: boolean;
+  require_two_factors: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -23,6 +25,7 @@ export const toRole = (r: Row): Role => ({
   description: r.description,
   permissions: r.permissions,
   builtin: r.builtin,
+  requireTwoFactors: Boolean(r.require_two_factors),
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -78,19 +81,20 @@ export async function findRoles(db: Queryable, names: readonly string[]): Promis
 }
 
 /** Inserts a role; false when the name is taken. */
-export async function insertRole(db: Queryable, role: { name: string; description: string; permissions: string[] }): Promise<boolean> {
+export async function insertRole(db: Queryable, role: { name: string; description: string; permissions: string[]; require_two_factors?: boolean }): Promise<boolean> {
   const { rowCount } = await db.query(
-    'INSERT INTO roles (name, description, permissions) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
-    [role.name, role.description, JSON.stringify(role.permissions)],
+    'INSERT INTO roles (name, description, permissions, require_two_factors) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING',
+    [role.name, role.description, JSON.stringify(role.permissions), role.require_two_factors ?? false],
   );
   return rowCount > 0;
 }
 
-export async function updateRoleFields(db: Queryable, name: string, patch: { description?: string; permissions?: string[] }): Promise<void> {
+export async function updateRoleFields(db: Queryable, name: string, patch: { description?: string; permissions?: string[]; require_two_factors?: boolean }): Promise<void> {
   await db.query(
-    `UPDATE roles SET description = COALESCE($2, description), permissions = COALESCE($3, permissions), updated_at = now()
+    `UPDATE roles SET description = COALESCE($2, description), permissions = COALESCE($3, permissions),
+       require_two_factors = COALESCE($4, require_two_factors), updated_at = now()
      WHERE name = $1`,
-    [name, patch.description ?? null, patch.permissions ? JSON.stringify(patch.permissions) : null],
+    [name, patch.description ?? null, patch.permissions ? JSON.stringify(patch.permissions) : null, patch.require_two_factors ?? null],
   );
 }
 

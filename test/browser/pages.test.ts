@@ -83,7 +83,7 @@ describe('browser: the pages themselves', function () {
       expect(await isLoginPage(page)).to.equal(true);
       expectPageHeaders(login!, 'login page');
       // The one stylesheet loaded and applied under the CSP.
-      const buttonColour = await page.getByRole('button', { name: 'Sign in' }).evaluate((b) => (globalThis as unknown as InBrowser).getComputedStyle(b).backgroundColor);
+      const buttonColour = await page.getByRole('button', { name: 'Sign in', exact: true }).evaluate((b) => (globalThis as unknown as InBrowser).getComputedStyle(b).backgroundColor);
       expect(buttonColour).to.equal('rgb(36, 83, 212)');
 
       const [consent] = await Promise.all([pageResponse(page), signIn(page)]);
@@ -171,7 +171,7 @@ describe('browser: the pages themselves', function () {
       await page.locator('form[action$="/login"] input[name=csrf]').evaluate((el) => el.setAttribute('value', 'forged'));
       await page.getByLabel('Email').fill(USER.email);
       await page.getByLabel('Password').fill(USER.password);
-      const [res] = await Promise.all([pageResponse(page), submit(page, page.getByRole('button', { name: 'Sign in' }))]);
+      const [res] = await Promise.all([pageResponse(page), submit(page, page.getByRole('button', { name: 'Sign in', exact: true }))]);
       expect(res.status()).to.equal(400);
       expectPageHeaders(res, 'csrf error page');
       expect(await heading(page)).to.equal('This form has expired');
@@ -287,7 +287,7 @@ describe('browser: the pages themselves', function () {
             await check('login');
             await page.getByLabel('Email').fill(who.email);
             await page.getByLabel('Password').fill('wrong password');
-            await submit(page, page.getByRole('button', { name: 'Sign in' }));
+            await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
             expect(await page.getByRole('alert').isVisible()).to.equal(true);
             await check('login-failed');
             await signIn(page, who);

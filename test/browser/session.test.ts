@@ -44,7 +44,7 @@ describe('browser: signing in and out', function () {
     await typeInto(page, page.getByLabel('Password'), password);
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().method() === 'POST'),
-      submit(page, page.getByRole('button', { name: 'Sign in' })),
+      submit(page, page.getByRole('button', { name: 'Sign in', exact: true })),
     ]);
     return response.status();
   }
@@ -87,7 +87,7 @@ describe('browser: signing in and out', function () {
       await page.goto(pending.url.href);
       const [response] = await Promise.all([
         page.waitForResponse((r) => r.request().isNavigationRequest() && r.request().method() === 'POST'),
-        submit(page, page.getByRole('button', { name: 'Sign in' })),
+        submit(page, page.getByRole('button', { name: 'Sign in', exact: true })),
       ]);
       expect(response.status()).to.equal(401);
       expect(await page.getByRole('alert').textContent()).to.equal('The email or password is incorrect.');

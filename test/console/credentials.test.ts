@@ -235,7 +235,7 @@ describe('console: API Access (credentials)', function () {
       await page.getByRole('heading', { name: 'You have signed out' }).waitFor();
       // The Gatehouse session is gone: the console asks for the password again.
       await page.getByRole('button', { name: 'Sign in again' }).click();
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
     } finally {
       await context.close();
     }

@@ -22,7 +22,7 @@ describe('console: sign-in lockouts on the users page', function () {
     const person = await newPage(h.browser);
     try {
       await person.page.goto(`${h.server.url}/console/`);
-      await person.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await person.page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
       await signIn(person.page, { email: DEVELOPER.email, password: 'not my password' });
       await person.page.getByRole('alert').getByText('The email or password is incorrect.').waitFor();
       await signIn(person.page, { email: DEVELOPER.email, password: 'still not my password' });

@@ -122,12 +122,12 @@ export interface BrowserHarness {
 }
 
 /** `people`: how many extra users (person(1) … person(n)) to seed next to USER. */
-export async function startHarness(opts: { people?: number } = {}): Promise<BrowserHarness> {
+export async function startHarness(opts: { people?: number; localhost?: boolean; adminTwoFactors?: boolean } = {}): Promise<BrowserHarness> {
   const rp = await startRelyingParty();
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await startServer({ seed: seedFor(rp, opts.people) });
+    server = await startServer({ seed: seedFor(rp, opts.people), localhost: opts.localhost, adminTwoFactors: opts.adminTwoFactors });
     browser = await launchBrowser();
     const [web, spa] = await Promise.all([rpConfig(server, 'web'), rpConfig(server, 'spa')]);
     const [s, b] = [server, browser];
@@ -216,7 +216,7 @@ export async function signIn(page: Page, who: Pick<Person, 'email' | 'password'>
   const { email: login, password } = who;
   await typeInto(page, page.getByLabel('Email'), login);
   await typeInto(page, page.getByLabel('Password'), password);
-  await submit(page, page.getByRole('button', { name: 'Sign in' }));
+  await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
 }
 
 /** Clicks a field, selects what is in it (a failed sign-in keeps the email) and types over it. */

@@ -75,7 +75,7 @@ export async function openConsole(
     if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
   await page.goto(`${harness.server.url}${path ?? '/console/'}`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
   await signIn(page, who);
   // The navigation is in the page even where a phone layout folds it away.
   await page.locator('#main-nav').waitFor({ state: 'attached' });

@@ -74,6 +74,16 @@ export interface StartOptions {
   redisUrl?: string | null;
   /** The embedded default (PGlite, no Redis) even when the run has DATABASE_URL and REDIS_URL. */
   embedded?: boolean;
+  /**
+   * Issuer http://localhost:<port> instead of 127.0.0.1: WebAuthn needs a domain as its relying-party
+   * id, never an IP address. The server's url is then the issuer.
+   */
+  localhost?: boolean;
+  /**
+   * Keep what a new installation starts with: two factors required for the admin role. Off by
+   * default, so that tests about other things sign administrators in with a password alone.
+   */
+  adminTwoFactors?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -107,9 +117,12 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   let runtime: Runtime | undefined;
   let issuer: string;
   try {
-    issuer = env.ISSUER ?? `http://127.0.0.1:${probe.port}`;
+    issuer = env.ISSUER ?? `http://${options.localhost ? 'localhost' : '127.0.0.1'}:${probe.port}`;
     const config = loadConfig({ ...env, ISSUER: issuer });
     runtime = await createRuntime(config, createLogger(config.logLevel));
+    if (!options.adminTwoFactors && !options.databaseUrl && !options.dataDir) {
+      await runtime.db.query("UPDATE roles SET require_two_factors = false WHERE name = 'admin'");
+    }
     if (options.seed) await applySeed(runtime.db, seedSchema.parse(options.seed) as Seed);
   } catch (err) {
     // A start that fails (a bad seed in a test, a backend that is down) leaves no port, runtime,
@@ -123,7 +136,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const app = buildApp(started);
   probe.server.on('request', app.callback());
   answerClientErrors(probe.server);
-  const url = `http://127.0.0.1:${probe.port}`;
+  const url = options.localhost ? issuer : `http://127.0.0.1:${probe.port}`;
 
   let stopped = false;
   const stop = async () => {

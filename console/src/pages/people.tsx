@@ -10,6 +10,9 @@ import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
 import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
 
+/** How the console names each second factor. */
+const FACTOR_NAMES: Record<User['factors'][number], string> = { totp: 'Authenticator app', passkey: 'Passkey' };
+
 /** Users: who can sign in, with which roles; adding, editing, changing roles, deactivating, deleting. */
 export function UsersPage() {
   return (
@@ -31,6 +34,7 @@ function UserList() {
   const [deleting, setDeleting] = useState<User | undefined>();
   const [toggling, setToggling] = useState<User | undefined>();
   const [unlocking, setUnlocking] = useState<User | undefined>();
+  const [resetting, setResetting] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
   const lacks = useLacking();
@@ -80,6 +84,7 @@ function UserList() {
                 <th scope="col">Email</th>
                 <th scope="col">Roles</th>
                 <th scope="col">Status</th>
+                <th scope="col">Second factors</th>
                 <th scope="col">Created</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>
@@ -111,6 +116,9 @@ function UserList() {
                       </>
                     )}
                   </td>
+                  <td data-label="Second factors">
+                    <div class="chips">{u.factors.length ? u.factors.map((f) => <Badge key={f}>{FACTOR_NAMES[f]}</Badge>) : <span class="muted">None</span>}</div>
+                  </td>
                   <td class="nowrap" data-label="Created">{formatDate(u.created_at)}</td>
                   <td data-label="Actions">
                     <div class="row-actions">
@@ -120,6 +128,11 @@ function UserList() {
                       <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)} {...lock}>
                         Roles
                       </Button>
+                      {u.factors.length > 0 && (
+                        <Button variant="ghost" aria-label={`Reset second factors of ${u.name}`} onClick={() => setResetting(u)} {...lock}>
+                          Reset factors
+                        </Button>
+                      )}
                       {u.locked_until && canWrite && (
                         <Button variant="ghost" aria-label={`Unlock ${u.name}`} onClick={() => setUnlocking(u)}>
                           Unlock
@@ -227,6 +240,26 @@ function UserList() {
           <p>
             Sign-in for {unlocking.email} was paused after too many wrong passwords. Unlocking lets them sign in again at once, from every address. If they did not make those attempts, someone
             may be guessing their password: the audit log shows where from.
+          </p>
+        </ConfirmDialog>
+      )}
+      {resetting && (
+        <ConfirmDialog
+          title={`Reset the second factors of ${resetting.name}?`}
+          confirmLabel="Reset factors"
+          busyLabel="Resetting…"
+          danger
+          action={() => api.delete(`/users/${encodeURIComponent(resetting.id)}/factors`)}
+          onClose={() => setResetting(undefined)}
+          onDone={() => {
+            setMessage(`The second factors of ${resetting.name} were reset.`);
+            list.replace((x) => x.id === resetting.id, { ...resetting, factors: [] });
+            setResetting(undefined);
+          }}
+        >
+          <p>
+            Their authenticator app, recovery codes and passkeys are deleted. They sign in next with their password alone, and set up a new second factor if a role of theirs or the
+            application requires one. Do this only once you are sure who asked: a reset in the wrong hands weakens the account.
           </p>
         </ConfirmDialog>
       )}

@@ -1,13 +1,13 @@
 import { DESCRIPTION_MAX, PAGE_SIZE } from '../../../server/services/limits.js';
 import { useState } from 'preact/hooks';
 import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
-import { api } from '../api.js';
+import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { offerOnlyConferrable, ScopePicker, scopeGroups } from '../components/scope-picker.js';
 import { Badge, Button, ErrorNotice, Field, Loading, Notice, PageHeader, RequirePermission } from '../components/ui.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
-import { useAction, useLoad } from '../hooks.js';
+import { asApiError, useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Api, Page, Role } from '../types.js';
 
@@ -27,7 +27,19 @@ function RoleList() {
   const [editing, setEditing] = useState<Role | 'new' | undefined>();
   const [deleting, setDeleting] = useState<Role | undefined>();
   const [message, setMessage] = useState<string | undefined>();
+  const [policyError, setPolicyError] = useState<ApiError | undefined>();
   const canWrite = can('roles:write');
+  /** The one setting a built-in role lets you change: whether its holders sign in with two factors. */
+  const setTwoFactors = async (r: Role, required: boolean) => {
+    setPolicyError(undefined);
+    try {
+      const saved = await api.patch<Role>(`/roles/${encodeURIComponent(r.name)}`, { require_two_factors: required });
+      roles.reload();
+      setMessage(required ? `Holders of ${saved.name} now sign in with two factors; those without one set it up at their next sign-in.` : `Holders of ${saved.name} no longer need two factors.`);
+    } catch (err) {
+      setPolicyError(asApiError(err));
+    }
+  };
   return (
     <>
       <PageHeader
@@ -41,6 +53,7 @@ function RoleList() {
       />
       {message && <Notice kind="success">{message}</Notice>}
       <ErrorNotice error={roles.error} />
+      <ErrorNotice error={policyError} />
       {roles.loading && !roles.data ? (
         <Loading label="Loading roles…" />
       ) : (
@@ -57,9 +70,18 @@ function RoleList() {
               <div class="section-head">
                 <div>
                   <h2 id={`role-${r.name}`}>
-                    {r.name} {r.builtin && <Badge>Built in · read-only</Badge>}
+                    {r.name} {r.builtin && <Badge>Built in · read-only</Badge>} {r.require_two_factors && <Badge tone="warning">Two factors required</Badge>}
                   </h2>
                   {r.description && <p>{r.description}</p>}
+                  <label class="checkbox">
+                    <input
+                      type="checkbox"
+                      checked={r.require_two_factors}
+                      onChange={(e) => setTwoFactors(r, (e.currentTarget as HTMLInputElement).checked)}
+                      {...disabledBecause(locked, reasonId)}
+                    />{' '}
+                    Require two factors at sign-in
+                  </label>
                 </div>
                 {!r.builtin && (
                   <div class="row-actions">

@@ -3,8 +3,12 @@ import { operation } from '../operation.js';
 import { pageQuery, pageSchema, queryValue } from '../../services/pagination.js';
 import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema, userSchema } from '../../services/users.js';
 import { lockoutOf, lockoutSchema, unlockUser, withLockout } from '../../services/lockouts.js';
+import { factorsOf, factorsSchema, resetFactors, withFactors } from '../../services/factors.js';
 
 const ID = { id: 'The user’s id.' };
+
+/** One user with their second factors filled in. */
+const one = async <U extends { id: string; factors: ('totp' | 'passkey')[] }>(db: Parameters<typeof withFactors>[0], user: U) => (await withFactors(db, [user]))[0];
 const tag = 'users';
 
 /** Local user accounts and their roles. */
@@ -16,7 +20,7 @@ export const userOperations = [
     status: 200, response: pageSchema(userSchema), responseDescription: 'A page of users',
     handle: async (_ctx, { query }, { db, protection }) => {
       const page = await listUsers(db, query);
-      return { ...page, data: await Promise.all(page.data.map((u) => withLockout(protection.login, u))) };
+      return { ...page, data: await withFactors(db, await Promise.all(page.data.map((u) => withLockout(protection.login, u)))) };
     },
   }),
   operation({
@@ -25,14 +29,14 @@ export const userOperations = [
     body: createUserSchema,
     status: 201, response: userSchema, responseDescription: 'The user',
     errors: [409],
-    handle: async (ctx, { body }, { db, protection }) => withLockout(protection.login, await createUser(db, body, principalOf(ctx))),
+    handle: async (ctx, { body }, { db, protection }) => one(db, await withLockout(protection.login, await createUser(db, body, principalOf(ctx)))),
   }),
   operation({
     id: 'getUser', method: 'get', path: '/users/:id', access: 'users:read', tag, params: ID,
     summary: 'Get a user',
     status: 200, response: userSchema, responseDescription: 'The user',
     errors: [404],
-    handle: async (ctx, _input, { db, protection }) => withLockout(protection.login, await getUser(db, ctx.params.id)),
+    handle: async (ctx, _input, { db, protection }) => one(db, await withLockout(protection.login, await getUser(db, ctx.params.id))),
   }),
   operation({
     id: 'updateUser', method: 'patch', path: '/users/:id', access: 'users:write', tag, params: ID,
@@ -41,7 +45,7 @@ export const userOperations = [
     body: updateUserSchema,
     status: 200, response: userSchema, responseDescription: 'The changed user',
     errors: [404, 409],
-    handle: async (ctx, { body }, { db, protection }) => withLockout(protection.login, await updateUser(db, ctx.params.id, body, principalOf(ctx))),
+    handle: async (ctx, { body }, { db, protection }) => one(db, await withLockout(protection.login, await updateUser(db, ctx.params.id, body, principalOf(ctx)))),
   }),
   operation({
     id: 'deleteUser', method: 'delete', path: '/users/:id', access: 'users:delete', tag, params: ID,
@@ -66,5 +70,22 @@ export const userOperations = [
     status: 204, responseDescription: 'Unlocked',
     errors: [404],
     handle: (ctx, _input, { db, protection }) => unlockUser(db, protection.login, ctx.params.id, principalOf(ctx)),
+  }),
+  // Second factors (README "Two-factor sign-in"): see them, and reset them for a person who lost theirs.
+  operation({
+    id: 'getUserFactors', method: 'get', path: '/users/:id/factors', access: 'users:read', tag, params: ID,
+    summary: 'A user’s second factors',
+    description: 'Their authenticator app, how many recovery codes are left, and their passkeys: never a secret.',
+    status: 200, response: factorsSchema, responseDescription: 'The second factors',
+    errors: [404],
+    handle: (ctx, _input, { db }) => factorsOf(db, ctx.params.id),
+  }),
+  operation({
+    id: 'resetUserFactors', method: 'delete', path: '/users/:id/factors', access: 'users:write', tag, params: ID,
+    summary: 'Reset a user’s second factors',
+    description: 'Deletes their authenticator app, recovery codes and passkeys (a lost phone); where two factors are required they set up a new one at their next sign-in. Needs holding every permission the user holds (the delegation rule); audited as user.factors_reset.',
+    status: 204, responseDescription: 'Reset',
+    errors: [404],
+    handle: (ctx, _input, { db }) => resetFactors(db, ctx.params.id, principalOf(ctx)),
   }),
 ];
