@@ -8,6 +8,7 @@ import { issuerOrigin } from './http/issuer-origin.js';
 import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
+import { accountRoutes } from './account/routes.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
 import { consoleRoutes } from './console/static.js';
@@ -102,6 +103,16 @@ export function buildApp(runtime: Runtime): Koa {
   const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
   const interactions = interactionRoutes({ provider: () => runtime.provider, db, logger, cookieSecrets: config.cookieSecrets, protection: runtime.protection });
+  const account = accountRoutes({
+    provider: () => runtime.provider,
+    db,
+    logger,
+    issuer: config.issuer,
+    cookieSecrets: config.cookieSecrets,
+    protection: runtime.protection,
+    mailer: runtime.mailer,
+    sessions: runtime.routing.shortLived,
+  });
   const management = managementRouter({
     db,
     issuer: config.issuer,
@@ -112,6 +123,7 @@ export function buildApp(runtime: Runtime): Koa {
       await runtime.keyMaintenance.reload();
     },
     rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
+    mail: { db, issuer: config.issuer, mailer: runtime.mailer, logger, protection: runtime.protection },
     checkResponses: !config.production,
   });
 
@@ -121,6 +133,7 @@ export function buildApp(runtime: Runtime): Koa {
     healthz: health,
     readyz: health,
     interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
+    account: chain(account.routes() as Koa.Middleware, account.allowedMethods() as Koa.Middleware),
     api: chain(ownWritesSeen(runtime), management.routes() as Koa.Middleware, management.allowedMethods() as Koa.Middleware),
   };
 

@@ -1,7 +1,7 @@
 import { html, type Html } from './html.js';
 
 /** The frame of every interaction page: no scripts, one same-origin stylesheet. */
-export function layout(title: string, body: Html): string {
+export function layout(title: string, body: Html, options: { wide?: boolean } = {}): string {
   return `<!doctype html>${html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -11,7 +11,7 @@ export function layout(title: string, body: Html): string {
 <link rel="stylesheet" href="/assets/gatehouse.css">
 </head>
 <body>
-<main class="card">
+<main class="${options.wide ? 'card wide' : 'card'}">
 <p class="brand" aria-hidden="true">Gatehouse</p>
 ${body}
 </main>

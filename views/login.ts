@@ -24,6 +24,7 @@ ${v.error ? html`<p class="alert" role="alert" id="login-error">${v.error}</p>` 
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit" class="primary">Sign in</button>
 </form>
+<p class="secondary-action"><a href="/account/forgot">Forgot password?</a></p>
 <form method="post" action="/interaction/${v.uid}/abort" class="secondary-action">
   <input type="hidden" name="csrf" value="${v.csrf}">
   <button type="submit" class="link">Cancel and return to ${v.clientName}</button>

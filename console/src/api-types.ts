@@ -224,7 +224,9 @@ export interface paths {
     get: operations["listUsers"];
     /**
      * Create a user
-     * @description Needs the `users:write` permission.
+     * @description With SMTP configured, the new address is sent a verification link.
+     *
+     * Needs the `users:write` permission.
      */
     post: operations["createUser"];
   };
@@ -243,7 +245,7 @@ export interface paths {
     delete: operations["deleteUser"];
     /**
      * Change a user: name, email, roles, active
-     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
      *
      * Needs the `users:write` permission.
      */
@@ -262,6 +264,15 @@ export interface paths {
      * Needs the `users:write` permission.
      */
     delete: operations["unlockUser"];
+  };
+  "/users/{id}/password-reset-link": {
+    /**
+     * Make a password reset link to hand over
+     * @description For a person who cannot receive email (or where no SMTP is configured): a single-use link, valid 30 minutes, shown once. Following it and choosing a password ends their sessions and refresh tokens. Audited as user.reset_link_created.
+     *
+     * Needs the `users:write` permission.
+     */
+    post: operations["createPasswordResetLink"];
   };
 }
 
@@ -661,6 +672,12 @@ export interface components {
       /** @description The user behind a user token or an API key. */
       user: components["schemas"]["User"] | null;
     };
+    PasswordResetLink: {
+      /** Format: date-time */
+      expires_at: string;
+      /** @description The link to hand to the person. Shown once: only its digest is stored. */
+      url: string;
+    };
     Role: {
       /** @description Built-in roles (admin, developer, viewer) are read-only. */
       builtin: boolean;
@@ -723,6 +740,8 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       email: string;
+      /** @description The person followed a verification link sent to this address (OIDC Core §5.1); false again after an email change. */
+      email_verified: boolean;
       id: string;
       /** @description While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise. */
       locked_until: string | null;
@@ -1583,7 +1602,9 @@ export interface operations {
   };
   /**
    * Create a user
-   * @description Needs the `users:write` permission.
+   * @description With SMTP configured, the new address is sent a verification link.
+   *
+   * Needs the `users:write` permission.
    */
   createUser: {
     requestBody: {
@@ -1654,7 +1675,7 @@ export interface operations {
   };
   /**
    * Change a user: name, email, roles, active
-   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
    *
    * Needs the `users:write` permission.
    */
@@ -1729,6 +1750,31 @@ export interface operations {
       /** @description Unlocked */
       204: {
         content: never;
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Make a password reset link to hand over
+   * @description For a person who cannot receive email (or where no SMTP is configured): a single-use link, valid 30 minutes, shown once. Following it and choosing a password ends their sessions and refresh tokens. Audited as user.reset_link_created.
+   *
+   * Needs the `users:write` permission.
+   */
+  createPasswordResetLink: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The link and when it expires */
+      201: {
+        content: {
+          "application/json": components["schemas"]["PasswordResetLink"];
+        };
       };
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];

@@ -17,6 +17,7 @@ import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
+import { recordSessionUses, trackSessions } from './session-tracking.js';
 import { registerTokenExchange } from './token-exchange.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
@@ -162,6 +163,8 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   // pins that to ISSUER). Trusting X-Forwarded-Proto here would let a caller's header decide instead.
   provider.proxy = false;
   provider.use(endpointGuard(OAUTH_ROUTES));
+  provider.use(recordSessionUses);
+  trackSessions(provider, db, reads, logger);
   // Only token requests can hold a consume back; every other request goes straight through.
   const tokenPath = normalise(OAUTH_ROUTES.token);
   provider.use(async function settleDeferredConsumes(ctx, next) {

@@ -7,6 +7,7 @@ import {
   listUserViews, updateUserFields,
 } from '../store/users.js';
 import { suspendClientsOfOwner } from '../store/clients.js';
+import { deleteUserSessions } from '../store/user-sessions.js';
 import { revokeAccountArtifacts } from './artifacts.js';
 import { recordAudit } from './audit.js';
 import { roleName } from './roles.js';
@@ -47,6 +48,7 @@ export const userSchema = z.strictObject({
   name: z.string(),
   roles: z.array(z.string()),
   active: z.boolean(),
+  email_verified: z.boolean().meta({ description: 'The person followed a verification link sent to this address (OIDC Core §5.1); false again after an email change.' }),
   locked_until: timestamp.nullable().meta({ description: 'While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise.' }),
   created_at: timestamp,
   updated_at: timestamp,
@@ -58,6 +60,7 @@ export const serializeUser = (r: UserView): z.infer<typeof userSchema> => ({
   name: r.name,
   roles: r.roles ?? [],
   active: r.active,
+  email_verified: r.email_verified,
   // Lockouts live in the limiter's store, not here: the HTTP layer fills this in (services/lockouts.ts).
   locked_until: null,
   created_at: new Date(r.created_at).toISOString(),
@@ -112,12 +115,14 @@ export async function getUser(db: Queryable, id: string) {
 /**
  * Ends everything a user holds (OWASP ASVS 3.3.1, 3.3.3): their browser sessions on every node
  * (sessions_valid_after, which findAccount checks wherever sessions live), and their grants and
- * refresh tokens. Used on deactivation, deletion and a password change. API keys are credentials of
- * their own: they stop with deactivation (checkApiKey refuses an inactive owner), not with a new
- * password.
+ * refresh tokens. Used on deactivation, deletion, a password change and a password reset. API keys
+ * are credentials of their own: they stop with deactivation (checkApiKey refuses an inactive owner),
+ * not with a new password. The sessions /account lists go too, but `keep`: the session a person
+ * changes their password from, which the caller signs in again after the cut-off.
  */
-async function endUserAccess(tx: Queryable, userId: string): Promise<number> {
+export async function endUserAccess(tx: Queryable, userId: string, keep?: string): Promise<number> {
   await invalidateSessions(tx, userId);
+  await deleteUserSessions(tx, userId, keep);
   return revokeAccountArtifacts(tx, userId);
 }
 

@@ -10,6 +10,7 @@ import { errorSchema } from '../../services/errors.js';
 import { createRoleSchema, roleSchema, updateRoleSchema } from '../../services/roles.js';
 import { keyRotationSchema, signingKeySchema } from '../../services/signing-key-schema.js';
 import { createUserSchema, updateUserSchema, userSchema } from '../../services/users.js';
+import { resetLinkSchema } from '../../services/password-reset.js';
 import { rotateBody } from '../routes/keys.js';
 import { meSchema } from '../routes/me.js';
 
@@ -36,6 +37,7 @@ const NAMES: [z.ZodType, string][] = [
   [userSchema, 'User'],
   [createUserSchema, 'UserCreate'],
   [updateUserSchema, 'UserUpdate'],
+  [resetLinkSchema, 'PasswordResetLink'],
   [roleSchema, 'Role'],
   [createRoleSchema, 'RoleCreate'],
   [updateRoleSchema, 'RoleUpdate'],

@@ -14,6 +14,11 @@ export { LoginThrottle } from './login-throttle.js';
 /** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
 const TOKEN_PATH_CACHE_MS = 1000;
 
+/** Requests for a link, per recipient and per client address, within an hour. */
+const MAIL_WINDOW = 3600;
+const MAIL_PER_RECIPIENT = 5;
+const MAIL_PER_ADDRESS = 20;
+
 /**
  * Attack protection of one node (README "Attack protection"): the limits on guessing, counted in
  * the store every node shares, and the folding of repeated failures in the audit log.
@@ -26,6 +31,13 @@ export interface Protection {
   clientAuthAddress: FailureLimit;
   /** Failed credentials per address: API keys and tokens at introspection, token exchange, /api/v1. */
   credentials: FailureLimit;
+  /**
+   * Links sent by email (password reset, verification) per address they go to: a mailbox is not
+   * flooded, and nobody learns anything by asking for a stranger's (OWASP ASVS 2.5.2).
+   */
+  mailPerRecipient: FailureLimit;
+  /** The same per client address, whatever the recipients. */
+  mailPerAddress: FailureLimit;
   audit: AuditFolding;
   /** Throws 429 if any of the (limit, key) pairs is refused now. */
   refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
@@ -54,6 +66,16 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       windowSeconds: config.credentialWindow,
       waitAfter: blockAt(config.credentialMaxFailures, config.blockSeconds),
       clearCacheMs: TOKEN_PATH_CACHE_MS,
+    }),
+    mailPerRecipient: new FailureLimit(store, r, {
+      name: 'mail-recipient',
+      windowSeconds: MAIL_WINDOW,
+      waitAfter: blockAt(MAIL_PER_RECIPIENT, MAIL_WINDOW),
+    }),
+    mailPerAddress: new FailureLimit(store, r, {
+      name: 'mail-address',
+      windowSeconds: MAIL_WINDOW,
+      waitAfter: blockAt(MAIL_PER_ADDRESS, MAIL_WINDOW),
     }),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
     async refuseIfBlocked(checks, what) {
