@@ -9,6 +9,7 @@ import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
 import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
+import { ResetLinkDialog } from './reset-link-dialog.js';
 
 /** Users: who can sign in, with which roles; adding, editing, changing roles, deactivating, deleting. */
 export function UsersPage() {
@@ -31,6 +32,7 @@ function UserList() {
   const [deleting, setDeleting] = useState<User | undefined>();
   const [toggling, setToggling] = useState<User | undefined>();
   const [unlocking, setUnlocking] = useState<User | undefined>();
+  const [resetting, setResetting] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
   const lacks = useLacking();
@@ -97,7 +99,9 @@ function UserList() {
                     <strong>{u.name}</strong>
                     {u.id === me.user?.id && <span class="sub">You</span>}
                   </td>
-                  <td data-label="Email">{u.email}</td>
+                  <td data-label="Email">
+                    {u.email} {u.email_verified ? <Badge tone="success">Verified</Badge> : <Badge>Not verified</Badge>}
+                  </td>
                   <td data-label="Roles">
                     <div class="chips">{u.roles.length ? u.roles.map((r) => <Badge key={r}>{r}</Badge>) : <span class="muted">None</span>}</div>
                   </td>
@@ -119,6 +123,9 @@ function UserList() {
                       </Button>
                       <Button variant="ghost" aria-label={`Change roles of ${u.name}`} onClick={() => setEditing(u)} {...lock}>
                         Roles
+                      </Button>
+                      <Button variant="ghost" aria-label={`Create a password reset link for ${u.name}`} onClick={() => setResetting(u)} {...lock}>
+                        Reset link
                       </Button>
                       {u.locked_until && canWrite && (
                         <Button variant="ghost" aria-label={`Unlock ${u.name}`} onClick={() => setUnlocking(u)}>
@@ -211,6 +218,7 @@ function UserList() {
           {deleting.active && <p class="muted">To keep the account but stop its access, deactivate it instead.</p>}
         </ConfirmDialog>
       )}
+      {resetting && <ResetLinkDialog user={resetting} onClose={() => setResetting(undefined)} />}
       {unlocking && (
         <ConfirmDialog
           title={`Unlock ${unlocking.name}?`}
