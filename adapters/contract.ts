@@ -20,6 +20,11 @@ export interface ArtifactStore {
    */
   consume(model: string, id: string): Promise<void>;
   destroy(model: string, id: string): Promise<void>;
+  /**
+   * Removes the live artifact of this model carrying this uid, if any, and says whether it did: how
+   * a person ends one of their browser sessions, known to them by its uid, never by its cookie.
+   */
+  destroyByUid(model: string, uid: string): Promise<boolean>;
   /** Removes every artifact of this model that belongs to the grant. */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /**

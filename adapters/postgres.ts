@@ -124,6 +124,11 @@ export class PostgresArtifactStore implements ArtifactStore {
     await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND id = $2', [model, id]);
   }
 
+  async destroyByUid(model: string, uid: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND uid = $2', [model, uid]);
+    return rowCount > 0;
+  }
+
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
     await this.db.query('DELETE FROM oidc_artifacts WHERE model = $1 AND grant_id = $2', [model, grantId]);
   }
@@ -134,6 +139,18 @@ export class PostgresArtifactStore implements ArtifactStore {
 
   revokeByAccountId(model: string, accountId: string): Promise<number> {
     return this.revokeByOwner(model, 'accountId', accountId);
+  }
+
+  /**
+   * Removes every artifact of this model that one client holds for one account (a person withdrawing
+   * consent from an app, RFC 7009 §2.1) and returns how many. The account index narrows it first.
+   */
+  async revokeByAccountAndClient(model: string, accountId: string, clientId: string): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `DELETE FROM oidc_artifacts WHERE model = $1 AND payload->>'accountId' = $2 AND payload->>'clientId' = $3`,
+      [model, accountId, clientId],
+    );
+    return rowCount;
   }
 
   // Backed by the expression indexes of migration 002 for the models that live here durably.

@@ -56,6 +56,26 @@ redis.call('del', KEYS[1])
 return deleted
 `;
 
+/**
+ * Deletes the artifact a uid index names if it still carries that uid, and the index. Atomic, as
+ * REVOKE_INDEXED. KEYS[1] the uid index; ARGV[1] the model's key prefix; ARGV[2] the uid.
+ * Returns 1 when it deleted the artifact, 0 otherwise.
+ */
+const DESTROY_BY_UID = `
+local id = redis.call('get', KEYS[1])
+if not id then return 0 end
+local key = ARGV[1] .. id
+local raw = redis.call('hget', key, 'payload')
+redis.call('del', KEYS[1])
+if not raw then return 0 end
+local ok, payload = pcall(cjson.decode, raw)
+if ok and type(payload) == 'table' and payload['uid'] == ARGV[2] then
+  redis.call('del', key)
+  return 1
+end
+return 0
+`;
+
 /** Short-lived artifacts in Redis hashes ({payload, consumed}) that expire with the artifact. */
 export class RedisArtifactStore implements ArtifactStore {
   readonly name = 'redis';
@@ -149,6 +169,12 @@ export class RedisArtifactStore implements ArtifactStore {
 
   async destroy(model: string, id: string): Promise<void> {
     await this.call(() => this.redis.del(this.key(model, id)));
+  }
+
+  /** The uid index may name an artifact since replaced by one of another uid: that one stays. */
+  async destroyByUid(model: string, uid: string): Promise<boolean> {
+    const deleted = await this.call(() => this.redis.eval(DESTROY_BY_UID, 1, this.uidKey(model, uid), this.key(model, ''), uid));
+    return Number(deleted) > 0;
   }
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {

@@ -9,6 +9,7 @@ import { healthRoutes } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { interactionRoutes } from './interactions/routes.js';
 import { accountSecurityRoutes } from './interactions/account-security.js';
+import { accountRoutes } from './account/routes.js';
 import type { Runtime } from './runtime.js';
 import { managementRouter } from './management/router.js';
 import { consoleRoutes } from './console/static.js';
@@ -133,6 +134,16 @@ export function buildApp(runtime: Runtime): Koa {
   const accountSecurity = accountSecurityRoutes({
     provider: () => runtime.provider, db, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
   });
+  const account = accountRoutes({
+    provider: () => runtime.provider,
+    db,
+    logger,
+    issuer: config.issuer,
+    cookieSecrets: config.cookieSecrets,
+    protection: runtime.protection,
+    mailer: runtime.mailer,
+    sessions: runtime.routing.shortLived,
+  });
   const management = managementRouter({
     db,
     issuer: config.issuer,
@@ -144,6 +155,7 @@ export function buildApp(runtime: Runtime): Koa {
       await runtime.keyMaintenance.reload();
     },
     rotateKeys: (options) => runtime.keyMaintenance.rotate(options),
+    mail: { db, issuer: config.issuer, mailer: runtime.mailer, logger, protection: runtime.protection },
     checkResponses: !config.production,
   });
 
@@ -156,7 +168,13 @@ export function buildApp(runtime: Runtime): Koa {
     console: consoleRoutes(),
     healthz: health,
     readyz: health,
-    account: chain(accountSecurity.routes() as Koa.Middleware, accountSecurity.allowedMethods() as Koa.Middleware),
+    // /account/security (second factors) and the rest of /account (password, sessions, apps, links).
+    account: chain(
+      accountSecurity.routes() as Koa.Middleware,
+      accountSecurity.allowedMethods() as Koa.Middleware,
+      account.routes() as Koa.Middleware,
+      account.allowedMethods() as Koa.Middleware,
+    ),
     interaction: chain(interactions.routes() as Koa.Middleware, interactions.allowedMethods() as Koa.Middleware),
     ssf: ssfBranch,
     '.well-known': ssfBranch,

@@ -46,6 +46,8 @@ export interface Config {
   readonly tracing: boolean;
   /** Secrets that were generated for development rather than configured. */
   readonly generatedSecrets: readonly string[];
+  /** Outgoing email (password reset, email verification); undefined when SMTP_URL is not set. */
+  readonly mail: MailConfig | undefined;
   /** Attack protection (README "Attack protection"): limits on guessing, bounded hashing, audit folding. */
   readonly protection: ProtectionConfig;
   /** Webhook deliveries (README "Webhooks"). */
@@ -87,6 +89,13 @@ export interface ProtectionConfig {
   readonly auditFoldWindow: number;
   /** NIST SP 800-63B §5.1.1.2: at least 8; 12 by default here. */
   readonly passwordMinLength: number;
+}
+
+export interface MailConfig {
+  /** smtp:// or smtps:// URL, credentials included, as nodemailer reads it. */
+  readonly url: string;
+  /** The From address of every message. */
+  readonly from: string;
 }
 
 export class ConfigError extends Error {
@@ -219,6 +228,10 @@ const schema = z.object({
     .min(0, 'must not be negative (0 turns automatic rotation off)')
     .max(3650, 'at most 3650 days')
     .default(90),
+  // Password reset and verification mail. smtps:// is TLS from the start (port 465); smtp:// upgrades
+  // with STARTTLS when the server offers it.
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').refine((v) => URL.canParse(v), 'must be a URL').optional(),
+  SMTP_FROM: z.string().max(320).refine((v) => /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(v), 'must be an address, or a name and <address>').optional(),
 }).extend(protectionSchema.shape).extend(webhookSchema.shape);
 
 type Env = Record<string, string | undefined>;
@@ -276,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  if (e.SMTP_FROM && !e.SMTP_URL) throw new ConfigError('Invalid configuration:\n  SMTP_FROM: needs SMTP_URL');
 
   return Object.freeze({
     production,
@@ -300,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: e.METRICS_HOST,
     tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
     generatedSecrets: Object.freeze(missing),
+    mail: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM ?? `Gatehouse <no-reply@${new URL(issuer).hostname}>` }) : undefined,
     protection: Object.freeze({
       loginMaxFailures: e.LOGIN_MAX_FAILURES,
       loginWaitIncrement: e.LOGIN_WAIT_INCREMENT,

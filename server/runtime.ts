@@ -18,6 +18,10 @@ import { KeyRing } from './services/keyring.js';
 import { KeyMaintenance } from './oidc/key-rotation.js';
 import { ensureManagementApi } from './services/management-api.js';
 import { ensureConsoleClient } from './services/console-client.js';
+import { ensureAccountClient } from './services/account-client.js';
+import { type Mailer, smtpMailer } from './mail/mailer.js';
+import { sweepAccountLinks } from './store/account-links.js';
+import { sweepUserSessions } from './store/user-sessions.js';
 import { StoreCache } from './store/cache.js';
 import { createProtection, type Protection } from './services/protection/index.js';
 import { applyProtectionSettings } from './services/protection/settings.js';
@@ -49,6 +53,8 @@ export interface Runtime {
   webhooks: WebhookDispatcher;
   /** Shared Signals delivery: push streams and held polls (server/services/ssf). */
   transmitter: Transmitter;
+  /** SMTP for reset and verification links; undefined without SMTP_URL. */
+  mailer: Mailer | undefined;
   /**
    * The oidc-provider instance serving requests now. A getter: it is replaced when the signing keys
    * change (server/oidc/key-rotation.ts), so read it per request and never keep it.
@@ -127,6 +133,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     await ensureManagementApi(db, config.issuer);
     await ensureConsoleClient(db, config.issuer);
     await ensureSsfApi(db, config.issuer);
+    await ensureAccountClient(db, config.issuer);
 
     if (config.seedFile) {
       const counts = await applySeed(db, readSeedFile(config.seedFile));
@@ -180,12 +187,14 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
-      durable.sweepExpired().catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
+      Promise.all([durable.sweepExpired(), sweepAccountLinks(db), sweepUserSessions(db)]).catch((err) => logger.warn({ err: err.message }, 'expired-artifact sweep failed'));
     }, 10 * 60 * 1000);
     sweep.unref();
 
     const connectedRedis = redis;
+    const mailer = config.mail ? smtpMailer(config.mail) : undefined;
     return {
+      mailer,
       config,
       logger,
       db,
@@ -207,6 +216,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         await backchannel.stop();
         await webhooks.stop();
         await transmitter.stop();
+        mailer?.close();
         await maintenance.stop();
         await cache.stop();
         await protection.close();

@@ -3,9 +3,9 @@ import { html, type Html } from './html.js';
 /**
  * The frame of every interaction page: one same-origin stylesheet, and scripts only on pages that
  * offer passkeys (WebAuthn needs JavaScript): SimpleWebAuthn's browser bundle and ours, both served
- * from this origin (see server/http/pages.ts for the matching CSP).
+ * from this origin (see server/http/pages.ts for the matching CSP). `wide`: the /account pages.
  */
-export function layout(title: string, body: Html, options: { passkeys?: boolean } = {}): string {
+export function layout(title: string, body: Html, options: { passkeys?: boolean; wide?: boolean } = {}): string {
   return `<!doctype html>${html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -17,7 +17,7 @@ ${options.passkeys ? html`<script src="/assets/webauthn.js" defer></script>
 <script src="/assets/passkeys.js" defer></script>
 ` : ''}</head>
 <body>
-<main class="card">
+<main class="${options.wide ? 'card wide' : 'card'}">
 <p class="brand" aria-hidden="true">Gatehouse</p>
 ${body}
 </main>

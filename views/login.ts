@@ -26,6 +26,7 @@ ${v.error ? html`<p class="alert" role="alert" id="login-error">${v.error}</p>` 
   <button type="submit" class="primary">Sign in</button>
 </form>
 ${passkeyForm({ kind: 'sign-in', options: `/interaction/${v.uid}/passkey-options`, action: `/interaction/${v.uid}/passkey`, csrf: v.csrf, label: 'Sign in with a passkey', secondary: true })}
+<p class="secondary-action"><a href="/account/forgot">Forgot password?</a></p>
 <form method="post" action="/interaction/${v.uid}/abort" class="secondary-action">
   <input type="hidden" name="csrf" value="${v.csrf}">
   <button type="submit" class="link">Cancel and return to ${v.clientName}</button>

@@ -224,7 +224,9 @@ export interface paths {
     get: operations["listUsers"];
     /**
      * Create a user
-     * @description Needs the `users:write` permission.
+     * @description With SMTP configured, the new address is sent a verification link.
+     *
+     * Needs the `users:write` permission.
      */
     post: operations["createUser"];
   };
@@ -243,7 +245,7 @@ export interface paths {
     delete: operations["deleteUser"];
     /**
      * Change a user: name, email, roles, active
-     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
      *
      * Needs the `users:write` permission.
      */
@@ -278,6 +280,15 @@ export interface paths {
      * Needs the `users:write` permission.
      */
     delete: operations["unlockUser"];
+  };
+  "/users/{id}/password-reset-link": {
+    /**
+     * Make a password reset link to hand over
+     * @description For a person who cannot receive email (or where no SMTP is configured): a single-use link, valid 30 minutes, shown once. Following it and choosing a password ends their sessions and refresh tokens. Audited as user.reset_link_created.
+     *
+     * Needs the `users:write` permission.
+     */
+    post: operations["createPasswordResetLink"];
   };
   "/webhooks": {
     /**
@@ -515,6 +526,8 @@ export interface components {
       next_cursor: string | null;
     };
     Client: {
+      backchannel_logout_session_required: boolean;
+      backchannel_logout_uri: string | null;
       /** @description Registered by the server itself (the console’s sign-in client): read-only. */
       builtin: boolean;
       /** @description The OAuth client_id (RFC 6749 §2.2). */
@@ -522,6 +535,8 @@ export interface components {
       client_name: string | null;
       /** Format: date-time */
       created_at: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens: boolean;
       enabled: boolean;
       /**
        * @description Which prefix its secrets carry: sk_live_/ak_live_ or sk_test_/ak_test_.
@@ -529,10 +544,35 @@ export interface components {
        */
       environment: "live" | "test";
       expires_at: string | null;
-      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @description Stable id of the record. */
       id: string;
       ip_allowlist: string[];
+      jwks: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri: string | null;
+      /** @description The registered public keys (jwks) by key id and algorithm. */
+      keys: ({
+          alg: string | null;
+          kid: string | null;
+          kty: string;
+        })[];
       last_used_at: string | null;
       /** @description Who created it: clients:write changes only your own; anyone else’s, and one with no owner (made by the CLI or a seed file), needs clients:admin. */
       owner: ({
@@ -541,12 +581,16 @@ export interface components {
       }) | null;
       post_logout_redirect_uris: string[];
       redirect_uris: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests: boolean;
       /** @description Space-delimited scopes the client may be granted (RFC 6749 §3.3). */
       scope: string;
       /** @enum {string} */
       status: "active" | "suspended" | "expired";
       /** @enum {string} */
-      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -556,9 +600,14 @@ export interface components {
       updated_at: string;
     };
     ClientCreate: {
+      /** @description true: each logout token names the session (sid) that ended, as well as the person (sub). */
+      backchannel_logout_session_required?: boolean;
+      backchannel_logout_uri?: string | null;
       /** @description Default: generated. */
       client_id?: string;
       client_name: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens?: boolean;
       /** @default true */
       enabled?: boolean;
       /**
@@ -569,14 +618,37 @@ export interface components {
       environment?: "live" | "test";
       /** @description Seconds, or a number with a unit: s, m, h or d ("365d"). */
       expires_in?: number | string;
-      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @default [] */
       ip_allowlist?: string[];
+      jwks?: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri?: string | null;
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce?: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests?: boolean;
       scope?: string;
       /** @enum {string} */
-      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -584,6 +656,8 @@ export interface components {
       type?: "web" | "spa" | "native" | "service";
     };
     ClientCreated: {
+      backchannel_logout_session_required: boolean;
+      backchannel_logout_uri: string | null;
       /** @description Registered by the server itself (the console’s sign-in client): read-only. */
       builtin: boolean;
       /** @description The OAuth client_id (RFC 6749 §2.2). */
@@ -593,6 +667,8 @@ export interface components {
       client_secret?: string;
       /** Format: date-time */
       created_at: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens: boolean;
       enabled: boolean;
       /**
        * @description Which prefix its secrets carry: sk_live_/ak_live_ or sk_test_/ak_test_.
@@ -600,10 +676,35 @@ export interface components {
        */
       environment: "live" | "test";
       expires_at: string | null;
-      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @description Stable id of the record. */
       id: string;
       ip_allowlist: string[];
+      jwks: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri: string | null;
+      /** @description The registered public keys (jwks) by key id and algorithm. */
+      keys: ({
+          alg: string | null;
+          kid: string | null;
+          kty: string;
+        })[];
       last_used_at: string | null;
       /** @description Who created it: clients:write changes only your own; anyone else’s, and one with no owner (made by the CLI or a seed file), needs clients:admin. */
       owner: ({
@@ -612,12 +713,16 @@ export interface components {
       }) | null;
       post_logout_redirect_uris: string[];
       redirect_uris: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests: boolean;
       /** @description Space-delimited scopes the client may be granted (RFC 6749 §3.3). */
       scope: string;
       /** @enum {string} */
       status: "active" | "suspended" | "expired";
       /** @enum {string} */
-      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -665,22 +770,50 @@ export interface components {
       next_cursor: string | null;
     };
     ClientUpdate: {
+      /** @description true: each logout token names the session (sid) that ended, as well as the person (sub). */
+      backchannel_logout_session_required?: boolean;
+      backchannel_logout_uri?: string | null;
       /** @description client_id cannot change: tokens, grants and consents refer to it; create a new credential */
       client_id?: unknown;
       client_name?: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens?: boolean;
       /** @description false suspends the client (reversibly), like a revocation. */
       enabled?: boolean;
       /** @description environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential */
       environment?: unknown;
       /** @description Seconds, or a number with a unit: s, m, h or d ("365d"); null removes the expiry. */
       expires_in?: (number | string) | null;
-      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       ip_allowlist?: string[];
+      jwks?: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri?: string | null;
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce?: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests?: boolean;
       scope?: string;
       /** @enum {string} */
-      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /** @description type cannot change after creation; create a new credential */
       type?: unknown;
     };
@@ -725,6 +858,12 @@ export interface components {
       permissions: string[];
       /** @description The user behind a user token or an API key. */
       user: components["schemas"]["User"] | null;
+    };
+    PasswordResetLink: {
+      /** Format: date-time */
+      expires_at: string;
+      /** @description The link to hand to the person. Shown once: only its digest is stored. */
+      url: string;
     };
     Role: {
       /** @description Built-in roles (admin, developer, viewer) are read-only, but for require_two_factors. */
@@ -797,6 +936,8 @@ export interface components {
       /** Format: date-time */
       created_at: string;
       email: string;
+      /** @description The person followed a verification link sent to this address (OIDC Core §5.1); false again after an email change. */
+      email_verified: boolean;
       /** @description The second factors the person has set up (README “Two-factor sign-in”). */
       factors: ("totp" | "passkey")[];
       id: string;
@@ -1763,7 +1904,9 @@ export interface operations {
   };
   /**
    * Create a user
-   * @description Needs the `users:write` permission.
+   * @description With SMTP configured, the new address is sent a verification link.
+   *
+   * Needs the `users:write` permission.
    */
   createUser: {
     requestBody: {
@@ -1834,7 +1977,7 @@ export interface operations {
   };
   /**
    * Change a user: name, email, roles, active
-   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
    *
    * Needs the `users:write` permission.
    */
@@ -1972,6 +2115,31 @@ export interface operations {
       /** @description Unlocked */
       204: {
         content: never;
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+    };
+  };
+  /**
+   * Make a password reset link to hand over
+   * @description For a person who cannot receive email (or where no SMTP is configured): a single-use link, valid 30 minutes, shown once. Following it and choosing a password ends their sessions and refresh tokens. Audited as user.reset_link_created.
+   *
+   * Needs the `users:write` permission.
+   */
+  createPasswordResetLink: {
+    parameters: {
+      path: {
+        /** @description The user’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The link and when it expires */
+      201: {
+        content: {
+          "application/json": components["schemas"]["PasswordResetLink"];
+        };
       };
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];

@@ -21,6 +21,7 @@ export type ClientSecretCreated = Schemas['ClientSecretCreated'];
 export type ApiScope = Schemas['ApiScope'];
 export type Api = Schemas['Api'];
 export type User = Schemas['User'];
+export type PasswordResetLink = Schemas['PasswordResetLink'];
 export type Role = Schemas['Role'];
 export type ApiKey = Schemas['ApiKey'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];

@@ -47,7 +47,7 @@ export interface InteractionDeps {
  * signing in at once) would look older than the cut-off and be refused. Waiting for the next second
  * (at most one, and only right after a cut-off) keeps both the cut-off and the new session exact.
  */
-async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
+export async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
   if (!cutoff) return;
   const wait = Math.ceil(cutoff.getTime() / 1000) * 1000 - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));

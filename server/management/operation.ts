@@ -9,6 +9,7 @@ import type { Actor } from '../services/audit.js';
 import type { MANAGEMENT_SCOPES } from '../services/permissions.js';
 import type { RotationResult } from '../services/signing-key-schema.js';
 import type { Protection } from '../services/protection/index.js';
+import type { AccountMailDeps } from '../services/account-mail.js';
 import { requires } from './authenticate.js';
 import { readJson, validate } from './body.js';
 
@@ -25,6 +26,8 @@ export interface ManagementDeps {
   reloadKeys(): Promise<void>;
   /** Rotates the signing keys (activateIn defaults to KEY_ACTIVATION_DELAY); this node uses them at once. */
   rotateKeys(options: { activateIn?: number; actor: Actor }): Promise<RotationResult>;
+  /** Verification mail on user creation and email change (when SMTP is configured). */
+  mail: AccountMailDeps;
   /**
    * Outside production, every response is parsed with its schema and one that does not match fails
    * (500), so that any test reaching it shows the drift; in production the cost is not paid.

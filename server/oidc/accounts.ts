@@ -18,8 +18,8 @@ export function accountFinder(reads: Pick<HotReads, 'findUserById'>): FindAccoun
           sub: user.id,
           name: user.name,
           email: user.email,
-          // Addresses are entered by administrators and not yet verified by a mail round trip.
-          email_verified: false,
+          // OIDC Core §5.1: true once the person followed a link sent to this very address.
+          email_verified: user.emailVerified,
           updated_at: Math.floor(user.updatedAt.getTime() / 1000),
         };
       },

@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC, Grant } from 'oidc-provider';
 import type { Queryable } from '../db/database.js';
 import { findConsent, saveConsent } from '../store/consents.js';
 import { CONSOLE_CLIENT_ID } from '../services/console-client.js';
+import { ACCOUNT_CLIENT_ID } from '../services/account-client.js';
 import { MANAGEMENT_SCOPES, managementApiIdentifier } from '../services/management-api.js';
 
 /**
@@ -18,7 +19,12 @@ export function existingGrantLoader(db: Queryable, issuer: string) {
     const accountId = ctx.oidc.session!.accountId;
     const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
     const found = grantId ? await Grant.find(grantId) : undefined;
-    if (clientId === CONSOLE_CLIENT_ID && accountId) return firstPartyGrant(ctx, found, accountId, issuer);
+    if (clientId === CONSOLE_CLIENT_ID && accountId) return firstPartyGrant(ctx, found, accountId, clientId, (g) => {
+      g.addOIDCScope('openid profile email');
+      g.addResourceScope(managementApiIdentifier(issuer), Object.keys(MANAGEMENT_SCOPES).join(' '));
+    });
+    // /account only needs to know who is signed in.
+    if (clientId === ACCOUNT_CLIENT_ID && accountId) return firstPartyGrant(ctx, found, accountId, clientId, (g) => g.addOIDCScope('openid'));
     const consent = accountId ? await findConsent(db, accountId, clientId) : undefined;
     // The remembered consent is what allows asking nobody: a grant in this browser session whose
     // consent has since been forgotten (its client's redirect URIs changed) is not reused silently.
@@ -37,16 +43,15 @@ export function existingGrantLoader(db: Queryable, issuer: string) {
 }
 
 /**
- * The console is part of this server, so signing in to it asks for no consent: its grant covers the
- * identity scopes and every Management API permission. What a token carries is still bounded by the
- * user's roles at that moment (the Management API enforces roles, server/oidc/resources.ts), so the
- * grant gives nobody more than their roles do.
+ * The console and /account are part of this server, so signing in to them asks for no consent. The
+ * console's grant covers the identity scopes and every Management API permission; what a token
+ * carries is still bounded by the user's roles at that moment (the Management API enforces roles,
+ * server/oidc/resources.ts), so the grant gives nobody more than their roles do.
  */
-async function firstPartyGrant(ctx: KoaContextWithOIDC, found: Grant | undefined, accountId: string, issuer: string): Promise<Grant> {
-  const grant = found && found.accountId === accountId ? found : new ctx.oidc.provider.Grant({ accountId, clientId: CONSOLE_CLIENT_ID });
+async function firstPartyGrant(ctx: KoaContextWithOIDC, found: Grant | undefined, accountId: string, clientId: string, fill: (grant: Grant) => void): Promise<Grant> {
+  const grant = found && found.accountId === accountId ? found : new ctx.oidc.provider.Grant({ accountId, clientId });
   const before = snapshot(grant);
-  grant.addOIDCScope('openid profile email');
-  grant.addResourceScope(managementApiIdentifier(issuer), Object.keys(MANAGEMENT_SCOPES).join(' '));
+  fill(grant);
   if (grant !== found || snapshot(grant) !== before) await grant.save();
   return grant;
 }

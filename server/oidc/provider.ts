@@ -17,6 +17,7 @@ import { ACR_VALUES } from '../services/two-factor-policy.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { introspectionExtension } from './introspection.js';
+import { recordSessionUses, trackSessions } from './session-tracking.js';
 import { registerTokenExchange } from './token-exchange.js';
 import { clientAssertionCheck, outboundRequests } from './client-assertions.js';
 import { deviceCodeGuard, deviceFlowFeature } from './device.js';
@@ -201,6 +202,8 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   const tracing = tracer();
   if (tracing) provider.use(traceTokenRequests(tracing, OAUTH_ROUTES.token));
   provider.use(endpointGuard(OAUTH_ROUTES));
+  provider.use(recordSessionUses);
+  trackSessions(provider, db, reads, logger);
   // Only token requests can hold a consume back; every other request goes straight through.
   const tokenPath = normalise(OAUTH_ROUTES.token);
   provider.use(async function settleDeferredConsumes(ctx, next) {

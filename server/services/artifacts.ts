@@ -24,3 +24,11 @@ export async function revokeClientArtifacts(tx: Queryable, clientId: string): Pr
   for (const model of BY_CLIENT) count += await store.revokeByClientId(model, clientId);
   return count;
 }
+
+/** What one client holds for one account: a person withdrawing their consent from an app. */
+export async function revokeAccountClientArtifacts(tx: Queryable, accountId: string, clientId: string): Promise<number> {
+  const store = new PostgresArtifactStore(tx);
+  let count = 0;
+  for (const model of BY_CLIENT) count += await store.revokeByAccountAndClient(model, accountId, clientId);
+  return count;
+}

@@ -7,6 +7,7 @@ import {
   listUserViews, updateUserFields,
 } from '../store/users.js';
 import { suspendClientsOfOwner } from '../store/clients.js';
+import { deleteUserSessions } from '../store/user-sessions.js';
 import { revokeAccountArtifacts } from './artifacts.js';
 import { queueLogoutsForAccount } from './backchannel-logouts.js';
 import { type Actor, recordAudit } from './audit.js';
@@ -49,6 +50,7 @@ export const userSchema = z.strictObject({
   name: z.string(),
   roles: z.array(z.string()),
   active: z.boolean(),
+  email_verified: z.boolean().meta({ description: 'The person followed a verification link sent to this address (OIDC Core §5.1); false again after an email change.' }),
   locked_until: timestamp.nullable().meta({ description: 'While sign-in with this account is locked after repeated failures (README “Attack protection”); null otherwise.' }),
   factors: z.array(z.enum(['totp', 'passkey'])).meta({ description: 'The second factors the person has set up (README “Two-factor sign-in”).' }),
   created_at: timestamp,
@@ -61,6 +63,7 @@ export const serializeUser = (r: UserView): z.infer<typeof userSchema> => ({
   name: r.name,
   roles: r.roles ?? [],
   active: r.active,
+  email_verified: r.email_verified,
   // Lockouts live in the limiter's store, not here: the HTTP layer fills this in (services/lockouts.ts).
   locked_until: null,
   // Second factors live in their own tables: the HTTP layer fills this in (services/factors.ts).
@@ -117,13 +120,16 @@ export async function getUser(db: Queryable, id: string) {
 /**
  * Ends everything a user holds (OWASP ASVS 3.3.1, 3.3.3): their browser sessions on every node
  * (sessions_valid_after, which findAccount checks wherever sessions live), and their grants and
- * refresh tokens. Used on deactivation, deletion and a password change. API keys are credentials of
- * their own: they stop with deactivation (checkApiKey refuses an inactive owner), not with a new
- * password. Resource servers hear of it through the security-event outbox, in the same transaction
- * (Shared Signals, services/ssf): their copies of the user's access tokens stop too.
+ * refresh tokens. Used on deactivation, deletion, a password change and a password reset. API keys
+ * are credentials of their own: they stop with deactivation (checkApiKey refuses an inactive owner),
+ * not with a new password. The sessions /account lists go too, but `keep`: the session a person
+ * changes their password from, which the caller signs in again after the cut-off. Resource servers
+ * hear of it through the security-event outbox, in the same transaction (Shared Signals,
+ * services/ssf): their copies of the user's access tokens stop too.
  */
-async function endUserAccess(tx: Queryable, userId: string, why: UserAccessEnd, actor: Actor): Promise<number> {
+export async function endUserAccess(tx: Queryable, userId: string, why: UserAccessEnd, actor: Actor, keep?: string): Promise<number> {
   await invalidateSessions(tx, userId);
+  await deleteUserSessions(tx, userId, keep);
   // Back-Channel Logout 1.0 §2.5: each client that signed them in and asked to be told is sent a
   // logout token once this transaction commits (queued here, before the grants that name them go).
   await queueLogoutsForAccount(tx, userId, why);

@@ -30,3 +30,35 @@ export async function deleteConsentsForClient(db: Queryable, clientId: string): 
   const { rowCount } = await db.query('DELETE FROM consents WHERE client_id = $1', [clientId]);
   return rowCount;
 }
+
+/** An application a person has allowed, as /account lists it. */
+export interface AllowedApp {
+  clientId: string;
+  clientName: string;
+  consent: Consent;
+  updatedAt: Date;
+}
+
+/** What this person has consented to, per client, most recent first. */
+export async function listConsentsOfAccount(db: Queryable, accountId: string): Promise<AllowedApp[]> {
+  const { rows } = await db.query<{
+    client_id: string; client_name: string | null; oidc_scope: string; oidc_claims: string[]; resources: Record<string, string>; updated_at: Date;
+  }>(
+    `SELECT c.client_id, cl.metadata->>'client_name' AS client_name, c.oidc_scope, c.oidc_claims, c.resources, c.updated_at
+     FROM consents c JOIN clients cl ON cl.client_id = c.client_id
+     WHERE c.account_id = $1 ORDER BY c.updated_at DESC LIMIT 200`,
+    [accountId],
+  );
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    clientName: r.client_name || r.client_id,
+    consent: { oidcScope: r.oidc_scope, oidcClaims: r.oidc_claims, resources: r.resources },
+    updatedAt: new Date(r.updated_at),
+  }));
+}
+
+/** Forgets one person's consent for one client; false when there was none. */
+export async function deleteConsent(db: Queryable, accountId: string, clientId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM consents WHERE account_id = $1 AND client_id = $2', [accountId, clientId]);
+  return rowCount > 0;
+}

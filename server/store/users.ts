@@ -7,6 +7,8 @@ export interface User {
   name: string;
   passwordHash: string;
   active: boolean;
+  /** OIDC Core §5.1: the person followed a verification link sent to this address. */
+  emailVerified: boolean;
   sessionsValidAfter: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -18,6 +20,7 @@ interface Row {
   name: string;
   password_hash: string;
   active: boolean;
+  email_verified: boolean;
   sessions_valid_after: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -29,6 +32,7 @@ const toUser = (r: Row): User => ({
   name: r.name,
   passwordHash: r.password_hash,
   active: r.active,
+  emailVerified: r.email_verified,
   sessionsValidAfter: r.sessions_valid_after ? new Date(r.sessions_valid_after) : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
@@ -67,12 +71,13 @@ export interface UserView {
   email: string;
   name: string;
   active: boolean;
+  email_verified: boolean;
   roles: string[] | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const SELECT_VIEW = `SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at,
+const SELECT_VIEW = `SELECT u.id, u.email, u.name, u.active, u.email_verified, u.created_at, u.updated_at,
   (SELECT coalesce(json_agg(role_name ORDER BY role_name), '[]') FROM user_roles WHERE user_id = u.id) AS roles FROM users u`;
 
 export async function findUserView(db: Queryable, id: string): Promise<UserView | undefined> {
@@ -117,8 +122,11 @@ export async function updateUserFields(
 ): Promise<void> {
   await db
     .query(
+      // A new address is not verified yet (OIDC Core §5.1 email_verified), whoever changes it.
       `UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), password_hash = COALESCE($4, password_hash),
-         active = COALESCE($5, active), updated_at = now() WHERE id = $1`,
+         active = COALESCE($5, active), updated_at = now(),
+         email_verified = CASE WHEN $2::text IS NOT NULL AND lower($2::text) <> lower(email) THEN false ELSE email_verified END
+       WHERE id = $1`,
       [id, patch.email ?? null, patch.name ?? null, patch.passwordHash ?? null, patch.active ?? null],
     )
     .catch((err: { code?: string }) => {
@@ -135,6 +143,18 @@ export async function updateUserFields(
  */
 export async function invalidateSessions(db: Queryable, id: string): Promise<void> {
   await db.query('UPDATE users SET sessions_valid_after = now() WHERE id = $1', [id]);
+}
+
+/**
+ * Marks the address verified, only while it is still the user's address (a link sent to an old
+ * address verifies nothing). True when it was marked.
+ */
+export async function markEmailVerified(db: Queryable, id: string, email: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 AND lower(email) = lower($2)',
+    [id, email],
+  );
+  return rowCount > 0;
 }
 
 export async function deleteUserRow(db: Queryable, id: string): Promise<void> {

@@ -153,6 +153,22 @@ export function artifactStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.findByUid('Session', sessionUid)).to.equal(undefined);
     });
 
+    it('destroys by uid: only that artifact of that model, and says whether there was one', async () => {
+      const [id, other, sessionUid, otherUid] = [uid(), uid(), uid(), uid()];
+      await store.upsert('Session', id, { uid: sessionUid, accountId: 'acc-3' }, 60);
+      await store.upsert('Session', other, { uid: otherUid, accountId: 'acc-3' }, 60);
+      expect(await store.destroyByUid('Interaction', sessionUid)).to.equal(false);
+      expect(await store.destroyByUid('Session', sessionUid)).to.equal(true);
+      expect(await store.find('Session', id)).to.equal(undefined);
+      expect(await store.find('Session', other)).to.deep.equal({ uid: otherUid, accountId: 'acc-3' });
+      expect(await store.destroyByUid('Session', sessionUid)).to.equal(false);
+      // A session saved again under a new id (oidc-provider rotates it at sign-in) keeps its uid.
+      const renamed = uid();
+      await store.upsert('Session', renamed, { uid: otherUid, accountId: 'acc-3' }, 60);
+      expect(await store.destroyByUid('Session', otherUid)).to.equal(true);
+      expect(await store.find('Session', renamed)).to.equal(undefined);
+    });
+
     it('finds by user code', async () => {
       const [id, userCode] = [uid(), `ABCD-${uid().slice(0, 4)}`];
       await store.upsert('DeviceCode', id, { userCode, clientId: 'tv' }, 60);

@@ -12,28 +12,9 @@ import {
   startHarness,
   type BrowserHarness,
   type PendingAuthorization,
+  refusal,
 } from '../support/browser.js';
 import { ORDERS_API, USER } from '../support/fixtures.js';
-
-/**
- * The OAuth error code of a call the server refused with a 4xx (from the JSON body, or from the
- * WWW-Authenticate challenge of a resource endpoint such as userinfo), or undefined if it succeeded.
- * Anything else (a 5xx, a network error, a body without an error code) fails the test: a crash is
- * not a refusal.
- */
-async function refusal(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (err) {
-    const { status, error, cause } = err as { status?: number; error?: string; cause?: unknown };
-    if (typeof status !== 'number' || status < 400 || status >= 500) throw err;
-    const challenged = Array.isArray(cause) ? (cause[0] as { parameters?: { error?: string } })?.parameters?.error : undefined;
-    const code = error ?? challenged;
-    if (!code) throw err;
-    return code;
-  }
-}
 
 describe('browser: refresh token rotation and code reuse', function () {
   this.timeout(60_000);

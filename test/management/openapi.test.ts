@@ -175,6 +175,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       rotateKeys: async () => {
         throw new Error('not called');
       },
+      mail: { db: server.runtime.db, issuer: server.issuer, mailer: undefined, logger: server.runtime.logger, protection: server.runtime.protection },
     });
     const routed = new Set<string>();
     for (const layer of router.stack) {

@@ -93,6 +93,8 @@ describe('configuration (loadConfig)', () => {
     ['HSTS_INCLUDE_SUBDOMAINS', 'sometimes'],
     ['COOKIE_SECRETS', 'short-cookie-secret'],
     ['KEY_ENCRYPTION_SECRET', 'short-kek'],
+    ['SMTP_URL', 'http://mail:hunter2-smtp-password@relay.example.com'],
+    ['SMTP_FROM', 'not an address'],
   ] as const) {
     it(`names ${name} when it is ${JSON.stringify(value)}, without echoing the value`, () => {
       const message = refusal({ ...configured, DATA_DIR: dataDir, [name]: value });
@@ -120,6 +122,14 @@ describe('configuration (loadConfig)', () => {
         expect(refusal({ ...configured, DATA_DIR: dataDir, WEB_CONCURRENCY: value })).to.match(/^\s*WEB_CONCURRENCY\b/m);
       });
     }
+  });
+
+  it('sends mail only with SMTP_URL, from SMTP_FROM or no-reply at the issuer', () => {
+    expect(loadConfig({ ...configured, DATA_DIR: dataDir }).mail).to.equal(undefined);
+    const url = 'smtps://accounts:app-password@smtp.example.com:465';
+    expect(loadConfig({ ...configured, DATA_DIR: dataDir, SMTP_URL: url, ISSUER: 'https://id.example.com' }).mail).to.deep.equal({ url, from: 'Gatehouse <no-reply@id.example.com>' });
+    expect(loadConfig({ ...configured, DATA_DIR: dataDir, SMTP_URL: url, SMTP_FROM: 'Example <accounts@example.com>' }).mail?.from).to.equal('Example <accounts@example.com>');
+    expect(refusal({ ...configured, DATA_DIR: dataDir, SMTP_FROM: 'accounts@example.com' })).to.match(/SMTP_FROM: needs SMTP_URL/);
   });
 
   it('names a short secret among several COOKIE_SECRETS', () => {

@@ -121,13 +121,21 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-/** `people`: how many extra users (person(1) … person(n)) to seed next to USER. */
-export async function startHarness(opts: { people?: number; localhost?: boolean; adminTwoFactors?: boolean } = {}): Promise<BrowserHarness> {
+/**
+ * `people`: how many extra users (person(1) … person(n)) to seed next to USER; `env`: the server's
+ * extra settings; `seed`: changes the seed in place (an admin client, say); `localhost` and
+ * `adminTwoFactors`: see startServer.
+ */
+export async function startHarness(
+  opts: { people?: number; env?: Record<string, string>; seed?: (seed: ReturnType<typeof seedFor>) => void; localhost?: boolean; adminTwoFactors?: boolean } = {},
+): Promise<BrowserHarness> {
   const rp = await startRelyingParty();
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await startServer({ seed: seedFor(rp, opts.people), localhost: opts.localhost, adminTwoFactors: opts.adminTwoFactors });
+    const seed = seedFor(rp, opts.people);
+    opts.seed?.(seed);
+    server = await startServer({ seed, env: opts.env, localhost: opts.localhost, adminTwoFactors: opts.adminTwoFactors });
     browser = await launchBrowser();
     const [web, spa] = await Promise.all([rpConfig(server, 'web'), rpConfig(server, 'spa')]);
     const [s, b] = [server, browser];
@@ -267,4 +275,24 @@ export async function authorizeInBrowser(
 /** The permission lines of the consent page, in plain words. */
 export async function listedPermissions(page: Page): Promise<string[]> {
   return (await page.locator('.permissions .permission').allTextContents()).map((t) => t.trim());
+}
+
+/**
+ * The OAuth error code of a call the server refused with a 4xx (from the JSON body, or from the
+ * WWW-Authenticate challenge of a resource endpoint such as userinfo), or undefined if it succeeded.
+ * Anything else (a 5xx, a network error, a body without an error code) fails the test: a crash is
+ * not a refusal.
+ */
+export async function refusal(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (err) {
+    const { status, error, cause } = err as { status?: number; error?: string; cause?: unknown };
+    if (typeof status !== 'number' || status < 400 || status >= 500) throw err;
+    const challenged = Array.isArray(cause) ? (cause[0] as { parameters?: { error?: string } })?.parameters?.error : undefined;
+    const code = error ?? challenged;
+    if (!code) throw err;
+    return code;
+  }
 }

@@ -9,6 +9,7 @@ import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
 import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
+import { ResetLinkDialog } from './reset-link-dialog.js';
 
 /** How the console names each second factor. */
 const FACTOR_NAMES: Record<User['factors'][number], string> = { totp: 'Authenticator app', passkey: 'Passkey' };
@@ -35,6 +36,7 @@ function UserList() {
   const [toggling, setToggling] = useState<User | undefined>();
   const [unlocking, setUnlocking] = useState<User | undefined>();
   const [resetting, setResetting] = useState<User | undefined>();
+  const [linking, setLinking] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
   const lacks = useLacking();
@@ -102,7 +104,9 @@ function UserList() {
                     <strong>{u.name}</strong>
                     {u.id === me.user?.id && <span class="sub">You</span>}
                   </td>
-                  <td data-label="Email">{u.email}</td>
+                  <td data-label="Email">
+                    {u.email} {u.email_verified ? <Badge tone="success">Verified</Badge> : <Badge>Not verified</Badge>}
+                  </td>
                   <td data-label="Roles">
                     <div class="chips">{u.roles.length ? u.roles.map((r) => <Badge key={r}>{r}</Badge>) : <span class="muted">None</span>}</div>
                   </td>
@@ -133,6 +137,9 @@ function UserList() {
                           Reset factors
                         </Button>
                       )}
+                      <Button variant="ghost" aria-label={`Create a password reset link for ${u.name}`} onClick={() => setLinking(u)} {...lock}>
+                        Reset link
+                      </Button>
                       {u.locked_until && canWrite && (
                         <Button variant="ghost" aria-label={`Unlock ${u.name}`} onClick={() => setUnlocking(u)}>
                           Unlock
@@ -224,6 +231,7 @@ function UserList() {
           {deleting.active && <p class="muted">To keep the account but stop its access, deactivate it instead.</p>}
         </ConfirmDialog>
       )}
+      {linking && <ResetLinkDialog user={linking} onClose={() => setLinking(undefined)} />}
       {unlocking && (
         <ConfirmDialog
           title={`Unlock ${unlocking.name}?`}

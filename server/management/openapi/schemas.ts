@@ -13,6 +13,7 @@ import { createUserSchema, updateUserSchema, userSchema } from '../../services/u
 import {
   createWebhookSchema, deliverySchema, rotateWebhookSecretSchema, updateWebhookSchema, webhookCreatedSchema, webhookSchema,
 } from '../../services/webhooks.js';
+import { resetLinkSchema } from '../../services/password-reset.js';
 import { rotateBody } from '../routes/keys.js';
 import { meSchema } from '../routes/me.js';
 
@@ -39,6 +40,7 @@ const NAMES: [z.ZodType, string][] = [
   [userSchema, 'User'],
   [createUserSchema, 'UserCreate'],
   [updateUserSchema, 'UserUpdate'],
+  [resetLinkSchema, 'PasswordResetLink'],
   [roleSchema, 'Role'],
   [createRoleSchema, 'RoleCreate'],
   [updateRoleSchema, 'RoleUpdate'],

@@ -4,6 +4,8 @@ import { pageQuery, pageSchema, queryValue } from '../../services/pagination.js'
 import { createUser, createUserSchema, deleteUser, getUser, listUsers, updateUser, updateUserSchema, userSchema } from '../../services/users.js';
 import { lockoutOf, lockoutSchema, unlockUser, withLockout } from '../../services/lockouts.js';
 import { factorsOf, factorsSchema, resetFactors, withFactors } from '../../services/factors.js';
+import { createResetLink, resetLinkSchema } from '../../services/password-reset.js';
+import { sendVerification } from '../../services/email-verification.js';
 
 const ID = { id: 'The user’s id.' };
 
@@ -26,10 +28,16 @@ export const userOperations = [
   operation({
     id: 'createUser', method: 'post', path: '/users', access: 'users:write', tag,
     summary: 'Create a user',
+    description: 'With SMTP configured, the new address is sent a verification link.',
     body: createUserSchema,
     status: 201, response: userSchema, responseDescription: 'The user',
     errors: [409],
-    handle: async (ctx, { body }, { db, protection }) => one(db, await withLockout(protection.login, await createUser(db, body, principalOf(ctx)))),
+    handle: async (ctx, { body }, { db, protection, mail }) => {
+      const caller = principalOf(ctx);
+      const user = await createUser(db, body, caller);
+      sendVerification(mail, user.id, caller.actor);
+      return one(db, await withLockout(protection.login, user));
+    },
   }),
   operation({
     id: 'getUser', method: 'get', path: '/users/:id', access: 'users:read', tag, params: ID,
@@ -41,11 +49,17 @@ export const userOperations = [
   operation({
     id: 'updateUser', method: 'patch', path: '/users/:id', access: 'users:write', tag, params: ID,
     summary: 'Change a user: name, email, roles, active',
-    description: 'Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.',
+    description: 'Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).',
     body: updateUserSchema,
     status: 200, response: userSchema, responseDescription: 'The changed user',
     errors: [404, 409],
-    handle: async (ctx, { body }, { db, protection }) => one(db, await withLockout(protection.login, await updateUser(db, ctx.params.id, body, principalOf(ctx)))),
+    handle: async (ctx, { body }, { db, protection, mail }) => {
+      const caller = principalOf(ctx);
+      const before = body.email === undefined ? undefined : await getUser(db, ctx.params.id);
+      const user = await updateUser(db, ctx.params.id, body, caller);
+      if (before && before.email.toLowerCase() !== user.email.toLowerCase()) sendVerification(mail, user.id, caller.actor);
+      return one(db, await withLockout(protection.login, user));
+    },
   }),
   operation({
     id: 'deleteUser', method: 'delete', path: '/users/:id', access: 'users:delete', tag, params: ID,
@@ -54,6 +68,14 @@ export const userOperations = [
     status: 204, responseDescription: 'Deleted',
     errors: [404],
     handle: (ctx, _input, { db }) => deleteUser(db, ctx.params.id, principalOf(ctx)),
+  }),
+  operation({
+    id: 'createPasswordResetLink', method: 'post', path: '/users/:id/password-reset-link', access: 'users:write', tag, params: ID,
+    summary: 'Make a password reset link to hand over',
+    description: 'For a person who cannot receive email (or where no SMTP is configured): a single-use link, valid 30 minutes, shown once. Following it and choosing a password ends their sessions and refresh tokens. Audited as user.reset_link_created.',
+    status: 201, response: resetLinkSchema, responseDescription: 'The link and when it expires',
+    errors: [404],
+    handle: (ctx, _input, { db, issuer }) => createResetLink(db, issuer, ctx.params.id, principalOf(ctx)),
   }),
   // Sign-in lockouts (README "Attack protection"): see one, and lift it.
   operation({

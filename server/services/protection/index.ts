@@ -17,6 +17,11 @@ export const USER_CODE_MAX_FAILURES = 10;
 /** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
 const TOKEN_PATH_CACHE_MS = 1000;
 
+/** Requests for a link, per recipient and per client address, within an hour. */
+const MAIL_WINDOW = 3600;
+const MAIL_PER_RECIPIENT = 5;
+const MAIL_PER_ADDRESS = 20;
+
 /**
  * Attack protection of one node (README "Attack protection"): the limits on guessing, counted in
  * the store every node shares, and the folding of repeated failures in the audit log.
@@ -31,6 +36,13 @@ export interface Protection {
   credentials: FailureLimit;
   /** Wrong device-flow user codes per address (RFC 8628 §5.1): the /device page. */
   userCodes: FailureLimit;
+  /**
+   * Links sent by email (password reset, verification) per address they go to: a mailbox is not
+   * flooded, and nobody learns anything by asking for a stranger's (OWASP ASVS 2.5.2).
+   */
+  mailPerRecipient: FailureLimit;
+  /** The same per client address, whatever the recipients. */
+  mailPerAddress: FailureLimit;
   audit: AuditFolding;
   /** Every limit above, for the metrics (each counts its hits and refusals). */
   readonly limits: readonly FailureLimit[];
@@ -70,6 +82,16 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       windowSeconds: 3600,
       waitAfter: blockAt(USER_CODE_MAX_FAILURES, config.blockSeconds),
     }),
+    mailPerRecipient: new FailureLimit(store, r, {
+      name: 'mail-recipient',
+      windowSeconds: MAIL_WINDOW,
+      waitAfter: blockAt(MAIL_PER_RECIPIENT, MAIL_WINDOW),
+    }),
+    mailPerAddress: new FailureLimit(store, r, {
+      name: 'mail-address',
+      windowSeconds: MAIL_WINDOW,
+      waitAfter: blockAt(MAIL_PER_ADDRESS, MAIL_WINDOW),
+    }),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
     async refuseIfBlocked(checks, what) {
       const waits = await Promise.all(checks.map(([limit, key]) => limit.retryAfter(key)));
@@ -80,6 +102,6 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       await this.audit.flush();
     },
   };
-  const limits = [...login.limits, protection.clientAuth, protection.clientAuthAddress, protection.credentials];
+  const limits = [...login.limits, protection.clientAuth, protection.clientAuthAddress, protection.credentials, protection.userCodes, protection.mailPerRecipient, protection.mailPerAddress];
   return Object.assign(protection, { limits });
 }
