@@ -236,14 +236,14 @@ export interface paths {
     get: operations["getUser"];
     /**
      * Delete a user
-     * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.
+     * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself; 409 for deleting the only active administrator.
      *
      * Needs the `users:delete` permission.
      */
     delete: operations["deleteUser"];
     /**
      * Change a user: name, email, roles, active
-     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. 409 for taking the admin role from, or deactivating, the only active administrator.
      *
      * Needs the `users:write` permission.
      */
@@ -1567,6 +1567,8 @@ export interface operations {
         limit?: string;
         /** @description Part of the email address or name. */
         q?: string;
+        /** @description Only users who hold this role (e.g. admin). */
+        role?: string;
       };
     };
     responses: {
@@ -1631,7 +1633,7 @@ export interface operations {
   };
   /**
    * Delete a user
-   * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.
+   * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself; 409 for deleting the only active administrator.
    *
    * Needs the `users:delete` permission.
    */
@@ -1650,11 +1652,12 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
     };
   };
   /**
    * Change a user: name, email, roles, active
-   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once.
+   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. 409 for taking the admin role from, or deactivating, the only active administrator.
    *
    * Needs the `users:write` permission.
    */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
-import { completeSignIn, consolePath, signIn, SignInError } from './auth.js';
+import { completeSignIn, consolePath, renew, signIn, SignInError } from './auth.js';
 import { Layout } from './components/layout.js';
 import { Button, ErrorNotice, Loading } from './components/ui.js';
 import { asApiError } from './hooks.js';
@@ -66,7 +66,8 @@ export function App() {
     );
   }
   return (
-    <SessionContext.Provider value={{ me: boot.me, refresh: () => void loadMe() }}>
+    // refresh: a new access token (what it carries follows the roles held now), then /me again.
+    <SessionContext.Provider value={{ me: boot.me, refresh: () => void renew().then(loadMe) }}>
       <Layout>
         <Routes />
       </Layout>

@@ -8,6 +8,7 @@ import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
+import { LAST_ADMIN, useLastAdmin } from '../last-admin.js';
 import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
 
 /** Users: who can sign in, with which roles; adding, editing, changing roles, deactivating, deleting. */
@@ -33,6 +34,7 @@ function UserList() {
   const [unlocking, setUnlocking] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
+  const lastAdmin = useLastAdmin(list.items);
   const lacks = useLacking();
   const permissionsOf = (roleNames: string[]) => (roles.data ?? []).filter((r) => roleNames.includes(r.name)).flatMap((r) => r.permissions);
   const roleLock = (r: Role) => {
@@ -91,6 +93,9 @@ function UserList() {
                 const locked = userLock(u);
                 const reasonId = `user-${u.id}-locked`;
                 const lock = disabledBecause(locked, reasonId);
+                // Deactivating or deleting the only active administrator would leave nobody to grant roles.
+                const removeLocked = locked ?? (u.active && lastAdmin(u) ? LAST_ADMIN : undefined);
+                const removeLock = disabledBecause(removeLocked, reasonId);
                 return (
                 <tr key={u.id}>
                   <td class="cell-name" data-label="Name">
@@ -128,20 +133,20 @@ function UserList() {
                       {/* Nobody is offered locking themselves out; the API refuses deleting yourself too. */}
                       {u.id !== me.user?.id && (
                         <>
-                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)} {...lock}>
+                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)} {...removeLock}>
                             {u.active ? 'Deactivate' : 'Reactivate'}
                           </Button>
                           {can('users:delete') && (
-                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)} {...lock}>
+                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)} {...removeLock}>
                               Delete
                             </Button>
                           )}
                         </>
                       )}
                     </div>
-                    {canWrite && locked && (
+                    {canWrite && removeLocked && (
                       <p class="muted row-reason" id={reasonId}>
-                        {locked}
+                        {removeLocked}
                       </p>
                     )}
                   </td>
@@ -168,6 +173,8 @@ function UserList() {
       {editing && (
         <RolesDialog
           user={editing}
+          self={editing.id === me.user?.id}
+          lastAdmin={lastAdmin(editing)}
           roles={roles.data ?? []}
           lockOf={roleLock}
           onClose={() => setEditing(undefined)}
@@ -175,7 +182,7 @@ function UserList() {
             setEditing(undefined);
             setMessage(`Roles of ${u.name} saved. They apply to their next token and their API keys at once.`);
             list.replace((x) => x.id === u.id, u);
-            // Your own roles: what you hold, and so may give, is asked again.
+            // Your own roles: the session is renewed and what you hold asked again, so the page shows what you can do now.
             if (u.id === me.user?.id) refresh();
           }}
         />

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { Button, ErrorNotice, Field, NeedsPermission } from '../components/ui.js';
+import { Button, ErrorNotice, Field, NeedsPermission, Notice } from '../components/ui.js';
+import { ADMIN_ROLE, LAST_ADMIN } from '../last-admin.js';
 import { useAction } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Role, User } from '../types.js';
@@ -90,8 +91,13 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
   );
 }
 
-export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: User; roles: Role[]; lockOf: RoleLock; onClose(): void; onSaved(u: User): void }) {
+/**
+ * `self`: the signed-in person's own roles, which change what this console lets them do once saved.
+ * `lastAdmin`: they are the only active administrator, whose admin role the server will not remove.
+ */
+export function RolesDialog({ user, self, lastAdmin, roles, lockOf, onClose, onSaved }: { user: User; self?: boolean; lastAdmin?: boolean; roles: Role[]; lockOf: RoleLock; onClose(): void; onSaved(u: User): void }) {
   const [chosen, setChosen] = useState<Set<string>>(new Set(user.roles));
+  const losesLastAdmin = Boolean(lastAdmin) && !chosen.has(ADMIN_ROLE);
   const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, { roles: [...chosen] }));
   return (
     <Dialog
@@ -104,6 +110,7 @@ export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: U
             variant="primary"
             busy={save.busy}
             busyLabel="Saving…"
+            {...(losesLastAdmin ? { disabled: true, title: LAST_ADMIN } : {})}
             onClick={async () => {
               const u = await save.run();
               if (u) onSaved(u);
@@ -114,7 +121,13 @@ export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: U
         </>
       }
     >
+      {self && (
+        <Notice kind="warning">
+          These are your own roles. Once saved, the console shows only what the new roles allow, and a permission you give up you cannot give yourself back.
+        </Notice>
+      )}
       {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" lockOf={lockOf} /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
+      {losesLastAdmin && <Notice kind="warning">{user.name} is the only active administrator. Give someone else the admin role first: without one, nobody could grant roles any more.</Notice>}
       <ErrorNotice error={save.error} />
     </Dialog>
   );
