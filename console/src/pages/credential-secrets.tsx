@@ -4,7 +4,8 @@ import { CredentialsSaved } from '../components/credentials-saved.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
-import { disabledBecause } from '../delegation.js';
+import { disabledBecause, useApis } from '../delegation.js';
+import { apisUsed } from '../usage.js';
 import { formatDateTime, relative } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import type { Client, ClientSecret, ClientSecretCreated, Page } from '../types.js';
@@ -50,6 +51,7 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
     return { secret, previousUntil: new Date(Date.now() + overlap * 1000).toISOString() };
   });
   const [expiring, setExpiring] = useState<ClientSecret | undefined>();
+  const apis = useApis();
 
   const list = secrets.data?.data ?? [];
   // Listed newest first (store/clients.ts): the first is the current secret.
@@ -176,7 +178,7 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
       {issued && (
         <CredentialsSaved
           title="New secret"
-          credentials={{ clientId: client.client_id, clientName: client.client_name ?? client.client_id, secret: issued.secret.client_secret, environment: client.environment }}
+          credentials={{ clientId: client.client_id, clientName: name, secret: issued.secret.client_secret, environment: client.environment, apis: apisUsed(client.scope, apis ?? []) }}
           lead={
             <Notice>
               The previous secret keeps working until <strong>{formatDateTime(issued.previousUntil)}</strong> ({relative(issued.previousUntil)}). Deploy the new one before then.

@@ -10,6 +10,7 @@ import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
+import { CredentialUsage } from './credential-usage.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -157,6 +158,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         )}
       </section>
 
+      <CredentialUsage client={client} apis={apis} />
       {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
 

@@ -7,6 +7,7 @@ import { useAction, useLoad } from '../hooks.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { Api, Client, Page } from '../types.js';
+import { SpansApisNote } from './credential-usage.js';
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
 
@@ -132,6 +133,7 @@ export function ScopesPage({ clientId }: { clientId: string }) {
           </div>
         )
       )}
+      <SpansApisNote selected={selected} apis={apis} />
       {groups.length === 0 ? (
         <EmptyState title="No APIs registered">
           Scopes belong to APIs. <Link href="/console/apis">Register an API</Link> with its scopes first.
