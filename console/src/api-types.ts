@@ -625,6 +625,11 @@ export interface components {
       error: string;
       /** @description What went wrong, for people. */
       error_description: string;
+      /** @description Every problem with the request body or query (400), each with the field it is about. */
+      errors?: {
+          field?: string;
+          message: string;
+        }[];
       /** @description The request field that failed validation (400). */
       field?: string;
       /** @description What still holds the scopes being removed (409 from /apis), up to 20 of each. */

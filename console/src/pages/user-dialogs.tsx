@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
 import { Button, ErrorNotice, Field, NeedsPermission, Notice } from '../components/ui.js';
 import { ADMIN_ROLE, LAST_ADMIN } from '../last-admin.js';
+import { compact, emailProblem, otherError, passwordProblem, serverProblems } from '../form-checks.js';
 import { useAction } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Role, User } from '../types.js';
@@ -60,9 +61,15 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
   const [password, setPassword] = useState('');
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const add = useAction(() => api.post<User>('/users', { name: name.trim(), email: email.trim(), roles: [...chosen], ...(password ? { password } : {}) }));
-  const err = (field: string) => (add.error?.field === field ? add.error.message : undefined);
+  const [tried, setTried] = useState(false);
+  const local = compact({ name: name.trim() ? undefined : 'Enter their name.', email: emailProblem(email), password: passwordProblem(password, me.password_min_length) });
+  const problems = { ...(tried ? local : {}), ...serverProblems(add.error) };
+  const err = (field: string) => problems[field];
   const submit = async (e: Event) => {
     e.preventDefault();
+    setTried(true);
+    add.clearError();
+    if (Object.keys(local).length) return;
     const u = await add.run();
     if (u) onAdded(u);
   };
@@ -79,11 +86,11 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
           <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" lockOf={lockOf} />
-        {add.error && !['name', 'email', 'password'].includes(add.error.field ?? '') && <ErrorNotice error={add.error} />}
+        <ErrorNotice error={otherError(add.error, ['name', 'email', 'password'])} />
       </form>
       <div class="form-actions">
         <Button onClick={onClose}>Cancel</Button>
-        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…" disabled={!name.trim() || !email.trim()}>
+        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…">
           Add user
         </Button>
       </div>
@@ -145,9 +152,15 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
     ...(password ? { password } : {}),
   };
   const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, changes));
-  const err = (field: string) => (save.error?.field === field ? save.error.message : undefined);
+  const [tried, setTried] = useState(false);
+  const local = compact({ name: name.trim() ? undefined : 'Enter their name.', email: emailProblem(email), password: passwordProblem(password, me.password_min_length) });
+  const problems = { ...(tried ? local : {}), ...serverProblems(save.error) };
+  const err = (field: string) => problems[field];
   const submit = async (e: Event) => {
     e.preventDefault();
+    setTried(true);
+    save.clearError();
+    if (Object.keys(local).length) return;
     const u = await save.run();
     if (u) onSaved(u, Boolean(password));
   };
@@ -158,7 +171,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="edit-user" busy={save.busy} busyLabel="Saving…" disabled={!Object.keys(changes).length || !name.trim() || !email.trim()}>
+          <Button variant="primary" type="submit" form="edit-user" busy={save.busy} busyLabel="Saving…" disabled={!Object.keys(changes).length}>
             Save user
           </Button>
         </>
@@ -174,7 +187,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
         <Field id="edit-user-password" label="New password" hint={`${passwordRule(me.password_min_length)} Leave empty to keep their password.`} error={err('password')}>
           <input id="edit-user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        {save.error && !['name', 'email', 'password'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} title="The changes were not saved." />}
+        <ErrorNotice error={otherError(save.error, ['name', 'email', 'password'])} title="The changes were not saved." />
       </form>
     </Dialog>
   );
