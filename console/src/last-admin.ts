@@ -11,9 +11,9 @@ export const LAST_ADMIN = 'The only active administrator: give someone else the 
 
 /**
  * Whether a user is the only active administrator, from GET /users?role=admin; `key` reloads it
- * (the page's list after a change). Without users:read nobody here acts on users anyway.
+ * (a string that changes when the page's list does). Without users:read nobody here acts on users anyway.
  */
-export function useLastAdmin(key: unknown): (u: User) => boolean {
+export function useLastAdmin(key: string): (u: User) => boolean {
   const { can } = useSession();
   const allowed = can('users:read');
   const admins = useLoad(async () => (allowed ? (await api.get<Page<User>>(`/users?role=${ADMIN_ROLE}&limit=200`)).data : []), [allowed, key]);

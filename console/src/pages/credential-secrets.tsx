@@ -4,6 +4,7 @@ import { CredentialsSaved } from '../components/credentials-saved.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { disabledBecause, useApis } from '../delegation.js';
 import { apisUsed } from '../usage.js';
 import { formatDateTime, relative } from '../format.js';
@@ -68,7 +69,7 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
           Rotate secret
         </Button>
       </div>
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={secrets.error} />
       {secrets.loading && !secrets.data ? (
         <Loading label="Loading secrets…" />

@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { CopyField } from '../components/secret.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, lines, relative, TYPE_LABELS } from '../format.js';
 import { disabledBecause, lacking, notHeld, ownerLabel, useApis, whyNotChangeable } from '../delegation.js';
 import { compact, otherError, redirectProblem, serverProblems } from '../form-checks.js';
@@ -96,7 +97,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
           <strong>Read-only for you.</strong> {changeLocked}.
         </div>
       )}
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={toggle.error} />
 
       <section class="section" aria-labelledby="details-title">

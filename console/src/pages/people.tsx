@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { formatDate, formatDateTime } from '../format.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useDebounced, useLoad } from '../hooks.js';
@@ -34,7 +35,8 @@ function UserList() {
   const [unlocking, setUnlocking] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
-  const lastAdmin = useLastAdmin(list.items);
+  // Asked again when someone's roles or status change here (a string: the list is a new array on every render).
+  const lastAdmin = useLastAdmin(list.items.map((u) => `${u.id}:${u.active}:${u.roles.join(',')}`).join(' '));
   const lacks = useLacking();
   const permissionsOf = (roleNames: string[]) => (roles.data ?? []).filter((r) => roleNames.includes(r.name)).flatMap((r) => r.permissions);
   const roleLock = (r: Role) => {
@@ -65,7 +67,7 @@ function UserList() {
           <input id="user-search" type="search" placeholder="Name or email" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
         </div>
       </div>
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.items.length ? (
         <Loading label="Loading users…" />

@@ -5,7 +5,8 @@ import { api } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { offerOnlyConferrable, ScopePicker, scopeGroups } from '../components/scope-picker.js';
-import { Badge, Button, ErrorNotice, Field, Loading, Notice, PageHeader, RequirePermission } from '../components/ui.js';
+import { Badge, Button, ErrorNotice, Field, Loading, PageHeader, RequirePermission } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
@@ -39,7 +40,7 @@ function RoleList() {
           </Button>
         }
       />
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={roles.error} />
       {roles.loading && !roles.data ? (
         <Loading label="Loading roles…" />
