@@ -38,8 +38,8 @@ export async function serve(config: Config) {
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   logger.info(
-    { port, issuer: config.issuer, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database', ...(cluster.worker ? { worker: cluster.worker.id, pid: process.pid } : {}) },
-    `gatehouse listening; discovery at ${config.issuer}/.well-known/openid-configuration`,
+    { port, issuer: config.issuer, console: `${config.issuer}/console/`, storage: runtime.db.kind, cache: runtime.redis ? 'redis' : 'database', ...(cluster.worker ? { worker: cluster.worker.id, pid: process.pid } : {}) },
+    `gatehouse listening; console at ${config.issuer}/console/, discovery at ${config.issuer}/.well-known/openid-configuration`,
   );
 
   let stopping = false;

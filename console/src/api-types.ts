@@ -238,14 +238,14 @@ export interface paths {
     get: operations["getUser"];
     /**
      * Delete a user
-     * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.
+     * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself; 409 for deleting the only active administrator.
      *
      * Needs the `users:delete` permission.
      */
     delete: operations["deleteUser"];
     /**
      * Change a user: name, email, roles, active
-     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
+     * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured). 409 for taking the admin role from, or deactivating, the only active administrator.
      *
      * Needs the `users:write` permission.
      */
@@ -823,6 +823,11 @@ export interface components {
       error: string;
       /** @description What went wrong, for people. */
       error_description: string;
+      /** @description Every problem with the request body or query (400), each with the field it is about. */
+      errors?: {
+          field?: string;
+          message: string;
+        }[];
       /** @description The request field that failed validation (400). */
       field?: string;
       /** @description What still holds the scopes being removed (409 from /apis), up to 20 of each. */
@@ -1888,6 +1893,8 @@ export interface operations {
         limit?: string;
         /** @description Part of the email address or name. */
         q?: string;
+        /** @description Only users who hold this role (e.g. admin). */
+        role?: string;
       };
     };
     responses: {
@@ -1954,7 +1961,7 @@ export interface operations {
   };
   /**
    * Delete a user
-   * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.
+   * @description Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself; 409 for deleting the only active administrator.
    *
    * Needs the `users:delete` permission.
    */
@@ -1973,11 +1980,12 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
+      409: components["responses"]["Conflict"];
     };
   };
   /**
    * Change a user: name, email, roles, active
-   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).
+   * @description Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured). 409 for taking the admin role from, or deactivating, the only active administrator.
    *
    * Needs the `users:write` permission.
    */

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly scope?: string,
     /** The request field a 400 names. */
     readonly field?: string,
+    /** Every problem a 400 lists, each with its field (a path such as redirect_uris.0). */
+    readonly problems: { field?: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -57,7 +59,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   } catch {
     parsed = undefined;
   }
-  if (!res.ok) throw new ApiError(res.status, parsed?.error ?? 'error', describe(res.status, parsed ?? {}), parsed?.scope, parsed?.field);
+  if (!res.ok) throw new ApiError(res.status, parsed?.error ?? 'error', describe(res.status, parsed ?? {}), parsed?.scope, parsed?.field, Array.isArray(parsed?.errors) ? parsed.errors : []);
   return parsed as T;
 }
 

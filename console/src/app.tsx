@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
-import { completeSignIn, consolePath, signIn, SignInError } from './auth.js';
+import { completeSignIn, consolePath, renew, signIn, SignInError } from './auth.js';
+import { WrongHost, wrongHost } from './components/wrong-host.js';
 import { Layout } from './components/layout.js';
 import { Button, ErrorNotice, Loading } from './components/ui.js';
 import { asApiError } from './hooks.js';
@@ -18,7 +19,7 @@ import { match, navigate, useLocation } from './router.js';
 import { SessionContext } from './session.js';
 import type { Me } from './types.js';
 
-type Boot = { state: 'starting' } | { state: 'ready'; me: Me } | { state: 'failed'; error: ApiError } | { state: 'signed-out' };
+type Boot = { state: 'starting' } | { state: 'ready'; me: Me } | { state: 'failed'; error: ApiError } | { state: 'signed-out' } | { state: 'elsewhere'; url: string };
 
 export function App() {
   const [boot, setBoot] = useState<Boot>({ state: 'starting' });
@@ -34,16 +35,25 @@ export function App() {
       setBoot({ state: 'signed-out' });
       return;
     }
-    completeSignIn()
-      .then((returnTo) => {
-        if (returnTo) navigate(returnTo, true);
-        return loadMe();
+    // Signing in works only at ISSUER (the console's redirect URI is registered there): elsewhere, say where.
+    wrongHost()
+      .then((elsewhere) => {
+        if (elsewhere) {
+          setBoot({ state: 'elsewhere', url: elsewhere });
+          return;
+        }
+        return completeSignIn().then((returnTo) => {
+          if (returnTo) navigate(returnTo, true);
+          return loadMe();
+        });
       })
       .catch((err) => {
         const message = err instanceof SignInError ? `Sign-in did not complete: ${err.message}` : asApiError(err).message;
         setBoot({ state: 'failed', error: new ApiError(0, 'sign_in', message) });
       });
   }, []);
+
+  if (boot.state === 'elsewhere') return <WrongHost url={boot.url} />;
 
   if (boot.state === 'signed-out') return <SignedOut />;
   if (boot.state === 'starting') {
@@ -67,7 +77,8 @@ export function App() {
     );
   }
   return (
-    <SessionContext.Provider value={{ me: boot.me, refresh: () => void loadMe() }}>
+    // refresh: a new access token (what it carries follows the roles held now), then /me again.
+    <SessionContext.Provider value={{ me: boot.me, refresh: () => void renew().then(loadMe) }}>
       <Layout>
         <Routes />
       </Layout>

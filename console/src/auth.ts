@@ -15,9 +15,11 @@ export const signedOutUri = () => `${origin()}${consolePath('/signed-out')}`;
 export const managementApi = () => `${origin()}/api/v1`;
 const SCOPE = ['openid', 'profile', 'email', ...Object.keys(MANAGEMENT_SCOPES)].join(' ');
 
-interface Discovery {
+export interface Discovery {
+  issuer: string;
   authorization_endpoint: string;
   token_endpoint: string;
+  jwks_uri?: string;
   end_session_endpoint?: string;
 }
 
@@ -39,7 +41,8 @@ let discovery: Promise<Discovery> | undefined;
 let tokens: Tokens | undefined;
 let refreshing: Promise<void> | undefined;
 
-function discover(): Promise<Discovery> {
+/** The server's metadata (OpenID Connect Discovery 1.0), fetched once: its issuer and endpoints. */
+export function discover(): Promise<Discovery> {
   discovery ??= fetch(`${origin()}/.well-known/openid-configuration`).then((res) => {
     if (!res.ok) throw new Error(`the server's discovery document answered ${res.status}`);
     return res.json() as Promise<Discovery>;

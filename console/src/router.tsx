@@ -6,8 +6,11 @@ import { useEffect, useState } from 'preact/hooks';
  * every /console path with the same page (server/console/static.ts), so links can be shared.
  */
 const listeners = new Set<() => void>();
+/** Asked before leaving the page inside the console; any answering false keeps the person here (leave-guard.ts). */
+export const navigationGuards = new Set<() => boolean>();
 
 export function navigate(to: string, replace = false): void {
+  for (const mayLeave of navigationGuards) if (!mayLeave()) return;
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);

@@ -73,7 +73,9 @@ function refuseUnstorableStrings(body: unknown): void {
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue.path.join('.') || undefined;
-  throw invalidRequest(field ? `${field}: ${issue.message}` : issue.message, field);
+  // Every problem at once (errors), so a form can show each under its field; the description and
+  // field name the first, as before.
+  const errors = parsed.error.issues.map((i) => ({ ...(i.path.length ? { field: i.path.join('.') } : {}), message: i.message }));
+  const [first] = errors;
+  throw new ApiError(400, 'invalid_request', first.field ? `${first.field}: ${first.message}` : first.message, {}, { ...(first.field ? { field: first.field } : {}), errors });
 }

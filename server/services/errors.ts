@@ -7,6 +7,10 @@ export const errorSchema = z
     error_description: z.string().meta({ description: 'What went wrong, for people.' }),
     field: z.string().optional().meta({ description: 'The request field that failed validation (400).' }),
     scope: z.string().optional().meta({ description: 'The permission the request needs (403, RFC 6750 §3.1).' }),
+    errors: z
+      .array(z.object({ field: z.string().optional(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Every problem with the request body or query (400), each with the field it is about.' }),
     holders: z
       .object({ clients: z.array(z.string()), roles: z.array(z.string()), api_keys: z.array(z.string()) })
       .optional()

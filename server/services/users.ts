@@ -13,6 +13,7 @@ import { queueLogoutsForAccount } from './backchannel-logouts.js';
 import { type Actor, recordAudit } from './audit.js';
 import { type UserAccessEnd, initiatorOf, recordClientAccessEnd, recordUserAccessEnd } from './ssf/events.js';
 import { roleName } from './roles.js';
+import { assertKeepsAnAdministrator } from './last-admin.js';
 import { assertMayActOnUser, assertMayGiveRoles } from './delegation.js';
 import { passwordRule } from './password-rules.js';
 import { conflict, forbidden, invalidRequest, notFound } from './errors.js';
@@ -106,10 +107,10 @@ export async function createUser(db: Database, input: z.infer<typeof createUserS
   });
 }
 
-export async function listUsers(db: Queryable, query: { q?: string; cursor?: string; limit?: string }) {
+export async function listUsers(db: Queryable, query: { q?: string; role?: string; cursor?: string; limit?: string }) {
   const limit = parseLimit(query.limit);
   const after = decodeCursor(query.cursor, { e: 'text' });
-  const rows = await listUserViews(db, { q: query.q?.trim() || undefined, afterEmail: after?.e, limit: limit + 1 });
+  const rows = await listUserViews(db, { q: query.q?.trim() || undefined, role: query.role || undefined, afterEmail: after?.e, limit: limit + 1 });
   return pageOf(rows, limit, serializeUser, (r) => ({ e: r.email.toLowerCase() }));
 }
 
@@ -143,6 +144,7 @@ export async function updateUser(db: Database, id: string, patch: z.infer<typeof
   return db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     await assertMayActOnUser(tx, caller, id);
+    await assertKeepsAnAdministrator(tx, current, { roles: patch.roles, active: patch.active });
     if (patch.roles) {
       await checkRoles(tx, patch.roles);
       await assertMayGiveRoles(tx, caller, patch.roles);
@@ -189,6 +191,7 @@ export async function deleteUser(db: Database, id: string, caller: Principal): P
   await db.transaction(async (tx) => {
     const current = await mustFind(tx, id);
     await assertMayActOnUser(tx, caller, id);
+    await assertKeepsAnAdministrator(tx, current, 'delete');
     await endUserAccess(tx, id, 'deleted', caller.actor);
     for (const clientId of await suspendClientsOfOwner(tx, id)) {
       await recordAudit(tx, { type: 'client.suspended', actor: caller.actor, target: { type: 'client', id: clientId }, data: { reason: 'owner_deleted', owner: id } });

@@ -87,12 +87,13 @@ export async function findUserView(db: Queryable, id: string): Promise<UserView 
 }
 
 /** A page ordered by lower(email); `q` matches email or name (LIKE wildcards taken literally). */
-export async function listUserViews(db: Queryable, f: { q?: string; afterEmail?: string; limit: number }): Promise<UserView[]> {
+export async function listUserViews(db: Queryable, f: { q?: string; role?: string; afterEmail?: string; limit: number }): Promise<UserView[]> {
   const q = f.q ? `%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
   const { rows } = await db.query<UserView>(
     `${SELECT_VIEW} WHERE ($1::text IS NULL OR u.email ILIKE $1 OR u.name ILIKE $1) AND ($2::text IS NULL OR lower(u.email) > $2)
+     AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_name = $4))
      ORDER BY lower(u.email) LIMIT $3`,
-    [q, f.afterEmail ?? null, f.limit],
+    [q, f.afterEmail ?? null, f.limit, f.role ?? null],
   );
   return rows;
 }

@@ -47,7 +47,8 @@ describe('console: API Access (credentials)', function () {
       await page.getByRole('heading', { name: 'API Access' }).waitFor();
       // The seeded credentials are listed; the console's own built-in client is not.
       const table = page.getByRole('table');
-      await expect(await table.getByRole('link', { name: 'Orders sync' }).count()).to.equal(1);
+      await table.getByRole('link', { name: 'Orders sync' }).waitFor();
+      expect(await table.getByRole('link', { name: 'Orders sync' }).count()).to.equal(1);
       expect(await table.getByText('gatehouse-console').count()).to.equal(0);
 
       // Create: name and type.

@@ -1,5 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { discover } from '../auth.js';
+import { useLoad } from '../hooks.js';
+import { apisForDownload, envName, SECRET_VARIABLE, type ApiUse } from '../usage.js';
 import { Dialog } from './dialog.js';
 import { CopyField, downloadFile } from './secret.js';
 import { Button, Notice } from './ui.js';
@@ -10,32 +13,44 @@ export interface IssuedCredentials {
   /** Absent for a public client (single-page and native apps have no secret). */
   secret?: string;
   environment: string;
+  /** The APIs it may call, with the scopes it holds of each (none yet for a new credential). */
+  apis?: ApiUse[];
 }
 
-const issuer = () => window.location.origin;
+/** The server's own URLs: from its discovery document (ISSUER), else this page's origin. */
+interface Urls {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+}
 
-function asJson(c: IssuedCredentials): string {
+const fallbackUrls = (): Urls => ({ issuer: window.location.origin, token_endpoint: `${window.location.origin}/oauth/token`, jwks_uri: `${window.location.origin}/oauth/jwks` });
+
+function asJson(c: IssuedCredentials, urls: Urls): string {
   return `${JSON.stringify(
     {
       client_name: c.clientName,
       client_id: c.clientId,
       ...(c.secret ? { client_secret: c.secret } : {}),
-      issuer: issuer(),
-      token_endpoint: `${issuer()}/oauth/token`,
-      jwks_uri: `${issuer()}/oauth/jwks`,
+      issuer: urls.issuer,
+      token_endpoint: urls.token_endpoint,
+      jwks_uri: urls.jwks_uri,
+      // A token is for one API: ask with resource (RFC 8707) and that API's scopes.
+      apis: apisForDownload(c.apis ?? []),
     },
     null,
     2,
   )}\n`;
 }
 
-function asEnv(c: IssuedCredentials): string {
+function asEnv(c: IssuedCredentials, urls: Urls): string {
   return [
     `# ${c.clientName} (${c.environment}), from Gatehouse`,
-    `GATEHOUSE_ISSUER=${issuer()}`,
-    `GATEHOUSE_TOKEN_ENDPOINT=${issuer()}/oauth/token`,
+    `GATEHOUSE_ISSUER=${urls.issuer}`,
+    `GATEHOUSE_TOKEN_ENDPOINT=${urls.token_endpoint}`,
     `GATEHOUSE_CLIENT_ID=${c.clientId}`,
-    ...(c.secret ? [`GATEHOUSE_CLIENT_SECRET=${c.secret}`] : []),
+    ...(c.secret ? [`${SECRET_VARIABLE}=${c.secret}`] : []),
+    ...(c.apis ?? []).flatMap((u) => [`# ${u.name}: ask for a token with resource and these scopes`, `${envName(u.name)}_RESOURCE=${u.identifier}`, `${envName(u.name)}_SCOPE="${u.scopes.join(' ')}"`]),
     '',
   ].join('\n');
 }
@@ -62,6 +77,8 @@ export function CredentialsSaved({
   secondary?: { label: string; onClick(): void };
 }) {
   const [saved, setSaved] = useState(!credentials.secret);
+  const discovered = useLoad(discover, []).data;
+  const urls = discovered ? { issuer: discovered.issuer, token_endpoint: discovered.token_endpoint, jwks_uri: discovered.jwks_uri ?? fallbackUrls().jwks_uri } : fallbackUrls();
   return (
     <Dialog
       title={title}
@@ -69,8 +86,8 @@ export function CredentialsSaved({
       dismissible={false}
       footer={
         <>
-          <Button onClick={() => downloadFile(`${fileBase(credentials)}.json`, asJson(credentials))}>Download credentials</Button>
-          <Button onClick={() => downloadFile(`${fileBase(credentials)}.env`, asEnv(credentials), 'text/plain')}>Download .env</Button>
+          <Button onClick={() => downloadFile(`${fileBase(credentials)}.json`, asJson(credentials, urls))}>Download credentials</Button>
+          <Button onClick={() => downloadFile(`${fileBase(credentials)}.env`, asEnv(credentials, urls), 'text/plain')}>Download .env</Button>
           <span class="spacer" />
           {secondary && (
             <Button disabled={!saved} onClick={secondary.onClick}>

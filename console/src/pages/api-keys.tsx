@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
 import { useLoad } from '../hooks.js';
@@ -78,7 +79,7 @@ function KeysList() {
         </Notice>
       )}
       {isAdmin && <WhoseSwitch value={whose} onChange={setWhose} />}
-      {done && <Notice kind="success">{done}</Notice>}
+      <Toast message={done} onDone={() => setDone(undefined)} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.items.length ? (
         <Loading label="Loading API keys…" />

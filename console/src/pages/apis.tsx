@@ -5,6 +5,7 @@ import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, EmptyState, ErrorNotice, Field, Loading, MoreButton, Notice, PageHeader, RequirePermission } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { useAction, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
@@ -63,7 +64,7 @@ function ApiList() {
           You can look, but registering and changing APIs needs the <code>apis:write</code> permission. Ask an administrator for a role that includes it.
         </Notice>
       )}
-      {done && <Notice kind="success">{done}</Notice>}
+      <Toast message={done} onDone={() => setDone(undefined)} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.items.length ? (
         <Loading label="Loading APIs…" />

@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
 import { Button, ErrorNotice, Field } from '../components/ui.js';
 import { TYPE_HINTS, TYPE_LABELS } from '../format.js';
+import { compact, otherError, redirectProblem, serverProblems } from '../form-checks.js';
 import { useAction } from '../hooks.js';
 import type { ClientCreated, ClientType } from '../types.js';
 
@@ -27,12 +28,22 @@ export function CreateCredentialDialog({ onClose, onCreated }: { onClose(): void
     }),
   );
   const signsPeopleIn = type !== 'service';
+  // What the server would refuse, checked here first; shown after a first attempt, all at once.
+  const [tried, setTried] = useState(false);
+  const local = compact({
+    client_name: name.trim() ? undefined : 'Give the credential a name.',
+    redirect_uris: signsPeopleIn ? redirectProblem(redirect) : undefined,
+  });
+  const problems = { ...(tried ? local : {}), ...serverProblems(create.error) };
   const submit = async (e: Event) => {
     e.preventDefault();
+    setTried(true);
+    create.clearError();
+    if (Object.keys(local).length) return;
     const client = await create.run();
     if (client) onCreated(client);
   };
-  const fieldError = (field: string) => (create.error?.field === field ? create.error.message : undefined);
+  const fieldError = (field: string) => problems[field];
   return (
     <Dialog
       title="Create credential"
@@ -64,7 +75,7 @@ export function CreateCredentialDialog({ onClose, onCreated }: { onClose(): void
             id="credential-redirect"
             label="Redirect URI"
             hint={type === 'native' ? 'Where Gatehouse sends people back after they sign in: a loopback http://127.0.0.1 URI or a private-use scheme (com.example.app:/callback).' : 'Where Gatehouse sends people back after they sign in, e.g. https://app.example.com/callback. It must match exactly.'}
-            error={fieldError('redirect_uris') ?? fieldError('redirect_uris.0')}
+            error={fieldError('redirect_uris')}
           >
             <input id="credential-redirect" type="url" required value={redirect} onInput={(e) => setRedirect((e.currentTarget as HTMLInputElement).value)} />
           </Field>
@@ -75,12 +86,11 @@ export function CreateCredentialDialog({ onClose, onCreated }: { onClose(): void
             <option value="test">Test</option>
           </select>
         </Field>
-        {create.error && !create.error.field && <ErrorNotice error={create.error} />}
-        {create.error?.field && !['client_name', 'redirect_uris', 'redirect_uris.0', 'environment'].includes(create.error.field) && <ErrorNotice error={create.error} />}
+        <ErrorNotice error={otherError(create.error, ['client_name', 'redirect_uris', 'environment'])} />
       </form>
       <div class="form-actions">
         <Button onClick={onClose}>Cancel</Button>
-        <Button variant="primary" type="submit" form="create-credential" busy={create.busy} busyLabel="Creating…" disabled={!name.trim() || (signsPeopleIn && !redirect.trim())}>
+        <Button variant="primary" type="submit" form="create-credential" busy={create.busy} busyLabel="Creating…">
           Create credential
         </Button>
       </div>

@@ -1,9 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
+import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
-import { disabledBecause } from '../delegation.js';
+import { Badge, Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
+import { disabledBecause, useApis } from '../delegation.js';
+import { apisUsed } from '../usage.js';
 import { formatDateTime, relative } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import type { Client, ClientSecret, ClientSecretCreated, Page } from '../types.js';
@@ -19,6 +22,17 @@ const OVERLAPS = [
 function validity(s: ClientSecret): string {
   if (!s.expires_at) return 'No expiry';
   return `Valid until ${formatDateTime(s.expires_at)} (${relative(s.expires_at)})`;
+}
+
+const secretLabel = (s: ClientSecret) => (s.prefix ? `${s.prefix}…` : `…${s.hint}`);
+
+/**
+ * Which secret is which: the newest is the one just issued ("Current", never offered for expiry);
+ * the others are the ones a rotation left working for a while ("Previous · works until …").
+ */
+function role(s: ClientSecret, current: ClientSecret | undefined): string {
+  if (s.id === current?.id) return 'Current';
+  return s.expires_at ? `Previous · works until ${formatDateTime(s.expires_at)}` : 'Previous · no expiry';
 }
 
 /**
@@ -37,12 +51,13 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
     const secret = await api.post<ClientSecretCreated>(`/clients/${id}/secrets`, { previous_expires_in: overlap });
     return { secret, previousUntil: new Date(Date.now() + overlap * 1000).toISOString() };
   });
-  const revoke = useAction(async (secretId: string) => {
-    await api.delete(`/clients/${id}/secrets/${encodeURIComponent(secretId)}`);
-    return true;
-  });
+  const [expiring, setExpiring] = useState<ClientSecret | undefined>();
+  const apis = useApis();
 
   const list = secrets.data?.data ?? [];
+  // Listed newest first (store/clients.ts): the first is the current secret.
+  const current = list[0];
+  const name = client.client_name ?? client.client_id;
   return (
     <section class="section" aria-labelledby="secrets-title">
       <div class="section-head">
@@ -54,8 +69,8 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
           Rotate secret
         </Button>
       </div>
-      {message && <Notice kind="success">{message}</Notice>}
-      <ErrorNotice error={secrets.error ?? revoke.error} />
+      <Toast message={message} onDone={() => setMessage(undefined)} />
+      <ErrorNotice error={secrets.error} />
       {secrets.loading && !secrets.data ? (
         <Loading label="Loading secrets…" />
       ) : (
@@ -64,6 +79,7 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
             <thead>
               <tr>
                 <th scope="col">Secret</th>
+                <th scope="col">Status</th>
                 <th scope="col">Created</th>
                 <th scope="col">Validity</th>
                 <th scope="col">Last used</th>
@@ -76,27 +92,19 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
               {list.map((s) => (
                 <tr key={s.id}>
                   <td data-label="Secret">
-                    <code>{s.prefix ? `${s.prefix}…` : `…${s.hint}`}</code>
+                    <code>{secretLabel(s)}</code>
+                  </td>
+                  <td data-label="Status">
+                    <Badge tone={s.id === current?.id ? 'success' : 'warning'}>{role(s, current)}</Badge>
                   </td>
                   <td class="nowrap" data-label="Created">{formatDateTime(s.created_at)}</td>
                   <td data-label="Validity">{validity(s)}</td>
                   <td class="nowrap" data-label="Last used">{s.last_used_at ? relative(s.last_used_at) : 'Never'}</td>
                   <td data-label="Actions">
-                    {list.length > 1 && (
+                    {s.id !== current?.id && (
                       <div class="row-actions">
-                        <Button
-                          variant="ghost"
-                          busy={revoke.busy}
-                          {...disabledBecause(revokeLocked)}
-                          aria-label={`Revoke secret ${s.prefix ?? s.hint} now`}
-                          onClick={async () => {
-                            if (await revoke.run(s.id)) {
-                              setMessage('The secret was revoked: it stopped working at once.');
-                              secrets.reload();
-                            }
-                          }}
-                        >
-                          Revoke now
+                        <Button variant="ghost" {...disabledBecause(revokeLocked)} aria-label={`Expire secret ${secretLabel(s)} now`} onClick={() => setExpiring(s)}>
+                          Expire now
                         </Button>
                       </div>
                     )}
@@ -106,6 +114,30 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
             </tbody>
           </table>
         </div>
+      )}
+      {expiring && (
+        <ConfirmDialog
+          title={`Expire secret ${secretLabel(expiring)} now?`}
+          confirmLabel="Expire secret now"
+          busyLabel="Expiring…"
+          action={() => api.delete(`/clients/${id}/secrets/${encodeURIComponent(expiring.id)}`)}
+          onClose={() => setExpiring(undefined)}
+          onDone={() => {
+            setMessage(`Secret ${secretLabel(expiring)} was expired: it stopped working at once. ${current ? `${name} keeps working with the current secret ${secretLabel(current)}.` : ''}`);
+            setExpiring(undefined);
+            secrets.reload();
+          }}
+        >
+          <p>
+            Every integration that still signs in as <strong>{name}</strong> (<code>{client.client_id}</code>) with secret <code>{secretLabel(expiring)}</code> stops getting tokens at once
+            {expiring.last_used_at ? `; it was last used ${relative(expiring.last_used_at)}.` : '; it has never been used.'}
+          </p>
+          {current && (
+            <p>
+              The current secret <code>{secretLabel(current)}</code> keeps working. Expire this one only once everything uses the current one.
+            </p>
+          )}
+        </ConfirmDialog>
       )}
       {rotating && (
         <Dialog
@@ -147,7 +179,7 @@ export function CredentialSecrets({ client, rotateLocked, revokeLocked }: { clie
       {issued && (
         <CredentialsSaved
           title="New secret"
-          credentials={{ clientId: client.client_id, clientName: client.client_name ?? client.client_id, secret: issued.secret.client_secret, environment: client.environment }}
+          credentials={{ clientId: client.client_id, clientName: name, secret: issued.secret.client_secret, environment: client.environment, apis: apisUsed(client.scope, apis ?? []) }}
           lead={
             <Notice>
               The previous secret keeps working until <strong>{formatDateTime(issued.previousUntil)}</strong> ({relative(issued.previousUntil)}). Deploy the new one before then.

@@ -3,13 +3,16 @@ import { api } from '../api.js';
 import { CopyField } from '../components/secret.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Button, ErrorNotice, Field, Loading, NeedsPermission, Notice, PageHeader, StatusBadge } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { apiScopesOf, EXPIRY_CHOICES, formatDate, formatDateTime, lines, relative, TYPE_LABELS } from '../format.js';
 import { disabledBecause, lacking, notHeld, ownerLabel, useApis, whyNotChangeable } from '../delegation.js';
+import { compact, otherError, redirectProblem, serverProblems } from '../form-checks.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
+import { CredentialUsage } from './credential-usage.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -94,7 +97,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
           <strong>Read-only for you.</strong> {changeLocked}.
         </div>
       )}
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={toggle.error} />
 
       <section class="section" aria-labelledby="details-title">
@@ -157,6 +160,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         )}
       </section>
 
+      <CredentialUsage client={client} apis={apis} />
       {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
 
@@ -206,7 +210,14 @@ function SettingsForm({ client, locked, onSaved }: { client: Client; locked: str
     setExpiry('keep');
     onSaved(updated);
   });
-  const err = (field: string) => (save.error?.field?.startsWith(field) ? save.error.message : undefined);
+  const [tried, setTried] = useState(false);
+  const usesRedirects = client.grant_types.includes('authorization_code');
+  const local = compact({
+    client_name: name.trim() ? undefined : 'Give the credential a name.',
+    redirect_uris: usesRedirects ? (lines(redirects).length ? lines(redirects).map(redirectProblem).find(Boolean) : 'Enter at least one redirect URI: this app signs people in.') : undefined,
+  });
+  const problems = { ...(tried ? local : {}), ...serverProblems(save.error) };
+  const err = (field: string) => problems[field];
   return (
     <section class="section" aria-labelledby="settings-title">
       <div class="section-head">
@@ -215,7 +226,9 @@ function SettingsForm({ client, locked, onSaved }: { client: Client; locked: str
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void save.run();
+          setTried(true);
+          save.clearError();
+          if (!Object.keys(local).length) void save.run();
         }}
         noValidate
       >
@@ -240,9 +253,9 @@ function SettingsForm({ client, locked, onSaved }: { client: Client; locked: str
             ))}
           </select>
         </Field>
-        {save.error && !['client_name', 'redirect_uris', 'ip_allowlist', 'expires_in'].some((f) => save.error!.field?.startsWith(f)) && <ErrorNotice error={save.error} />}
+        <ErrorNotice error={otherError(save.error, ['client_name', 'redirect_uris', 'ip_allowlist', 'expires_in'])} />
         <div class="form-actions">
-          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || !name.trim()} {...why(locked)}>
+          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite} {...why(locked)}>
             Save settings
           </Button>
         </div>

@@ -1,13 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
-import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { formatDate, formatDateTime } from '../format.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { useDebounced, useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Page, Role, User } from '../types.js';
+import { LAST_ADMIN, useLastAdmin } from '../last-admin.js';
 import { AddUserDialog, EditUserDialog, RolesDialog } from './user-dialogs.js';
 import { ResetLinkDialog } from './reset-link-dialog.js';
 
@@ -39,6 +41,8 @@ function UserList() {
   const [linking, setLinking] = useState<User | undefined>();
   const [message, setMessage] = useState<string | undefined>();
   const canWrite = can('users:write');
+  // Asked again when someone's roles or status change here (a string: the list is a new array on every render).
+  const lastAdmin = useLastAdmin(list.items.map((u) => `${u.id}:${u.active}:${u.roles.join(',')}`).join(' '));
   const lacks = useLacking();
   const permissionsOf = (roleNames: string[]) => (roles.data ?? []).filter((r) => roleNames.includes(r.name)).flatMap((r) => r.permissions);
   const roleLock = (r: Role) => {
@@ -69,7 +73,7 @@ function UserList() {
           <input id="user-search" type="search" placeholder="Name or email" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
         </div>
       </div>
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.items.length ? (
         <Loading label="Loading users…" />
@@ -98,6 +102,9 @@ function UserList() {
                 const locked = userLock(u);
                 const reasonId = `user-${u.id}-locked`;
                 const lock = disabledBecause(locked, reasonId);
+                // Deactivating or deleting the only active administrator would leave nobody to grant roles.
+                const removeLocked = locked ?? (u.active && lastAdmin(u) ? LAST_ADMIN : undefined);
+                const removeLock = disabledBecause(removeLocked, reasonId);
                 return (
                 <tr key={u.id}>
                   <td class="cell-name" data-label="Name">
@@ -148,20 +155,20 @@ function UserList() {
                       {/* Nobody is offered locking themselves out; the API refuses deleting yourself too. */}
                       {u.id !== me.user?.id && (
                         <>
-                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)} {...lock}>
+                          <Button variant="ghost" aria-label={`${u.active ? 'Deactivate' : 'Reactivate'} ${u.name}`} onClick={() => setToggling(u)} {...removeLock}>
                             {u.active ? 'Deactivate' : 'Reactivate'}
                           </Button>
                           {can('users:delete') && (
-                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)} {...lock}>
+                            <Button variant="ghost" aria-label={`Delete ${u.name}`} onClick={() => setDeleting(u)} {...removeLock}>
                               Delete
                             </Button>
                           )}
                         </>
                       )}
                     </div>
-                    {canWrite && locked && (
+                    {canWrite && removeLocked && (
                       <p class="muted row-reason" id={reasonId}>
-                        {locked}
+                        {removeLocked}
                       </p>
                     )}
                   </td>
@@ -188,6 +195,8 @@ function UserList() {
       {editing && (
         <RolesDialog
           user={editing}
+          self={editing.id === me.user?.id}
+          lastAdmin={lastAdmin(editing)}
           roles={roles.data ?? []}
           lockOf={roleLock}
           onClose={() => setEditing(undefined)}
@@ -195,7 +204,7 @@ function UserList() {
             setEditing(undefined);
             setMessage(`Roles of ${u.name} saved. They apply to their next token and their API keys at once.`);
             list.replace((x) => x.id === u.id, u);
-            // Your own roles: what you hold, and so may give, is asked again.
+            // Your own roles: the session is renewed and what you hold asked again, so the page shows what you can do now.
             if (u.id === me.user?.id) refresh();
           }}
         />

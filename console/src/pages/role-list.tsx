@@ -5,7 +5,8 @@ import { api, type ApiError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { offerOnlyConferrable, ScopePicker, scopeGroups } from '../components/scope-picker.js';
-import { Badge, Button, ErrorNotice, Field, Loading, Notice, PageHeader, RequirePermission } from '../components/ui.js';
+import { Badge, Button, ErrorNotice, Field, Loading, PageHeader, RequirePermission } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
 import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { asApiError, useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
@@ -51,7 +52,7 @@ function RoleList() {
           </Button>
         }
       />
-      {message && <Notice kind="success">{message}</Notice>}
+      <Toast message={message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={roles.error} />
       <ErrorNotice error={policyError} />
       {roles.loading && !roles.data ? (

@@ -1,12 +1,15 @@
 import { PAGE_SIZE } from '../../../server/services/limits.js';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, Notice, PageHeader } from '../components/ui.js';
+import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, PageHeader } from '../components/ui.js';
+import { Toast } from '../components/toast.js';
+import { useLeaveGuard } from '../leave-guard.js';
 import { lacking, notHeld, whyNotChangeable } from '../delegation.js';
 import { useAction, useLoad } from '../hooks.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { Api, Client, Page } from '../types.js';
+import { SpansApisNote } from './credential-usage.js';
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
 
@@ -72,13 +75,15 @@ export function ScopesPage({ clientId }: { clientId: string }) {
     setMessage(`Saved. The next token ${updated.client_name ?? clientId} requests carries ${now.size === 1 ? 'this scope' : `these ${now.size} scopes`}.`);
   });
 
+  const dirty = !sameSet(saved, selected);
+  useLeaveGuard(dirty, 'You have unsaved scope changes. Leave this page and lose them?');
+
   if (!can('clients:read')) return <NeedsPermission permission="clients:read" what="see API credentials" />;
   if (loaded.loading && !loaded.data) return <Loading label="Loading scopes…" />;
   if (loaded.error || !loaded.data) return <ErrorNotice error={loaded.error} />;
 
   const { client, apis } = loaded.data;
   const name = client.client_name ?? client.client_id;
-  const dirty = !sameSet(saved, selected);
   const toggle = (scope: string, on: boolean) => {
     setMessage(undefined);
     setSelected((before) => {
@@ -132,6 +137,7 @@ export function ScopesPage({ clientId }: { clientId: string }) {
           </div>
         )
       )}
+      <SpansApisNote selected={selected} apis={apis} />
       {groups.length === 0 ? (
         <EmptyState title="No APIs registered">
           Scopes belong to APIs. <Link href="/console/apis">Register an API</Link> with its scopes first.
@@ -198,7 +204,7 @@ export function ScopesPage({ clientId }: { clientId: string }) {
           Save scopes
         </Button>
       </div>
-      {message && !dirty && <Notice kind="success">{message}</Notice>}
+      <Toast message={dirty ? undefined : message} onDone={() => setMessage(undefined)} />
       <ErrorNotice error={save.error} title="Not saved." />
     </>
   );

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { Button, ErrorNotice, Field, NeedsPermission } from '../components/ui.js';
+import { Button, ErrorNotice, Field, NeedsPermission, Notice } from '../components/ui.js';
+import { ADMIN_ROLE, LAST_ADMIN } from '../last-admin.js';
+import { compact, emailProblem, otherError, passwordProblem, serverProblems } from '../form-checks.js';
 import { useAction } from '../hooks.js';
 import { useSession } from '../session.js';
 import type { Role, User } from '../types.js';
@@ -59,9 +61,15 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
   const [password, setPassword] = useState('');
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const add = useAction(() => api.post<User>('/users', { name: name.trim(), email: email.trim(), roles: [...chosen], ...(password ? { password } : {}) }));
-  const err = (field: string) => (add.error?.field === field ? add.error.message : undefined);
+  const [tried, setTried] = useState(false);
+  const local = compact({ name: name.trim() ? undefined : 'Enter their name.', email: emailProblem(email), password: passwordProblem(password, me.password_min_length) });
+  const problems = { ...(tried ? local : {}), ...serverProblems(add.error) };
+  const err = (field: string) => problems[field];
   const submit = async (e: Event) => {
     e.preventDefault();
+    setTried(true);
+    add.clearError();
+    if (Object.keys(local).length) return;
     const u = await add.run();
     if (u) onAdded(u);
   };
@@ -78,11 +86,11 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
           <input id="user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
         <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="add-role" lockOf={lockOf} />
-        {add.error && !['name', 'email', 'password'].includes(add.error.field ?? '') && <ErrorNotice error={add.error} />}
+        <ErrorNotice error={otherError(add.error, ['name', 'email', 'password'])} />
       </form>
       <div class="form-actions">
         <Button onClick={onClose}>Cancel</Button>
-        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…" disabled={!name.trim() || !email.trim()}>
+        <Button variant="primary" type="submit" form="add-user" busy={add.busy} busyLabel="Adding…">
           Add user
         </Button>
       </div>
@@ -90,8 +98,13 @@ export function AddUserDialog({ roles, lockOf, onClose, onAdded }: { roles: Role
   );
 }
 
-export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: User; roles: Role[]; lockOf: RoleLock; onClose(): void; onSaved(u: User): void }) {
+/**
+ * `self`: the signed-in person's own roles, which change what this console lets them do once saved.
+ * `lastAdmin`: they are the only active administrator, whose admin role the server will not remove.
+ */
+export function RolesDialog({ user, self, lastAdmin, roles, lockOf, onClose, onSaved }: { user: User; self?: boolean; lastAdmin?: boolean; roles: Role[]; lockOf: RoleLock; onClose(): void; onSaved(u: User): void }) {
   const [chosen, setChosen] = useState<Set<string>>(new Set(user.roles));
+  const losesLastAdmin = Boolean(lastAdmin) && !chosen.has(ADMIN_ROLE);
   const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, { roles: [...chosen] }));
   return (
     <Dialog
@@ -104,6 +117,7 @@ export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: U
             variant="primary"
             busy={save.busy}
             busyLabel="Saving…"
+            {...(losesLastAdmin ? { disabled: true, title: LAST_ADMIN } : {})}
             onClick={async () => {
               const u = await save.run();
               if (u) onSaved(u);
@@ -114,7 +128,13 @@ export function RolesDialog({ user, roles, lockOf, onClose, onSaved }: { user: U
         </>
       }
     >
+      {self && (
+        <Notice kind="warning">
+          These are your own roles. Once saved, the console shows only what the new roles allow, and a permission you give up you cannot give yourself back.
+        </Notice>
+      )}
       {roles.length ? <RoleChoices roles={roles} selected={chosen} onChange={setChosen} idPrefix="edit-role" lockOf={lockOf} /> : <NeedsPermission permission="roles:read" what="see the roles to choose from" />}
+      {losesLastAdmin && <Notice kind="warning">{user.name} is the only active administrator. Give someone else the admin role first: without one, nobody could grant roles any more.</Notice>}
       <ErrorNotice error={save.error} />
     </Dialog>
   );
@@ -132,9 +152,15 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
     ...(password ? { password } : {}),
   };
   const save = useAction(() => api.patch<User>(`/users/${encodeURIComponent(user.id)}`, changes));
-  const err = (field: string) => (save.error?.field === field ? save.error.message : undefined);
+  const [tried, setTried] = useState(false);
+  const local = compact({ name: name.trim() ? undefined : 'Enter their name.', email: emailProblem(email), password: passwordProblem(password, me.password_min_length) });
+  const problems = { ...(tried ? local : {}), ...serverProblems(save.error) };
+  const err = (field: string) => problems[field];
   const submit = async (e: Event) => {
     e.preventDefault();
+    setTried(true);
+    save.clearError();
+    if (Object.keys(local).length) return;
     const u = await save.run();
     if (u) onSaved(u, Boolean(password));
   };
@@ -145,7 +171,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="edit-user" busy={save.busy} busyLabel="Saving…" disabled={!Object.keys(changes).length || !name.trim() || !email.trim()}>
+          <Button variant="primary" type="submit" form="edit-user" busy={save.busy} busyLabel="Saving…" disabled={!Object.keys(changes).length}>
             Save user
           </Button>
         </>
@@ -161,7 +187,7 @@ export function EditUserDialog({ user, onClose, onSaved }: { user: User; onClose
         <Field id="edit-user-password" label="New password" hint={`${passwordRule(me.password_min_length)} Leave empty to keep their password.`} error={err('password')}>
           <input id="edit-user-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)} />
         </Field>
-        {save.error && !['name', 'email', 'password'].includes(save.error.field ?? '') && <ErrorNotice error={save.error} title="The changes were not saved." />}
+        <ErrorNotice error={otherError(save.error, ['name', 'email', 'password'])} title="The changes were not saved." />
       </form>
     </Dialog>
   );

@@ -18,7 +18,10 @@ export const userOperations = [
   operation({
     id: 'listUsers', method: 'get', path: '/users', access: 'users:read', tag,
     summary: 'List users',
-    query: pageQuery.extend({ q: queryValue.optional().meta({ description: 'Part of the email address or name.' }) }),
+    query: pageQuery.extend({
+      q: queryValue.optional().meta({ description: 'Part of the email address or name.' }),
+      role: queryValue.optional().meta({ description: 'Only users who hold this role (e.g. admin).' }),
+    }),
     status: 200, response: pageSchema(userSchema), responseDescription: 'A page of users',
     handle: async (_ctx, { query }, { db, protection }) => {
       const page = await listUsers(db, query);
@@ -49,7 +52,7 @@ export const userOperations = [
   operation({
     id: 'updateUser', method: 'patch', path: '/users/:id', access: 'users:write', tag, params: ID,
     summary: 'Change a user: name, email, roles, active',
-    description: 'Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured).',
+    description: 'Deactivating a user ends their sessions, revokes their refresh tokens and stops their API keys at once. A new email is unverified until the person follows the link sent to it (with SMTP configured). 409 for taking the admin role from, or deactivating, the only active administrator.',
     body: updateUserSchema,
     status: 200, response: userSchema, responseDescription: 'The changed user',
     errors: [404, 409],
@@ -64,9 +67,9 @@ export const userOperations = [
   operation({
     id: 'deleteUser', method: 'delete', path: '/users/:id', access: 'users:delete', tag, params: ID,
     summary: 'Delete a user',
-    description: 'Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself.',
+    description: 'Ends their sessions, revokes their refresh tokens and deletes their API keys at once. 403 for deleting yourself; 409 for deleting the only active administrator.',
     status: 204, responseDescription: 'Deleted',
-    errors: [404],
+    errors: [404, 409],
     handle: (ctx, _input, { db }) => deleteUser(db, ctx.params.id, principalOf(ctx)),
   }),
   operation({
