@@ -11,6 +11,7 @@ import { CredentialPage } from './pages/credential.js';
 import { CredentialsPage } from './pages/credentials.js';
 import { ScopesPage } from './pages/scopes.js';
 import { SigningKeysPage } from './pages/signing-keys.js';
+import { ResourceServersPage } from './pages/resource-servers.js';
 import { RolesPage } from './pages/role-list.js';
 import { UsersPage } from './pages/people.js';
 import { match, navigate, useLocation } from './router.js';
@@ -96,6 +97,7 @@ function Routes() {
   if (match('/console/roles', path)) return <RolesPage />;
   if (match('/console/audit', path)) return <AuditPage />;
   if (match('/console/signing-keys', path)) return <SigningKeysPage />;
+  if (match('/console/resource-servers', path)) return <ResourceServersPage />;
   if (match('/console', path) || match('/console/callback', path)) return <CredentialsPage />;
   return (
     <div class="centered-block">

@@ -28,6 +28,7 @@ export type AuditEvent = Schemas['AuditEvent'];
 export type Me = Schemas['Me'];
 export type SigningKey = Schemas['SigningKey'];
 export type RotationResult = Schemas['KeyRotation'];
+export type SsfStream = Schemas['SsfStream'];
 export type ErrorBody = Schemas['Error'];
 
 /** Request bodies, for forms that build one. */

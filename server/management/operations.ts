@@ -9,6 +9,7 @@ import { keyOperations } from './routes/keys.js';
 import { meOperations } from './routes/me.js';
 import { roleOperations } from './routes/roles.js';
 import { userOperations } from './routes/users.js';
+import { ssfOperations } from './routes/ssf.js';
 
 /** The document is built once per process: it depends only on the issuer. */
 let documentJson: { issuer: string; body: Record<string, unknown> } | undefined;
@@ -39,4 +40,5 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...apiKeyOperations,
   ...auditOperations,
   ...keyOperations,
+  ...ssfOperations,
 ];

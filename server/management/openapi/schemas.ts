@@ -1,3 +1,4 @@
+import { streamOverviewSchema } from '../../services/ssf/streams.js';
 import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
@@ -47,6 +48,7 @@ const NAMES: [z.ZodType, string][] = [
   [signingKeySchema, 'SigningKey'],
   [keyRotationSchema, 'KeyRotation'],
   [rotateBody, 'KeyRotate'],
+  [streamOverviewSchema, 'SsfStream'],
 ];
 
 const DEFS = '#/$defs/';
