@@ -81,7 +81,9 @@ export class Transmitter {
     clearInterval(this.sweep);
     for (const c of this.inFlight) c.abort();
     for (const w of this.waiters) w();
-    await this.stopListening?.().catch(() => undefined);
+    const stopListening = this.stopListening;
+    this.stopListening = undefined;
+    await stopListening?.().catch(() => undefined);
   }
 
   private wake(): void {
