@@ -25,11 +25,10 @@
  * client_credentials profiles that flow, refresh_token the refresh flow), BENCH_FLOWS (a comma-separated
  * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,6 +38,7 @@ import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { summarizeProfile } from './profile.js';
+import { NODE, freePort, ready, running, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -55,7 +55,6 @@ const wanted = (flow: string) => !FLOWS || FLOWS.has(flow);
 const WARMUP_REQUESTS = 500;
 /** Codes live 60 s (server/oidc/provider.ts): minting and spending them must fit in that. */
 const MINT_SECONDS = 20;
-const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
 
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
 if (PROFILE && !['client_credentials', 'refresh_token'].includes(PROFILE)) throw new Error('BENCH_PROFILE must be 1, client_credentials or refresh_token');
@@ -235,63 +234,6 @@ async function compare(flow: string, ours: Side, baseline: Side | undefined, bas
   const ratio = row.baseline ? ` (${(row.ours.rps / row.baseline.rps).toFixed(2)}×)` : '';
   console.log(`  ${flow}: ${row.ours.rps.toFixed(0)} req/s${row.baseline ? ` against ${row.baseline.rps.toFixed(0)}` : ''}${ratio}`);
   return row;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const p = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return p;
-}
-
-interface Proc {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const running: Proc[] = [];
-
-function start(name: string, args: string[], env: Record<string, string>, port: number): Proc {
-  let stderr = '';
-  const child = spawn(NODE, args, {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? os.tmpdir(), ...env },
-    // Log lines are written (that cost is part of what is measured) and discarded.
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const proc: Proc = { name, port, child, stderr: () => stderr, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  running.push(proc);
-  return proc;
-}
-
-async function stop(proc: Proc): Promise<void> {
-  if (proc.child.exitCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const code = await Promise.race([proc.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
-  if (code === 'timeout') proc.child.kill('SIGKILL');
-  running.splice(running.indexOf(proc), 1);
-}
-
-async function ready(proc: Proc, path: string): Promise<void> {
-  const until = Date.now() + 180_000;
-  while (Date.now() < until) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.stderr()}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${proc.port}${path}`)).status === 200) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${proc.name} was not ready within 180 s:\n${proc.stderr()}`);
 }
 
 function databaseUrlFor(name: string): string {

@@ -207,6 +207,13 @@ export interface paths {
      */
     patch: operations["updateRole"];
   };
+  "/ssf-streams": {
+    /**
+     * List Shared Signals streams with their receivers, last delivery and lag
+     * @description Needs the `clients:read` permission.
+     */
+    get: operations["listSsfStreams"];
+  };
   "/user-roles": {
     /**
      * List the roles users can have
@@ -935,6 +942,31 @@ export interface components {
       data: components["schemas"]["SigningKey"][];
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
+    };
+    SsfStream: {
+      /** @description The receiver: the client that created the stream. */
+      client_id: string;
+      /** Format: date-time */
+      created_at: string;
+      /**
+       * @description push: RFC 8935, to endpoint_url; poll: RFC 8936, the receiver asks.
+       * @enum {string}
+       */
+      delivery_method: "push" | "poll";
+      description: string | null;
+      endpoint_url: string | null;
+      /** @description Age of the oldest event still pending; 0 when none is. */
+      lag_seconds: number;
+      /** @description The last delivery, heartbeat or poll answer: how fresh the receiver’s view can be. */
+      last_contact_at: string | null;
+      last_delivered_at: string | null;
+      /** @description Id of the last event delivered (push: accepted with 202; poll: sent). */
+      last_delivered_event: string | null;
+      /** @description Events not yet delivered and acknowledged. */
+      pending_events: number;
+      /** @enum {string} */
+      status: "enabled" | "paused" | "disabled";
+      stream_id: string;
     };
     User: {
       active: boolean;
@@ -1860,6 +1892,24 @@ export interface operations {
       404: components["responses"]["NotFound"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * List Shared Signals streams with their receivers, last delivery and lag
+   * @description Needs the `clients:read` permission.
+   */
+  listSsfStreams: {
+    responses: {
+      /** @description Every stream */
+      200: {
+        content: {
+          "application/json": {
+            data: components["schemas"]["SsfStream"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
     };
   };
   /**

@@ -12,6 +12,7 @@ import { CredentialPage } from './pages/credential.js';
 import { CredentialsPage } from './pages/credentials.js';
 import { ScopesPage } from './pages/scopes.js';
 import { SigningKeysPage } from './pages/signing-keys.js';
+import { ResourceServersPage } from './pages/resource-servers.js';
 import { RolesPage } from './pages/role-list.js';
 import { UsersPage } from './pages/people.js';
 import { WebhooksPage } from './pages/webhooks.js';
@@ -109,6 +110,7 @@ function Routes() {
   if (match('/console/audit', path)) return <AuditPage />;
   if (match('/console/signing-keys', path)) return <SigningKeysPage />;
   if (match('/console/webhooks', path)) return <WebhooksPage />;
+  if (match('/console/resource-servers', path)) return <ResourceServersPage />;
   if (match('/console', path) || match('/console/callback', path)) return <CredentialsPage />;
   return (
     <div class="centered-block">

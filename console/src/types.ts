@@ -29,6 +29,7 @@ export type AuditEvent = Schemas['AuditEvent'];
 export type Me = Schemas['Me'];
 export type SigningKey = Schemas['SigningKey'];
 export type RotationResult = Schemas['KeyRotation'];
+export type SsfStream = Schemas['SsfStream'];
 export type ErrorBody = Schemas['Error'];
 export type Webhook = Schemas['Webhook'];
 export type WebhookCreated = Schemas['WebhookCreated'];

@@ -10,6 +10,7 @@ import { meOperations } from './routes/me.js';
 import { roleOperations } from './routes/roles.js';
 import { userOperations } from './routes/users.js';
 import { webhookOperations } from './routes/webhooks.js';
+import { ssfOperations } from './routes/ssf.js';
 
 /** The document is built once per process: it depends only on the issuer. */
 let documentJson: { issuer: string; body: Record<string, unknown> } | undefined;
@@ -41,4 +42,5 @@ export const OPERATIONS: readonly AnyOperation[] = [
   ...auditOperations,
   ...keyOperations,
   ...webhookOperations,
+  ...ssfOperations,
 ];

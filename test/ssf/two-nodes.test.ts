@@ -116,12 +116,15 @@ describe('Shared Signals with two Gatehouse nodes (needs DATABASE_URL; skipped i
       for (const res of held) res.destroy();
 
       await eventually('the surviving node delivers it', () => accepted.includes(`${events[0].id}.${created.body.stream_id}`), 30_000);
-      const { rows: after } = await a.runtime.db.query<{ owner: string; acked: string }>(
-        'SELECT lease_owner AS owner, acked_through::text AS acked FROM ssf_streams WHERE id = $1',
-        [created.body.stream_id],
-      );
-      expect(after[0].owner).to.equal(survivor.runtime.transmitter.node);
-      expect(Number(after[0].acked)).to.be.at.least(Number(events[0].id));
+      // The receiver has answered 202; the cursor moves once the surviving node has read that answer.
+      await eventually('the cursor past it, moved by the surviving node', async () => {
+        const { rows: after } = await a.runtime.db.query<{ owner: string; acked: string }>(
+          'SELECT lease_owner AS owner, acked_through::text AS acked FROM ssf_streams WHERE id = $1',
+          [created.body.stream_id],
+        );
+        expect(after[0].owner).to.equal(survivor.runtime.transmitter.node);
+        expect(Number(after[0].acked)).to.be.at.least(Number(events[0].id));
+      });
     } finally {
       receiver.closeAllConnections();
       receiver.close();

@@ -11,6 +11,7 @@ const NAV = [
   { href: '/console/users', label: 'Users' },
   { href: '/console/roles', label: 'Roles' },
   { href: '/console/signing-keys', label: 'Signing keys' },
+  { href: '/console/resource-servers', label: 'Resource servers' },
   { href: '/console/audit', label: 'Audit log' },
   { href: '/console/webhooks', label: 'Webhooks' },
 ];

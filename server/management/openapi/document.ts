@@ -89,7 +89,7 @@ export function openApiDocument(issuer: string, operations: readonly AnyOperatio
       ].join('\n\n'),
     },
     servers: [{ url: `${issuer}/api/v1` }],
-    tags: ['clients', 'apis', 'users', 'roles', 'api-keys', 'audit', 'keys', 'webhooks', 'meta'].map((name) => ({ name })),
+    tags: ['clients', 'apis', 'users', 'roles', 'api-keys', 'audit', 'keys', 'webhooks', 'ssf', 'meta'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {

@@ -1,3 +1,4 @@
+import { streamOverviewSchema } from '../../services/ssf/streams.js';
 import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
@@ -58,6 +59,7 @@ const NAMES: [z.ZodType, string][] = [
   [updateWebhookSchema, 'WebhookUpdate'],
   [rotateWebhookSecretSchema, 'WebhookSecretRotate'],
   [deliverySchema, 'WebhookDelivery'],
+  [streamOverviewSchema, 'SsfStream'],
 ];
 
 const DEFS = '#/$defs/';

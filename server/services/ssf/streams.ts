@@ -165,11 +165,27 @@ export async function requestVerification(ctx: StreamContext, clientId: string, 
   });
 }
 
+/** One stream as administrators see it (Management API, console): never the push credential. */
+export const streamOverviewSchema = z.strictObject({
+  stream_id: z.string(),
+  client_id: z.string().meta({ description: 'The receiver: the client that created the stream.' }),
+  description: z.string().nullable(),
+  delivery_method: z.enum(['push', 'poll']).meta({ description: 'push: RFC 8935, to endpoint_url; poll: RFC 8936, the receiver asks.' }),
+  endpoint_url: z.string().nullable(),
+  status: z.enum(['enabled', 'paused', 'disabled']),
+  last_delivered_event: z.string().nullable().meta({ description: 'Id of the last event delivered (push: accepted with 202; poll: sent).' }),
+  last_delivered_at: z.iso.datetime().nullable(),
+  last_contact_at: z.iso.datetime().nullable().meta({ description: 'The last delivery, heartbeat or poll answer: how fresh the receiver’s view can be.' }),
+  pending_events: z.number().int().meta({ description: 'Events not yet delivered and acknowledged.' }),
+  lag_seconds: z.number().meta({ description: 'Age of the oldest event still pending; 0 when none is.' }),
+  created_at: z.iso.datetime(),
+});
+
 /** Every stream with its receiver, last delivery and lag, for the Management API and the console. */
-export async function streamOverview(db: Queryable) {
+export async function streamOverview(db: Queryable): Promise<{ data: z.infer<typeof streamOverviewSchema>[] }> {
   const rows = await listStreamsOf(db, null);
   const now = Date.now();
-  return Promise.all(
+  const data = await Promise.all(
     rows.map(async (r) => {
       const backlog = await streamBacklog(db, r.id);
       return {
@@ -188,4 +204,5 @@ export async function streamOverview(db: Queryable) {
       };
     }),
   );
+  return { data };
 }

@@ -66,12 +66,7 @@ export class Transmitter {
 
   /** Stops delivering; another node takes this node's push streams over at once. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    clearInterval(this.sweep);
-    for (const c of this.inFlight) c.abort();
-    for (const w of this.waiters) w();
-    await this.stopListening?.().catch(() => undefined);
+    await this.abandon();
     await this.running?.catch(() => undefined);
     await releaseLeases(this.deps.db, this.node).catch(() => undefined);
   }
@@ -86,7 +81,9 @@ export class Transmitter {
     clearInterval(this.sweep);
     for (const c of this.inFlight) c.abort();
     for (const w of this.waiters) w();
-    await this.stopListening?.().catch(() => undefined);
+    const stopListening = this.stopListening;
+    this.stopListening = undefined;
+    await stopListening?.().catch(() => undefined);
   }
 
   private wake(): void {

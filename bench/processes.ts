@@ -1,0 +1,62 @@
+/** The benchmarks' child processes: Gatehouse nodes, bare oidc-provider, resource servers. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../server/paths.js';
+
+export const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const p = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return p;
+}
+
+export interface Proc {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+export const running: Proc[] = [];
+
+export function start(name: string, args: string[], env: Record<string, string>, port: number): Proc {
+  let stderr = '';
+  const child = spawn(NODE, args, {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    // Log lines are written (that cost is part of what is measured) and discarded.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const proc: Proc = { name, port, child, stderr: () => stderr, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  running.push(proc);
+  return proc;
+}
+
+export async function stop(proc: Proc): Promise<void> {
+  if (proc.child.exitCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const code = await Promise.race([proc.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+  if (code === 'timeout') proc.child.kill('SIGKILL');
+  running.splice(running.indexOf(proc), 1);
+}
+
+export async function ready(proc: Proc, path: string): Promise<void> {
+  const until = Date.now() + 180_000;
+  while (Date.now() < until) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.stderr()}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${proc.port}${path}`)).status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${proc.name} was not ready within 180 s:\n${proc.stderr()}`);
+}
