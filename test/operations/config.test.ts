@@ -93,6 +93,10 @@ describe('configuration (loadConfig)', () => {
     ['HSTS_INCLUDE_SUBDOMAINS', 'sometimes'],
     ['COOKIE_SECRETS', 'short-cookie-secret'],
     ['KEY_ENCRYPTION_SECRET', 'short-kek'],
+    ['METRICS_PORT', 'ninety'],
+    ['METRICS_PORT', '70000'],
+    ['METRICS_HOST', 'metrics.example'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ] as const) {
     it(`names ${name} when it is ${JSON.stringify(value)}, without echoing the value`, () => {
       const message = refusal({ ...configured, DATA_DIR: dataDir, [name]: value });
@@ -101,6 +105,18 @@ describe('configuration (loadConfig)', () => {
       expect(message).not.to.include(value);
     });
   }
+
+  describe('METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+    it('has no metrics and no tracing unless asked', () => {
+      expect(loadConfig({ ...configured })).to.deep.include({ metricsPort: undefined, metricsHost: '0.0.0.0', tracing: false });
+      const c = loadConfig({ ...configured, METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+      expect(c).to.deep.include({ metricsPort: 9464, metricsHost: '127.0.0.1', tracing: true });
+    });
+
+    it('never serves /metrics on the public port', () => {
+      expect(refusal({ ...configured, DATA_DIR: dataDir, PORT: '8080', METRICS_PORT: '8080' })).to.match(/^\s*METRICS_PORT\b.*public port/m);
+    });
+  });
 
   describe('WEB_CONCURRENCY', () => {
     it('is one process by default, a number of workers, or one per core with auto', () => {
