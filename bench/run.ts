@@ -327,8 +327,15 @@ async function main() {
     start(name, [...nodeArgs, join(projectRoot, 'dist', 'server', 'index.js')], gatehouseEnv(port, extra), port);
 
   const cleanups: (() => void)[] = [];
+  // Node A serves /metrics (README "Metrics"), so the figures below include what the metrics cost,
+  // and the run shows its token counters moving.
+  const metricsPort = await freePort();
+  const tokenCounters = async () => {
+    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+    return text.split('\n').filter((l) => l.startsWith('gatehouse_token_requests_total'));
+  };
   try {
-    const a = gatehouse('node A', issuerPort, { SEED_FILE: seedFile });
+    const a = gatehouse('node A', issuerPort, { SEED_FILE: seedFile, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
     await ready(a, '/readyz');
     const [bPort, twoPort, barePort, helperPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const b = gatehouse('node B', bPort);
@@ -378,7 +385,9 @@ async function main() {
     console.log('measuring (Gatehouse node A against bare oidc-provider, alternating):');
     const rows: Row[] = [];
     const add = (row: Row | undefined) => row && rows.push(row);
+    const countersBefore = await tokenCounters();
     add(await compare('client_credentials', { op: cc(a.port) }, { op: cc(bare.port) }));
+    console.log(`  node A's /metrics before and after the client_credentials runs:\n    ${countersBefore.join('\n    ') || '(no token request counted yet)'}\n    ->\n    ${(await tokenCounters()).join('\n    ')}`);
 
     // authorization_code. Gatehouse: sign in once, then one authorization request per code through
     // the pages with that session. Bare: codes made with the library's models. Same count each run.
@@ -544,6 +553,10 @@ async function main() {
           else if (performance.now() - t0 > 10_000) throw new Error('node B still issues tokens 10 s after the suspension');
         }
       })();
+      // A failed poll (node B dropping a connection under load) is thrown by `await poll` below, into
+      // main's cleanup; left unobserved while revoke() runs, it would end the process with every
+      // server it started still running.
+      poll.catch(() => undefined);
       await revoke();
       await poll;
       return refusedAt! - t0;

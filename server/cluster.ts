@@ -31,17 +31,18 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     }, RESTART_DELAY_MS).unref();
   });
 
+  // Before any worker: a metrics port that cannot be bound stops the start with nothing to clean up.
+  let metricsListener: MetricsListener | undefined;
+  if (config.metricsPort !== undefined) {
+    const aggregator = new AggregatorRegistry();
+    metricsListener = await serveMetrics({ contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() }, config.metricsPort, config.metricsHost, logger);
+  }
   const first = fork();
   await new Promise<void>((resolve, reject) => {
     first.once('listening', () => resolve());
     first.once('exit', (code) => reject(new Error(`the first worker exited with code ${code} before listening`)));
   });
   for (let i = 1; i < config.workers; i++) fork();
-  let metricsListener: MetricsListener | undefined;
-  if (config.metricsPort !== undefined) {
-    const aggregator = new AggregatorRegistry();
-    metricsListener = await serveMetrics({ contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() }, config.metricsPort, config.metricsHost, logger);
-  }
   logger.info({ workers: config.workers }, `gatehouse primary started ${config.workers} workers`);
 
   const stop = async (signal: NodeJS.Signals) => {

@@ -29,8 +29,11 @@ export async function serve(config: Config) {
   // /metrics: served here by a lone process; a worker's series are collected by its primary
   // (prom-client's AggregatorRegistry, server/cluster.ts), so one scrape sees every worker.
   let metricsListener: MetricsListener | undefined;
-  if (runtime.metrics && cluster.isWorker) AggregatorRegistry.setRegistries([runtime.metrics.registry]);
-  else if (runtime.metrics) metricsListener = await serveMetrics(runtime.metrics.exposition, config.metricsPort!, config.metricsHost, logger);
+  if (runtime.metrics && cluster.isWorker) {
+    // Constructing one is what makes prom-client answer the primary's requests in a worker.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([runtime.metrics.registry]);
+  } else if (runtime.metrics) metricsListener = await serveMetrics(runtime.metrics.exposition, config.metricsPort!, config.metricsHost, logger);
   const app = buildApp(runtime);
   const server = app.listen(config.port);
   answerClientErrors(server);

@@ -2,15 +2,13 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Tracer } from '../telemetry/spans.js';
 import { normalise } from './endpoints.js';
+import { grantTypeOf, outcomeOf } from '../telemetry/labels.js';
 
 /**
  * Spans of our own inside oidc-provider, installed only when tracing is on (server/oidc/provider.ts):
  * the token request, client authentication and signing. The http, koa, pg and ioredis spans around
  * and under them come from the standard instrumentations (server/telemetry/tracing.ts).
  */
-
-/** The grant types we serve; anything else a caller sends is recorded as `other` (no caller text in spans). */
-const GRANT_TYPES = new Set(['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange']);
 
 /** `oauth.token` around each token request, with its grant type and status once answered. */
 export function traceTokenRequests(tracer: Tracer, tokenRoute: string): Middleware {
@@ -19,11 +17,9 @@ export function traceTokenRequests(tracer: Tracer, tokenRoute: string): Middlewa
     if (normalise(ctx.path) !== tokenPath) return next();
     return tracer.span('oauth.token', {}, async (span) => {
       await next();
-      const grant = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params?.grant_type;
-      span.setAttribute('oauth.grant_type', typeof grant === 'string' ? (GRANT_TYPES.has(grant) ? grant : 'other') : 'none');
+      span.setAttribute('oauth.grant_type', grantTypeOf(ctx));
+      span.setAttribute('oauth.outcome', outcomeOf(ctx));
       span.setAttribute('http.response.status_code', ctx.status);
-      const error = (ctx.body as { error?: unknown } | undefined)?.error;
-      if (ctx.status >= 400 && typeof error === 'string' && /^[a-z_]{1,40}$/.test(error)) span.setAttribute('oauth.error', error);
     });
   };
 }

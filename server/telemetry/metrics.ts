@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HashingBusyError } from '../crypto/passwords.js';
+import { grantTypeOf, outcomeOf } from './labels.js';
 import type { Exposition } from './metrics-server.js';
 import type { Database, PoolStats } from '../db/database.js';
 import type { KeyRing } from '../services/keyring.js';
@@ -20,26 +21,6 @@ import type { StoreCache } from '../store/cache.js';
  * never a client id, user id or raw path: whatever a caller sends outside the known words is counted
  * as `other`.
  */
-
-/** The grant types the token endpoint serves (server/oidc/provider.ts), as they appear in requests. */
-const GRANT_TYPES = new Set(['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange']);
-
-/** RFC 6749 §5.2 and the extensions' error codes, and ours (429 too_many_requests, 503 temporarily_unavailable). */
-const ERROR_CODES = new Set([
-  'invalid_request',
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'invalid_target',
-  'too_many_requests',
-  'temporarily_unavailable',
-  'server_error',
-  'access_denied',
-  'invalid_dpop_proof',
-  'use_dpop_nonce',
-]);
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -71,20 +52,6 @@ function routeOf(ctx: Context): string {
   if (ctx.path.startsWith('/console')) return '/console';
   if (ctx.path === '/assets/gatehouse.css') return '/assets';
   return 'other';
-}
-
-function tokenOutcome(ctx: Context): string {
-  if (ctx.status < 400) return 'success';
-  const error = (ctx.body as { error?: unknown } | null | undefined)?.error;
-  return typeof error === 'string' && ERROR_CODES.has(error) ? error : 'other_error';
-}
-
-function grantTypeOf(ctx: Context): string {
-  // oidc-provider defines ctx.oidc on the requests it routes; its params exist once the body is read.
-  const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
-  const grant = params?.grant_type;
-  if (typeof grant !== 'string') return 'none';
-  return GRANT_TYPES.has(grant) ? grant : 'other';
 }
 
 export class Metrics {
@@ -126,7 +93,7 @@ export class Metrics {
   request(ctx: Context, seconds: number): void {
     const route = routeOf(ctx);
     this.duration.observe({ route, method: METHODS.has(ctx.method) ? ctx.method : 'other' }, seconds);
-    if (route === 'token') this.tokens.inc({ grant_type: grantTypeOf(ctx), outcome: tokenOutcome(ctx) });
+    if (route === 'token') this.tokens.inc({ grant_type: grantTypeOf(ctx), outcome: outcomeOf(ctx) });
   }
 
   login(outcome: LoginOutcome): void {

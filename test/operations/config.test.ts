@@ -95,6 +95,10 @@ describe('configuration (loadConfig)', () => {
     ['KEY_ENCRYPTION_SECRET', 'short-kek'],
     ['SMTP_URL', 'http://mail:hunter2-smtp-password@relay.example.com'],
     ['SMTP_FROM', 'not an address'],
+    ['METRICS_PORT', 'ninety'],
+    ['METRICS_PORT', '70000'],
+    ['METRICS_HOST', 'metrics.example'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ] as const) {
     it(`names ${name} when it is ${JSON.stringify(value)}, without echoing the value`, () => {
       const message = refusal({ ...configured, DATA_DIR: dataDir, [name]: value });
@@ -103,6 +107,18 @@ describe('configuration (loadConfig)', () => {
       expect(message).not.to.include(value);
     });
   }
+
+  describe('METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+    it('has no metrics and no tracing unless asked', () => {
+      expect(loadConfig({ ...configured })).to.deep.include({ metricsPort: undefined, metricsHost: '0.0.0.0', tracing: false });
+      const c = loadConfig({ ...configured, METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+      expect(c).to.deep.include({ metricsPort: 9464, metricsHost: '127.0.0.1', tracing: true });
+    });
+
+    it('never serves /metrics on the public port', () => {
+      expect(refusal({ ...configured, DATA_DIR: dataDir, PORT: '8080', METRICS_PORT: '8080' })).to.match(/^\s*METRICS_PORT\b.*public port/m);
+    });
+  });
 
   describe('WEB_CONCURRENCY', () => {
     it('is one process by default, a number of workers, or one per core with auto', () => {

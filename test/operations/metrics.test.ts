@@ -13,7 +13,9 @@ import { freshAddress, loginForm } from '../support/sign-in.js';
  * listener of their own, as server/serve.ts does. The cluster's aggregation and the process entry
  * are in metrics-process.test.ts.
  */
-describe('Prometheus metrics (METRICS_PORT)', () => {
+describe('Prometheus metrics (METRICS_PORT)', function () {
+  // Starting a node (migrations, the seed's password hash) can take a minute on a busy machine.
+  this.timeout(120_000);
   let server: TestServer;
   let listener: MetricsListener;
   let metricsUrl: string;
