@@ -457,6 +457,8 @@ export interface components {
       client_name: string | null;
       /** Format: date-time */
       created_at: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens: boolean;
       enabled: boolean;
       /**
        * @description Which prefix its secrets carry: sk_live_/ak_live_ or sk_test_/ak_test_.
@@ -476,6 +478,10 @@ export interface components {
       }) | null;
       post_logout_redirect_uris: string[];
       redirect_uris: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests: boolean;
       /** @description Space-delimited scopes the client may be granted (RFC 6749 §3.3). */
       scope: string;
       /** @enum {string} */
@@ -494,6 +500,8 @@ export interface components {
       /** @description Default: generated. */
       client_id?: string;
       client_name: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens?: boolean;
       /** @default true */
       enabled?: boolean;
       /**
@@ -509,6 +517,10 @@ export interface components {
       ip_allowlist?: string[];
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce?: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests?: boolean;
       scope?: string;
       /** @enum {string} */
       token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";
@@ -528,6 +540,8 @@ export interface components {
       client_secret?: string;
       /** Format: date-time */
       created_at: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens: boolean;
       enabled: boolean;
       /**
        * @description Which prefix its secrets carry: sk_live_/ak_live_ or sk_test_/ak_test_.
@@ -547,6 +561,10 @@ export interface components {
       }) | null;
       post_logout_redirect_uris: string[];
       redirect_uris: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests: boolean;
       /** @description Space-delimited scopes the client may be granted (RFC 6749 §3.3). */
       scope: string;
       /** @enum {string} */
@@ -603,6 +621,8 @@ export interface components {
       /** @description client_id cannot change: tokens, grants and consents refer to it; create a new credential */
       client_id?: unknown;
       client_name?: string;
+      /** @description Every token request must carry a DPoP proof (RFC 9449 §5.2), so that every access token is bound to the client’s key (cnf.jkt). */
+      dpop_bound_access_tokens?: boolean;
       /** @description false suspends the client (reversibly), like a revocation. */
       enabled?: boolean;
       /** @description environment cannot change: secrets are issued for one environment (sk_live_, sk_test_); create a new credential */
@@ -613,6 +633,10 @@ export interface components {
       ip_allowlist?: string[];
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
+      /** @description Authorization requests must carry a PKCE code_challenge (S256), RFC 7636 (OAuth 2.1 §4.1.1, RFC 9700 §2.1.1). Always true for public clients (spa, native); optional for confidential ones. */
+      require_pkce?: boolean;
+      /** @description Authorization requests must first be pushed to /oauth/par (RFC 9126 §6); a plain /oauth/authorize request is refused. */
+      require_pushed_authorization_requests?: boolean;
       scope?: string;
       /** @enum {string} */
       token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";

@@ -10,6 +10,7 @@ import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
+import { ProtectionSettings } from './credential-protection.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -158,6 +159,12 @@ export function CredentialPage({ clientId }: { clientId: string }) {
       </section>
 
       {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
+      <ProtectionSettings
+        client={client}
+        locked={changeLocked}
+        lockReasonId={LOCK_REASON}
+        onSaved={(c) => { setClient(c); setMessage('Protection saved. It applies to the next authorization or token request.'); }}
+      />
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
 
       {revoking && (
