@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { skipWithoutChromium } from '../support/browser.js';
-import { openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { openConsole, useConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import { SERVICE, SPA, WEB } from '../support/fixtures.js';
 
@@ -9,12 +8,7 @@ import { SERVICE, SPA, WEB } from '../support/fixtures.js';
 describe('console: request and token protection of a credential', function () {
   this.timeout(60_000);
   let h: ConsoleHarness;
-
-  before(async function () {
-    skipWithoutChromium(this);
-    h = await startConsoleHarness();
-  });
-  after(async () => h?.close());
+  useConsoleHarness((harness) => (h = harness));
 
   const openCredential = async (page: Page, name: string) => {
     await page.getByRole('link', { name, exact: true }).click();
