@@ -216,7 +216,7 @@ describe('DPoP (RFC 9449) and pushed authorization requests (RFC 9126), with ope
   describe('token exchange of an API key with a DPoP proof', () => {
     const exchangeForm = (key: string) => ({ subject_token: key, subject_token_type: ACCESS_TOKEN_TYPE, resource: ORDERS_API, scope: 'orders:read' });
 
-    it('binds the exchanged token to the proof’s key (cnf.jkt, token_type DPoP); without a proof it stays a Bearer token', async () => {
+    it('binds the exchanged token to the proof’s key (cnf.jkt, token_type DPoP); without a proof it stays a Bearer token, unless the client requires DPoP', async () => {
       const person = await newPerson(api, []);
       const { key } = await newKey(api, person.id, ['orders:read']);
       const config = await rpFor(server, GATEWAY.id, oidc.ClientSecretBasic(GATEWAY.secret));
@@ -229,6 +229,16 @@ describe('DPoP (RFC 9449) and pushed authorization requests (RFC 9126), with ope
       const plain = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE, exchangeForm(key));
       expect(plain.token_type).to.equal('bearer');
       expect(decodeJwt(plain.access_token)).not.to.have.property('cnf');
+
+      // A gateway registered with dpop_bound_access_tokens must send a proof here too.
+      expect((await api.patch(`/clients/${GATEWAY.id}`, { dpop_bound_access_tokens: true })).status).to.equal(200);
+      try {
+        const refused = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE, exchangeForm(key)).then(() => undefined, (err: { error?: string }) => err.error);
+        expect(refused).to.equal('invalid_grant');
+        expect((await oidc.genericGrantRequest(config, TOKEN_EXCHANGE, exchangeForm(key), { DPoP })).token_type).to.equal('dpop');
+      } finally {
+        await api.patch(`/clients/${GATEWAY.id}`, { dpop_bound_access_tokens: false });
+      }
     });
 
     it('refuses a proof for another URL (invalid_dpop_proof) and the same proof twice (RFC 9449 §11.1)', async () => {
