@@ -147,6 +147,9 @@ const COMMANDS: Command[] = [
       environment: { type: 'string', value: 'live|test', help: 'live (default) or test' },
       'expires-in': { type: 'string', value: 'DURATION', help: 'expire the client after 3600, 12h, 365d, ...' },
       'ip-allowlist': { type: 'list', value: 'CIDR', help: 'addresses it may request tokens from (default: any)' },
+      'require-pkce': { type: 'boolean', help: 'authorization requests must use PKCE (always so for --public)' },
+      'require-par': { type: 'boolean', help: 'authorization requests must be pushed to /oauth/par first (RFC 9126)' },
+      dpop: { type: 'boolean', help: 'every token request must carry a DPoP proof; tokens are bound to its key (RFC 9449)' },
     },
     positional: 0,
     needsSchema: true,
@@ -167,11 +170,14 @@ const COMMANDS: Command[] = [
         environment: environmentOf(options.environment),
         expires_in: durationOption(options, 'expires-in'),
         ip_allowlist: list(options['ip-allowlist']),
+        ...(options['require-pkce'] ? { require_pkce: true } : {}),
+        ...(options['require-par'] ? { require_pushed_authorization_requests: true } : {}),
+        ...(options.dpop ? { dpop_bound_access_tokens: true } : {}),
       };
     },
     run: ({ db, input }) => createClient(db, checked(createClientSchema, input), CLI),
     text: (r) =>
-      fields(r, ['client_id', 'client_name', 'grant_types', 'scope', 'environment', 'expires_at', 'ip_allowlist', 'client_secret']) +
+      fields(r, ['client_id', 'client_name', 'grant_types', 'scope', 'environment', 'expires_at', 'ip_allowlist', 'require_pkce', 'require_pushed_authorization_requests', 'dpop_bound_access_tokens', 'client_secret']) +
       (r.client_secret ? SHOWN_ONCE('client_secret') : ''),
   },
   {

@@ -223,7 +223,8 @@ describe('gatehouse CLI', function () {
       const test = await run(['clients', 'create', '--environment', 'test', '--public', '--grant-type', 'authorization_code', '--redirect-uri', 'http://127.0.0.1:9/cb', '--scope', 'openid orders:read', '--json']);
       expect(test.code, test.stderr).to.equal(0);
       expect(test.json).not.to.have.property('client_secret');
-      expect(test.json).to.include({ environment: 'test', token_endpoint_auth_method: 'none' });
+      expect(test.json).to.include({ environment: 'test', token_endpoint_auth_method: 'none', require_pkce: true });
+
 
       for (const [args, message] of [
         [['--scope', 'nothing:here'], 'nothing:here is not a scope of any registered API'],
@@ -237,6 +238,13 @@ describe('gatehouse CLI', function () {
         expect(refused.code, `${args.join(' ')}: ${refused.stderr}`).to.be.oneOf([1, 2]);
         expect(refused.stderr).to.include(message);
       }
+    });
+
+    it('clients create --require-pkce --require-par --dpop makes a client that must use PKCE, PAR and DPoP (issue 12)', async () => {
+      const strict = await run(['clients', 'create', '--grant-type', 'authorization_code', '--redirect-uri', 'http://127.0.0.1:9/strict', '--scope', 'openid', '--require-pkce', '--require-par', '--dpop', '--json']);
+      expect(strict.code, strict.stderr).to.equal(0);
+      expect(strict.json).to.include({ require_pkce: true, require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+      expect(client).to.include({ require_pkce: false, require_pushed_authorization_requests: false, dpop_bound_access_tokens: false });
     });
 
     it('clients list shows clients without any secret', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { AuthorizationError, CookieJar, authorize, logout, type FlowClient } from '../support/code-flow.js';
 import { postForm } from '../support/fixtures.js';
+import { auditOf, newPerson } from '../support/accounts.js';
 import type { TestServer } from '../support/server.js';
 import { type ManagementApi, useServer } from '../support/setup.js';
 
@@ -13,26 +14,14 @@ import { type ManagementApi, useServer } from '../support/setup.js';
  */
 
 const REDIRECT = 'http://127.0.0.1:8080/documented-callback';
-const PASSWORD = 'a long enough password for the docs';
 
 type WebClient = FlowClient & { id: string; secret: string };
-
-let serial = 0;
 
 /** A web credential created as a new user would: POST /api/v1/clients, type web. */
 async function webCredential(api: ManagementApi, extra: Record<string, unknown> = {}): Promise<WebClient> {
   const res = await api.post('/clients', { client_name: 'Copied from the docs', type: 'web', redirect_uris: [REDIRECT], scope: 'openid profile email', ...extra });
   expect(res.status, JSON.stringify(res.body)).to.equal(201);
   return { id: res.body.client_id, secret: res.body.client_secret, redirect: REDIRECT };
-}
-
-/** A person of their own, so that ending their access touches no other test. */
-async function newPerson(api: ManagementApi) {
-  serial += 1;
-  const user = { email: `docs${serial}-${Date.now()}@example.test`, name: `Docs ${serial}`, password: PASSWORD };
-  const res = await api.post('/users', user);
-  expect(res.status, JSON.stringify(res.body)).to.equal(201);
-  return { ...user, id: res.body.id as string };
 }
 
 /** grant_type=authorization_code with client_id and client_secret in the body, as the docs say. */
@@ -52,7 +41,7 @@ describe('integrations as documented (issue 12)', () => {
 
     it('a web credential from POST /api/v1/clients: no PKCE, no offline_access, secrets in the body; the answer has refresh_token, and refreshing works', async () => {
       const client = await webCredential(api);
-      const person = await newPerson(api);
+      const person = await newPerson(api, []);
       const flow = await authorize(server, { client, scope: 'openid profile email', noPkce: true, user: person });
 
       const tokens = await exchangeInBody(server, client, flow.code);
@@ -64,13 +53,13 @@ describe('integrations as documented (issue 12)', () => {
       expect(refreshed.status, refreshed.text).to.equal(200);
       expect(refreshed.json.refresh_token).to.be.a('string').and.not.equal(tokens.json.refresh_token);
       const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${refreshed.json.access_token}` } });
-      expect(await info.json()).to.include({ email: person.email, name: person.name });
+      expect(await info.json()).to.include({ sub: person.id, email: person.email });
     });
 
     for (const registered of ['client_secret_basic', 'client_secret_post'] as const) {
       it(`a client registered with ${registered} may authenticate either way at the token, introspection and revocation endpoints`, async () => {
         const client = await webCredential(api, { token_endpoint_auth_method: registered });
-        const person = await newPerson(api);
+        const person = await newPerson(api, []);
         const jar = new CookieJar();
         for (const [name, auth] of [['basic', oidc.ClientSecretBasic(client.secret)], ['post', oidc.ClientSecretPost(client.secret)]] as const) {
           const config = await oidc.discovery(new URL(server.url), client.id, undefined, auth, { execute: [oidc.allowInsecureRequests] });
@@ -118,7 +107,7 @@ describe('integrations as documented (issue 12)', () => {
 
     it('logout ends the session-bound refresh token; an offline_access one outlives the session', async () => {
       const client = await webCredential(api, { scope: 'openid profile email offline_access' });
-      const person = await newPerson(api);
+      const person = await newPerson(api, []);
       const bound = await session(client, person, 'openid profile email');
       const offline = await session(client, person, 'openid email offline_access');
       // Both work while their sessions last, rotating as usual.
@@ -138,7 +127,7 @@ describe('integrations as documented (issue 12)', () => {
     ] as const) {
       it(`${ending} ends both the session-bound and the offline_access refresh tokens (services/users.ts endUserAccess)`, async () => {
         const client = await webCredential(api, { scope: 'openid profile email offline_access' });
-        const person = await newPerson(api);
+        const person = await newPerson(api, []);
         const bound = await session(client, person, 'openid profile email');
         const offline = await session(client, person, 'openid email offline_access');
 
@@ -162,7 +151,7 @@ describe('integrations as documented (issue 12)', () => {
 
     it('a confidential client with require_pkce needs a code_challenge; turning it off lets the documented flow through', async () => {
       const client = await webCredential(api, { require_pkce: true });
-      const person = await newPerson(api);
+      const person = await newPerson(api, []);
       expect((await api.get(`/clients/${client.id}`)).body.require_pkce).to.equal(true);
       await refusedWithoutPkce(client, person);
 
@@ -180,9 +169,7 @@ describe('integrations as documented (issue 12)', () => {
       const on = await api.patch(`/clients/${client.id}`, { require_pkce: true });
       expect([on.status, on.body.require_pkce]).to.deep.equal([200, true]);
       await refusedWithoutPkce(client, person);
-      const audit = await api.get(`/audit-events?type=client.updated`);
-      const changes = audit.body.data.filter((e: { target: { id: string } }) => e.target.id === client.id);
-      expect(changes.map((e: { data: { fields: string[] } }) => e.data.fields)).to.deep.include(['require_pkce']);
+      expect((await auditOf(server, 'client.updated', client.id)).map((e) => e.data.fields)).to.deep.include(['require_pkce']);
     });
 
     it('a public client always requires PKCE: shown as true, and turning it off is refused with 400', async () => {
@@ -192,14 +179,14 @@ describe('integrations as documented (issue 12)', () => {
       expect([refusedAtCreation.status, refusedAtCreation.body.field]).to.deep.equal([400, 'require_pkce']);
       const refusedLater = await api.patch(`/clients/${created.body.client_id}`, { require_pkce: false });
       expect([refusedLater.status, refusedLater.body.field]).to.deep.equal([400, 'require_pkce']);
-      const person = await newPerson(api);
+      const person = await newPerson(api, []);
       await refusedWithoutPkce({ id: created.body.client_id, secret: '', redirect: REDIRECT }, person);
     });
 
     it('a confidential client without require_pkce shows false and still accepts PKCE when sent', async () => {
       const client = await webCredential(api);
       expect((await api.get(`/clients/${client.id}`)).body.require_pkce).to.equal(false);
-      const person = await newPerson(api);
+      const person = await newPerson(api, []);
       const flow = await authorize(server, { client, scope: 'openid', user: person });
       const wrongVerifier = await postForm(`${server.url}/oauth/token`, {
         grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT, code_verifier: 'x'.repeat(43), client_id: client.id, client_secret: client.secret,

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { USER, baseSeed } from './fixtures.js';
-import { launchBrowser, newPage, signIn } from './browser.js';
+import { launchBrowser, newPage, signIn, skipWithoutChromium } from './browser.js';
 import { adminClientSeed, managementApi, managementToken } from './management.js';
 import { startServer, type TestServer } from './server.js';
 
@@ -55,6 +55,20 @@ export async function startConsoleHarness(options: { clients?: boolean; env?: Re
       await server.destroy();
     },
   };
+}
+
+/**
+ * For a describe(): a console harness for its tests (skipped, saying why, without Chromium), closed
+ * after them. `bind` hands it to the file's own variable.
+ */
+export function useConsoleHarness(bind: (h: ConsoleHarness) => void, options: Parameters<typeof startConsoleHarness>[0] = {}): void {
+  let harness: ConsoleHarness | undefined;
+  before(async function () {
+    skipWithoutChromium(this);
+    harness = await startConsoleHarness(options);
+    bind(harness);
+  });
+  after(async () => harness?.close());
 }
 
 /**

@@ -13,6 +13,7 @@ import { useSession } from '../session.js';
 import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
 import { CredentialUsage } from './credential-usage.js';
+import { ProtectionSettings } from './credential-protection.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -162,6 +163,12 @@ export function CredentialPage({ clientId }: { clientId: string }) {
 
       <CredentialUsage client={client} apis={apis} />
       {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
+      <ProtectionSettings
+        client={client}
+        locked={changeLocked}
+        lockReasonId={LOCK_REASON}
+        onSaved={(c) => { setClient(c); setMessage('Protection saved. It applies to the next authorization or token request.'); }}
+      />
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
 
       {revoking && (
