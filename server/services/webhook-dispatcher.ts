@@ -83,7 +83,8 @@ export class WebhookDispatcher {
           this.again = false;
           this.wake();
         } else {
-          this.timer = setTimeout(() => this.wake(), nextMs ?? 1000);
+          // After an error (the database is down, say), look again in a few seconds.
+          this.timer = setTimeout(() => this.wake(), nextMs ?? 5000);
           this.timer.unref();
         }
       });
@@ -112,7 +113,11 @@ export class WebhookDispatcher {
       const controller = new AbortController();
       this.inFlight.set(leaseId, controller);
       try {
-        await Promise.all(claimed.map((row) => this.deliver(row, controller.signal)));
+        // Each on its own: one that fails to record (the database went away) leaves its lease to run out
+        // without cutting the others short.
+        const results = await Promise.allSettled(claimed.map((row) => this.deliver(row, controller.signal)));
+        const failed = results.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         this.inFlight.delete(leaseId);
       }
