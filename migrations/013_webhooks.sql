@@ -70,6 +70,8 @@ CREATE TABLE outbox (
 -- Claims: the due rows of one consumer, oldest due first. Only pending rows are in the index, so it
 -- stays as small as the backlog however long the history grows.
 CREATE INDEX outbox_due_idx ON outbox (consumer, next_attempt_at) WHERE state = 'pending';
+-- Finished rows are forgotten after 30 days (server/services/webhook-dispatcher.ts).
+CREATE INDEX outbox_finished_idx ON outbox (finished_at) WHERE state <> 'pending';
 -- A subscriber's deliveries, newest first (GET /webhooks/{id}/deliveries), and its removal.
 CREATE INDEX outbox_subscriber_idx ON outbox (consumer, subscriber, id DESC);
 

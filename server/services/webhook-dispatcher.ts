@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { WebhookConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { type ClaimedRow, claimDue, finishClaim, insertAttempt, type Outcome, releaseClaims, secondsUntilDue } from '../store/outbox.js';
+import { type ClaimedRow, claimDue, deleteFinishedRows, finishClaim, insertAttempt, type Outcome, releaseClaims, secondsUntilDue } from '../store/outbox.js';
 import { disableFailingWebhook, findWebhookEndpointRow, markWebhookFailing, markWebhookSucceeded, type WebhookEndpointRow } from '../store/webhooks.js';
 import { recordAudit, SYSTEM } from './audit.js';
 import { webhookMessage } from './webhook-message.js';
@@ -15,6 +15,10 @@ const BATCH = 16;
 const MAX_IDLE_MS = 30_000;
 /** Errors are stored to show people; a receiver's long message is cut. */
 const ERROR_MAX = 300;
+/** Delivered and given-up deliveries, with their attempts, are listed this long and then forgotten. */
+const KEEP_DAYS = 30;
+/** How often a node forgets them (each node does; the DELETE is idempotent). */
+const FORGET_EVERY_MS = 3600_000;
 
 interface AttemptResult {
   status: number | null;
@@ -43,6 +47,7 @@ export class WebhookDispatcher {
   private stopped = false;
   private readonly inFlight = new Map<string, AbortController>();
   private readonly leaseSeconds: number;
+  private forgotAt = 0;
 
   constructor(
     private readonly db: Database,
@@ -78,7 +83,8 @@ export class WebhookDispatcher {
           this.again = false;
           this.wake();
         } else {
-          this.timer = setTimeout(() => this.wake(), nextMs ?? 1000);
+          // After an error (the database is down, say), look again in a few seconds.
+          this.timer = setTimeout(() => this.wake(), nextMs ?? 5000);
           this.timer.unref();
         }
       });
@@ -107,10 +113,18 @@ export class WebhookDispatcher {
       const controller = new AbortController();
       this.inFlight.set(leaseId, controller);
       try {
-        await Promise.all(claimed.map((row) => this.deliver(row, controller.signal)));
+        // Each on its own: one that fails to record (the database went away) leaves its lease to run out
+        // without cutting the others short.
+        const results = await Promise.allSettled(claimed.map((row) => this.deliver(row, controller.signal)));
+        const failed = results.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         this.inFlight.delete(leaseId);
       }
+    }
+    if (Date.now() - this.forgotAt > FORGET_EVERY_MS) {
+      this.forgotAt = Date.now();
+      await deleteFinishedRows(this.db, WEBHOOK_CONSUMER, KEEP_DAYS);
     }
     const seconds = await secondsUntilDue(this.db, WEBHOOK_CONSUMER);
     return seconds === null ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, Math.max(50, Math.ceil(seconds * 1000)));

@@ -136,6 +136,15 @@ export async function listDeliveryRows(q: Queryable, consumer: string, subscribe
   return rows;
 }
 
+/** Forgets finished rows (and, by cascade, their attempts) older than this many days. */
+export async function deleteFinishedRows(q: Queryable, consumer: string, days: number): Promise<number> {
+  const { rowCount } = await q.query(
+    `DELETE FROM outbox WHERE consumer = $1 AND state <> 'pending' AND finished_at < now() - make_interval(days => $2)`,
+    [consumer, days],
+  );
+  return rowCount;
+}
+
 /** A subscriber's rows (and, by cascade, their attempts), when the subscriber goes. */
 export async function deleteSubscriberRows(q: Queryable, consumer: string, subscriber: string): Promise<void> {
   await q.query('DELETE FROM outbox WHERE consumer = $1 AND subscriber = $2', [consumer, subscriber]);

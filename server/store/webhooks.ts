@@ -44,12 +44,15 @@ export async function findWebhookEndpointRow(q: Queryable, id: string): Promise<
   return rows[0];
 }
 
-/** Oldest first; the cursor is the last row's (created_at, id). */
+/**
+ * Oldest first; the cursor is the last row's (created_at, id). Compared at the milliseconds the cursor
+ * carries (a JavaScript date), or a row stored with microseconds would come after its own cursor.
+ */
 export async function listWebhookEndpointRows(q: Queryable, f: { after?: { createdAt: string; id: string }; limit: number }): Promise<WebhookEndpointRow[]> {
   const { rows } = await q.query<WebhookEndpointRow>(
     `SELECT * FROM webhook_endpoints
-     WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid)
-     ORDER BY created_at, id LIMIT $3`,
+     WHERE $1::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($1::timestamptz, $2::uuid)
+     ORDER BY date_trunc('milliseconds', created_at), id LIMIT $3`,
     [f.after?.createdAt ?? null, f.after?.id ?? null, f.limit],
   );
   return rows;

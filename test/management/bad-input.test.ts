@@ -17,7 +17,7 @@ type Json = any;
 const METHODS = ['get', 'post', 'patch', 'delete'] as const;
 
 /** Lists that page with a cursor (services/pagination.ts), and lists that always answer in one page. */
-const PAGINATED = ['/clients', '/apis', '/users', '/api-keys', '/audit-events', '/keys'];
+const PAGINATED = ['/clients', '/apis', '/users', '/api-keys', '/audit-events', '/keys', '/webhooks', '/webhooks/{id}/deliveries'];
 const SINGLE_PAGE = ['/roles', '/user-roles', '/clients/{client_id}/secrets'];
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -96,6 +96,9 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
       'POST /api-keys': { name: `probe ${u}`, scopes: ['clients:read'] },
       'PATCH /api-keys/{id}': { name: `probe ${u}` },
       'POST /keys/rotate': { activate_in: 3600 },
+      'POST /webhooks': { url: `https://probe-${u}.example/hook`, event_types: ['*'] },
+      'PATCH /webhooks/{id}': { description: `Probe ${u}` },
+      'POST /webhooks/{id}/secret': { previous_expires_in: '1d' },
     };
     const body = bodies[`${method.toUpperCase()} ${path}`];
     if (!body) throw new Error(`no valid body for ${method.toUpperCase()} ${path}: add one`);
@@ -142,6 +145,12 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
       const key = await call('POST', '/api-keys', JSON.stringify({ ...validBody('post', '/api-keys'), user_id: ids['/users'] }));
       expect(key.status, key.text).to.equal(201);
       ids['/api-keys'] = json(key).id;
+    }
+    // Three endpoints; the first receives every event, so the other two make two deliveries to list.
+    for (let i = 0; i < 3; i++) {
+      const hook = await call('POST', '/webhooks', JSON.stringify(validBody('post', '/webhooks')));
+      expect(hook.status, hook.text).to.equal(201);
+      ids['/webhooks'] ??= json(hook).id;
     }
     for (const [collection, id] of Object.entries(ids)) expect(id, collection).to.be.a('string');
   });

@@ -11,7 +11,8 @@ import { startReceiver, verified } from '../support/webhook-receiver.js';
  * checks every signature with the `standardwebhooks` library, as a receiver in the field would.
  */
 describe('webhooks', function () {
-  this.timeout(60_000);
+  // Starting an embedded server from nothing takes over a minute on a loaded machine.
+  this.timeout(120_000);
   let server: TestServer;
   let admin: ManagementApi;
   // Retries at once, so that a failing endpoint runs through its whole schedule (3 attempts) quickly.

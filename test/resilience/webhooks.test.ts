@@ -21,8 +21,9 @@ const SECRETS = {
  * middle of a delivery loses nothing, and two nodes sharing one outbox send each event once.
  */
 describe('webhook delivery across crashes and nodes', function () {
-  this.timeout(240_000);
+  this.timeout(480_000);
 
+  // An embedded server starts from nothing twice here: minutes on a loaded machine, hence the timeouts.
   it('a node killed mid-delivery loses nothing: another node (or the same folder, restarted) delivers it, with the same webhook-id', async function () {
     requireBuild();
     // The first request is held open until the sender dies; later ones are answered.
@@ -38,7 +39,7 @@ describe('webhook delivery across crashes and nodes', function () {
     const nodeA = runServerProcess(dataDir, port, env);
     let nodeB: TestServer | undefined;
     try {
-      await nodeA.waitForLog(/gatehouse listening/, 120_000);
+      await nodeA.waitForLog(/gatehouse listening/, 240_000);
       const a = { url: `http://127.0.0.1:${port}`, issuer: `http://127.0.0.1:${port}`, runtime: { config: { issuer: `http://127.0.0.1:${port}` } } } as TestServer;
       const apiA = managementApi(a, await managementToken(a));
       const { body: endpoint } = await apiA.post('/webhooks', { url: receiver.url, event_types: ['client.created'] });
