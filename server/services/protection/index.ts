@@ -7,12 +7,16 @@ import { FailureLimit, blockAt } from './failure-limit.js';
 import { limiterStore } from './limiter-store.js';
 import { LoginThrottle } from './login-throttle.js';
 import { TooManyAttemptsError } from './errors.js';
+import { PollPace } from './poll-pace.js';
 
 export { TooManyAttemptsError } from './errors.js';
 export { LoginThrottle } from './login-throttle.js';
 
 /** Wrong user codes from one address, within an hour, before the /device page refuses it. */
 export const USER_CODE_MAX_FAILURES = 10;
+
+/** Seconds between two polls of one device code: oidc-provider's device authorization response says 5. */
+export const DEVICE_POLL_INTERVAL = 5;
 
 /** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
 const TOKEN_PATH_CACHE_MS = 1000;
@@ -31,6 +35,8 @@ export interface Protection {
   credentials: FailureLimit;
   /** Wrong device-flow user codes per address (RFC 8628 §5.1): the /device page. */
   userCodes: FailureLimit;
+  /** How often each device code may be polled (RFC 8628 §3.5). */
+  devicePolls: PollPace;
   audit: AuditFolding;
   /** Throws 429 if any of the (limit, key) pairs is refused now. */
   refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
@@ -67,6 +73,7 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       windowSeconds: 3600,
       waitAfter: blockAt(USER_CODE_MAX_FAILURES, config.blockSeconds),
     }),
+    devicePolls: new PollPace(store, r, DEVICE_POLL_INTERVAL),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
     async refuseIfBlocked(checks, what) {
       const waits = await Promise.all(checks.map(([limit, key]) => limit.retryAfter(key)));
