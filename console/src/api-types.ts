@@ -450,6 +450,8 @@ export interface components {
       next_cursor: string | null;
     };
     Client: {
+      backchannel_logout_session_required: boolean;
+      backchannel_logout_uri: string | null;
       /** @description Registered by the server itself (the console’s sign-in client): read-only. */
       builtin: boolean;
       /** @description The OAuth client_id (RFC 6749 §2.2). */
@@ -464,10 +466,35 @@ export interface components {
        */
       environment: "live" | "test";
       expires_at: string | null;
-      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @description Stable id of the record. */
       id: string;
       ip_allowlist: string[];
+      jwks: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri: string | null;
+      /** @description The registered public keys (jwks) by key id and algorithm. */
+      keys: ({
+          alg: string | null;
+          kid: string | null;
+          kty: string;
+        })[];
       last_used_at: string | null;
       /** @description Who created it: clients:write changes only your own; anyone else’s, and one with no owner (made by the CLI or a seed file), needs clients:admin. */
       owner: ({
@@ -481,7 +508,7 @@ export interface components {
       /** @enum {string} */
       status: "active" | "suspended" | "expired";
       /** @enum {string} */
-      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -491,6 +518,9 @@ export interface components {
       updated_at: string;
     };
     ClientCreate: {
+      /** @description true: each logout token names the session (sid) that ended, as well as the person (sub). */
+      backchannel_logout_session_required?: boolean;
+      backchannel_logout_uri?: string | null;
       /** @description Default: generated. */
       client_id?: string;
       client_name: string;
@@ -504,14 +534,33 @@ export interface components {
       environment?: "live" | "test";
       /** @description Seconds, or a number with a unit: s, m, h or d ("365d"). */
       expires_in?: number | string;
-      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @default [] */
       ip_allowlist?: string[];
+      jwks?: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri?: string | null;
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
       scope?: string;
       /** @enum {string} */
-      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -519,6 +568,8 @@ export interface components {
       type?: "web" | "spa" | "native" | "service";
     };
     ClientCreated: {
+      backchannel_logout_session_required: boolean;
+      backchannel_logout_uri: string | null;
       /** @description Registered by the server itself (the console’s sign-in client): read-only. */
       builtin: boolean;
       /** @description The OAuth client_id (RFC 6749 §2.2). */
@@ -535,10 +586,35 @@ export interface components {
        */
       environment: "live" | "test";
       expires_at: string | null;
-      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       /** @description Stable id of the record. */
       id: string;
       ip_allowlist: string[];
+      jwks: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri: string | null;
+      /** @description The registered public keys (jwks) by key id and algorithm. */
+      keys: ({
+          alg: string | null;
+          kid: string | null;
+          kty: string;
+        })[];
       last_used_at: string | null;
       /** @description Who created it: clients:write changes only your own; anyone else’s, and one with no owner (made by the CLI or a seed file), needs clients:admin. */
       owner: ({
@@ -552,7 +628,7 @@ export interface components {
       /** @enum {string} */
       status: "active" | "suspended" | "expired";
       /** @enum {string} */
-      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /**
        * @description What kind of application; picks the defaults of grant_types and token_endpoint_auth_method, and cannot change later.
        * @enum {string}
@@ -600,6 +676,9 @@ export interface components {
       next_cursor: string | null;
     };
     ClientUpdate: {
+      /** @description true: each logout token names the session (sid) that ended, as well as the person (sub). */
+      backchannel_logout_session_required?: boolean;
+      backchannel_logout_uri?: string | null;
       /** @description client_id cannot change: tokens, grants and consents refer to it; create a new credential */
       client_id?: unknown;
       client_name?: string;
@@ -609,13 +688,32 @@ export interface components {
       environment?: unknown;
       /** @description Seconds, or a number with a unit: s, m, h or d ("365d"); null removes the expiry. */
       expires_in?: (number | string) | null;
-      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
+      grant_types?: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code")[];
       ip_allowlist?: string[];
+      jwks?: ({
+        keys: ({
+            /** @enum {string} */
+            alg?: "RS256" | "PS256" | "ES256";
+            kid?: string;
+            /**
+             * @description RSA or EC (P-256) for RS256, PS256, ES256.
+             * @enum {string}
+             */
+            kty: "RSA" | "EC" | "OKP";
+            /**
+             * @description sig, if given: these keys verify signatures.
+             * @constant
+             */
+            use?: "sig";
+            [key: string]: unknown;
+          })[];
+      }) | null;
+      jwks_uri?: string | null;
       post_logout_redirect_uris?: string[];
       redirect_uris?: string[];
       scope?: string;
       /** @enum {string} */
-      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none";
+      token_endpoint_auth_method?: "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt";
       /** @description type cannot change after creation; create a new credential */
       type?: unknown;
     };
