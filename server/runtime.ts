@@ -114,6 +114,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // node reloads them here at once rather than at the next minute's check.
     let keyReload: Promise<unknown> = Promise.resolve();
     const cache = new StoreCache(db, (table) => {
+      if (table === 'backchannel_logouts') startedBackchannel?.kick();
       if (table !== 'signing_keys') return;
       keyReload = keyReload
         .then(() => maintenance.reload())
@@ -139,7 +140,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     maintenance.start();
     const backchannel = new BackchannelDelivery({ db, logger, provider: () => maintenance.current });
     startedBackchannel = backchannel;
-    await backchannel.start();
+    backchannel.start();
 
     // Postgres has no TTL: sweep expired artifacts now and then (a no-op for what Redis holds).
     const sweep = setInterval(() => {
