@@ -10,6 +10,7 @@ import { Link, navigate } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
+import { IntegrationSettings } from './credential-integrations.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -109,7 +110,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
           </div>
           <div>
             <dt>Authentication</dt>
-            <dd>{confidential ? 'Client secret' : 'None (public client, PKCE)'}</dd>
+            <dd>{!confidential ? 'None (public client, PKCE)' : client.token_endpoint_auth_method === 'private_key_jwt' ? 'Private key JWT (RFC 7523)' : 'Client secret'}</dd>
           </div>
           <div>
             <dt>Grant types</dt>
@@ -159,6 +160,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
 
       {confidential && <CredentialSecrets client={client} rotateLocked={changeLocked} revokeLocked={locked} />}
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
+      {!client.builtin && <IntegrationSettings key={client.updated_at} client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Sign-in settings saved. They apply to the next request.'); }} />}
 
       {revoking && (
         <Dialog
