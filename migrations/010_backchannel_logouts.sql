@@ -21,10 +21,11 @@ CREATE TABLE backchannel_logouts (
 CREATE INDEX backchannel_logouts_due_idx ON backchannel_logouts (next_attempt_at);
 
 -- Wakes the nodes at commit (NOTIFY is transactional), so a delivery starts at once rather than at
--- the next poll.
+-- the next poll. On the channel every node already listens to (migration 008): a second listening
+-- connection per node would be counted as another node by the cache's sync().
 CREATE FUNCTION gatehouse_notify_backchannel() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('gatehouse_backchannel', '');
+  PERFORM pg_notify('gatehouse_changes', 'backchannel_logouts:');
   RETURN NULL;
 END;
 $$;

@@ -150,6 +150,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     const cache = new StoreCache(db, (table) => {
       // A new outbox row, or an endpoint enabled again (migration 013): deliveries may be due.
       if (table === 'outbox' || table === 'webhook_endpoints') return webhooks.wake();
+      if (table === 'backchannel_logouts') return startedBackchannel?.kick();
       if (table !== 'signing_keys') return;
       keyReload = keyReload
         .then(() => maintenance.reload())
@@ -175,7 +176,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     maintenance.start();
     const backchannel = new BackchannelDelivery({ db, logger, provider: () => maintenance.current });
     startedBackchannel = backchannel;
-    await backchannel.start();
+    backchannel.start();
     const metrics = config.metricsPort === undefined ? undefined : new Metrics();
     metrics?.watch({ db, redis, cache, protection, keys });
     startedWebhooks = webhooks;

@@ -101,6 +101,15 @@ function fields(obj: Record<string, unknown>, keys: string[]): string {
     .join('\n');
 }
 
+/** A JSON file named by an option (a JWK Set): a usage error, naming the option, if it cannot be read. */
+function readJsonFile(path: string, option: string): unknown {
+  try {
+    return JSON.parse(readFileSync(resolve(path), 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${option}: cannot read JSON from ${path} (${(err as Error).message})`);
+  }
+}
+
 const SHOWN_ONCE = (what: string) => `\nThe ${what} above is shown only this once and cannot be recovered: store it now.`;
 
 const COMMANDS: Command[] = [
@@ -139,11 +148,14 @@ const COMMANDS: Command[] = [
     options: {
       name: { type: 'string', value: 'NAME', help: 'client_name shown on consent pages and in lists' },
       'client-id': { type: 'string', value: 'ID', help: 'choose the client_id (default: generated)' },
-      'grant-type': { type: 'list', value: 'GRANT', help: 'client_credentials (default), authorization_code, refresh_token' },
+      'grant-type': { type: 'list', value: 'GRANT', help: 'client_credentials (default), authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code' },
       scope: { type: 'list', value: 'SCOPE', help: 'scopes it may be granted (space- or comma-separated, repeatable)' },
       'redirect-uri': { type: 'list', value: 'URI', help: 'redirect URI for authorization_code (repeatable)' },
       public: { type: 'boolean', help: 'a public client (no secret, token_endpoint_auth_method none), e.g. a SPA' },
-      'auth-method': { type: 'string', value: 'METHOD', help: 'client_secret_basic (default) or client_secret_post' },
+      'auth-method': { type: 'string', value: 'METHOD', help: 'client_secret_basic (default), client_secret_post, or private_key_jwt (with --jwks-file or --jwks-uri)' },
+      'jwks-file': { type: 'string', value: 'FILE', help: 'private_key_jwt: a JSON file holding the client\'s public JWK Set' },
+      'jwks-uri': { type: 'string', value: 'URL', help: 'private_key_jwt: where the client publishes its public JWK Set' },
+      'backchannel-logout-uri': { type: 'string', value: 'URL', help: 'where logout tokens are sent when a person\'s session ends' },
       environment: { type: 'string', value: 'live|test', help: 'live (default) or test' },
       'expires-in': { type: 'string', value: 'DURATION', help: 'expire the client after 3600, 12h, 365d, ...' },
       'ip-allowlist': { type: 'list', value: 'CIDR', help: 'addresses it may request tokens from (default: any)' },
@@ -155,9 +167,12 @@ const COMMANDS: Command[] = [
     needsSchema: true,
     input(options) {
       const method = str(options['auth-method']);
-      if (method && !['client_secret_basic', 'client_secret_post'].includes(method)) {
-        throw new UsageError('--auth-method is client_secret_basic or client_secret_post (use --public for none)');
+      if (method && !['client_secret_basic', 'client_secret_post', 'private_key_jwt'].includes(method)) {
+        throw new UsageError('--auth-method is client_secret_basic, client_secret_post or private_key_jwt (use --public for none)');
       }
+      const jwksFile = str(options['jwks-file']);
+      const jwksUri = str(options['jwks-uri']);
+      const backchannel = str(options['backchannel-logout-uri']);
       if (method && options.public) throw new UsageError('--public and --auth-method exclude each other');
       const clientId = str(options['client-id']);
       return {
@@ -173,11 +188,14 @@ const COMMANDS: Command[] = [
         ...(options['require-pkce'] ? { require_pkce: true } : {}),
         ...(options['require-par'] ? { require_pushed_authorization_requests: true } : {}),
         ...(options.dpop ? { dpop_bound_access_tokens: true } : {}),
+        ...(jwksFile ? { jwks: readJsonFile(jwksFile, '--jwks-file') } : {}),
+        ...(jwksUri ? { jwks_uri: jwksUri } : {}),
+        ...(backchannel ? { backchannel_logout_uri: backchannel } : {}),
       };
     },
     run: ({ db, input }) => createClient(db, checked(createClientSchema, input), CLI),
     text: (r) =>
-      fields(r, ['client_id', 'client_name', 'grant_types', 'scope', 'environment', 'expires_at', 'ip_allowlist', 'require_pkce', 'require_pushed_authorization_requests', 'dpop_bound_access_tokens', 'client_secret']) +
+      fields(r, ['client_id', 'client_name', 'grant_types', 'token_endpoint_auth_method', 'scope', 'environment', 'expires_at', 'ip_allowlist', 'require_pkce', 'require_pushed_authorization_requests', 'dpop_bound_access_tokens', 'client_secret']) +
       (r.client_secret ? SHOWN_ONCE('client_secret') : ''),
   },
   {

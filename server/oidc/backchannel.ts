@@ -36,25 +36,20 @@ export function queueBackchannelLogouts(provider: Provider, db: Database): void 
 const POLL_MS = 5000;
 
 /**
- * Delivers queued logout tokens on this node: woken at once by the queue's NOTIFY, and every
- * POLL_MS for retries. Any node may take any delivery; the claim in takeDueLogouts keeps two from
+ * Delivers queued logout tokens on this node: woken at once by the queue's notification (which
+ * arrives through the node's change listener, server/store/cache.ts, as 'backchannel_logouts'), and
+ * every POLL_MS for retries. Any node may take any delivery; the claim in takeDueLogouts keeps two from
  * taking the same one.
  */
 export class BackchannelDelivery {
   private timer: NodeJS.Timeout | undefined;
-  private stopListening: (() => Promise<void>) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
 
   constructor(private readonly deps: { db: Database; logger: Logger; provider: () => Provider }) {}
 
-  async start(): Promise<void> {
-    this.stopListening = await this.deps.db.listen('gatehouse_backchannel', {
-      message: () => this.kick(),
-      up: () => this.kick(),
-      down: () => undefined,
-    });
+  start(): void {
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -109,7 +104,6 @@ export class BackchannelDelivery {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.stopListening?.();
     await this.running;
   }
 }

@@ -75,3 +75,26 @@ export function deviceCodeGuard(protection: Protection, path: string): Middlewar
   };
 }
 
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * RFC 8628 §3.5: a device that polls again before its interval has passed is told slow_down instead
+ * of authorization_pending. oidc-provider answers the poll; this only decides, after it, whether the
+ * poll came too early, so an approved or denied code is answered at once whatever the pace.
+ */
+export function devicePollPace(protection: Protection, tokenPath: string): Middleware {
+  const target = tokenPath.toLowerCase();
+  return async function devicePollPace(ctx, next) {
+    await next();
+    const oidc = (ctx as KoaContextWithOIDC).oidc;
+    if (ctx.path.toLowerCase().replace(/(.)\/$/, '$1') !== target || oidc?.params?.grant_type !== DEVICE_CODE_GRANT) return;
+    const body = ctx.body as { error?: string } | undefined;
+    const code = oidc.params.device_code;
+    if (body?.error !== 'authorization_pending' || typeof code !== 'string') return;
+    if (await protection.devicePolls.tooSoon(code)) {
+      ctx.status = 400;
+      ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly: wait at least the interval between two requests (RFC 8628 §3.5)' };
+    }
+  };
+}

@@ -20,7 +20,7 @@ import { introspectionExtension } from './introspection.js';
 import { recordSessionUses, trackSessions } from './session-tracking.js';
 import { registerTokenExchange } from './token-exchange.js';
 import { clientAssertionCheck, outboundRequests } from './client-assertions.js';
-import { deviceCodeGuard, deviceFlowFeature } from './device.js';
+import { deviceCodeGuard, deviceFlowFeature, devicePollPace } from './device.js';
 import { queueBackchannelLogouts } from './backchannel.js';
 import { tracer } from '../telemetry/spans.js';
 import { traceProviderModels, traceTokenRequests } from './tracing.js';
@@ -187,6 +187,8 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
       Session: 14 * 24 * 3600,
       Grant: 30 * 24 * 3600,
       RefreshToken: 14 * 24 * 3600,
+      // RFC 8628 §3.2 expires_in: ten minutes to walk to a browser and type eight characters.
+      DeviceCode: 600,
     },
     renderError: async (ctx, out) => {
       renderErrorPage(ctx, out as { error: string; error_description?: string });
@@ -217,6 +219,7 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   });
   provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
   provider.use(deviceCodeGuard(protection, OAUTH_ROUTES.code_verification));
+  provider.use(devicePollPace(protection, OAUTH_ROUTES.token));
   provider.use(logoutWithoutSession(provider));
   watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {

@@ -175,7 +175,7 @@ describe('management API: clients and their secrets', () => {
       [{ client_name: 'x', type: 'service', expires_in: '99999999999d' }, 'expires_in'],
       [{ client_name: 'x', type: 'service', environment: 'staging' }, 'environment'],
       [{ client_name: 'x', type: 'service', grant_types: ['implicit'] }, 'grant_types.0'],
-      [{ client_name: 'x', type: 'service', token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method'],
+      [{ client_name: 'x', type: 'service', token_endpoint_auth_method: 'client_secret_jwt' }, 'token_endpoint_auth_method'],
       [{ client_name: 'x', type: 'service', enabled: 'yes' }, 'enabled'],
       [{ client_name: 'x', type: 'service', client_id: 'a b' }, 'client_id'],
       [{ client_name: 'x', type: 'service', scope: 'openid' }, 'scope'],

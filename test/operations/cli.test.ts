@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { exportJWK, generateKeyPair } from 'jose';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -204,6 +205,26 @@ describe('gatehouse CLI', function () {
       expect(unknownRole.stderr).to.include('unknown role wizard');
     });
 
+    it('clients create registers a private_key_jwt client from a JWK Set file, and refuses a private key in it', async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-jwks-'));
+      try {
+        const file = join(dir, 'jwks.json');
+        writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }));
+        const res = await run(['clients', 'create', '--name', 'Keyed', '--scope', 'orders:read', '--auth-method', 'private_key_jwt', '--jwks-file', file, '--json']);
+        expect(res.code, res.stderr).to.equal(0);
+        expect(res.json).to.not.have.property('client_secret');
+        expect(res.json).to.include({ token_endpoint_auth_method: 'private_key_jwt' });
+        expect(res.json.keys).to.deep.equal([{ kid: 'k1', kty: 'EC', alg: 'ES256' }]);
+        writeFileSync(file, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
+        const leaked = await run(['clients', 'create', '--name', 'Leaky', '--auth-method', 'private_key_jwt', '--jwks-file', file]);
+        expect(leaked.code).to.equal(1);
+        expect(leaked.stderr).to.include('private or symmetric key');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('clients create prints a checksummed secret once and stores only its digest', async () => {
       const res = await run(['clients', 'create', '--name', 'Nightly export', '--scope', 'orders:read', '--json']);
       expect(res.code, res.stderr).to.equal(0);
@@ -229,7 +250,7 @@ describe('gatehouse CLI', function () {
       for (const [args, message] of [
         [['--scope', 'nothing:here'], 'nothing:here is not a scope of any registered API'],
         [['--scope', 'openid'], 'identity scopes'],
-        [['--public'], 'a public client (token_endpoint_auth_method "none") can only use authorization_code and refresh_token'],
+        [['--public'], 'a public client (token_endpoint_auth_method "none") can only use authorization_code, refresh_token and device_code'],
         [['--ip-allowlist', '10.0.0.0/33'], 'prefix length'],
         [['--client-id', 'svc-orders'], 'already exists'],
         [['--expires-in', 'forever'], '--expires-in'],

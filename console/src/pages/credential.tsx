@@ -14,6 +14,7 @@ import type { Client, ClientUpdate } from '../types.js';
 import { CredentialSecrets } from './credential-secrets.js';
 import { CredentialUsage } from './credential-usage.js';
 import { ProtectionSettings } from './credential-protection.js';
+import { IntegrationSettings } from './credential-integrations.js';
 
 /** The notice that says why this credential is read-only; disabled controls point at it. */
 const LOCK_REASON = 'credential-lock-reason';
@@ -113,7 +114,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
           </div>
           <div>
             <dt>Authentication</dt>
-            <dd>{confidential ? 'Client secret' : 'None (public client, PKCE)'}</dd>
+            <dd>{!confidential ? 'None (public client, PKCE)' : client.token_endpoint_auth_method === 'private_key_jwt' ? 'Private key JWT (RFC 7523)' : 'Client secret'}</dd>
           </div>
           <div>
             <dt>Grant types</dt>
@@ -170,6 +171,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         onSaved={(c) => { setClient(c); setMessage('Protection saved. It applies to the next authorization or token request.'); }}
       />
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
+      {!client.builtin && <IntegrationSettings key={client.updated_at} client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Sign-in settings saved. They apply to the next request.'); }} />}
 
       {revoking && (
         <Dialog

@@ -7,12 +7,16 @@ import { FailureLimit, blockAt } from './failure-limit.js';
 import { limiterStore } from './limiter-store.js';
 import { LoginThrottle } from './login-throttle.js';
 import { TooManyAttemptsError } from './errors.js';
+import { PollPace } from './poll-pace.js';
 
 export { TooManyAttemptsError } from './errors.js';
 export { LoginThrottle } from './login-throttle.js';
 
 /** Wrong user codes from one address, within an hour, before the /device page refuses it. */
 export const USER_CODE_MAX_FAILURES = 10;
+
+/** Seconds between two polls of one device code: oidc-provider's device authorization response says 5. */
+export const DEVICE_POLL_INTERVAL = 5;
 
 /** A good token request trusts a "not refused" answer for this long (see FailureLimit.clearCacheMs). */
 const TOKEN_PATH_CACHE_MS = 1000;
@@ -43,6 +47,8 @@ export interface Protection {
   mailPerRecipient: FailureLimit;
   /** The same per client address, whatever the recipients. */
   mailPerAddress: FailureLimit;
+  /** How often each device code may be polled (RFC 8628 §3.5). */
+  devicePolls: PollPace;
   audit: AuditFolding;
   /** Every limit above, for the metrics (each counts its hits and refusals). */
   readonly limits: readonly FailureLimit[];
@@ -92,6 +98,7 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
       windowSeconds: MAIL_WINDOW,
       waitAfter: blockAt(MAIL_PER_ADDRESS, MAIL_WINDOW),
     }),
+    devicePolls: new PollPace(store, r, DEVICE_POLL_INTERVAL),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
     async refuseIfBlocked(checks, what) {
       const waits = await Promise.all(checks.map(([limit, key]) => limit.retryAfter(key)));
