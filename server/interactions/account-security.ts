@@ -82,9 +82,9 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
     ]);
     sendHtml(
       ctx,
-      accountSecurityPage({ csrf: p.token, email: p.user.email, totp: totp?.confirmedAt ? { since: totp.confirmedAt } : undefined, recoveryCodesLeft: left, passkeys, required, ...message }),
+      accountSecurityPage({ csrf: p.token, email: p.user.email, totp: totp?.confirmedAt ? { since: totp.confirmedAt } : undefined, recoveryCodesLeft: left, passkeys, required, passkeysAvailable: rp.available, ...message }),
       status,
-      { scripts: true },
+      { scripts: rp.available },
     );
   }
 

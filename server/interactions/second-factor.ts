@@ -141,10 +141,10 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
         secret: enrolment.secret,
         reason: `${await clientName(interaction.params.client_id)} or your role needs a second step at sign-in. Set one up now to continue.`,
         error,
-        passkey: { options: `/interaction/${uid}/passkey-register-options`, action: `/interaction/${uid}/passkey-register` },
+        passkey: rp.available ? { options: `/interaction/${uid}/passkey-register-options`, action: `/interaction/${uid}/passkey-register` } : undefined,
       }),
       status,
-      { scripts: true },
+      { scripts: rp.available },
     );
   }
 

@@ -2,6 +2,7 @@ import {
   generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
   type AuthenticationResponseJSON, type AuthenticatorTransport, type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import type { SignedValues } from '../crypto/signed-values.js';
@@ -22,11 +23,16 @@ export interface RelyingParty {
   id: string;
   origin: string;
   name: string;
+  /**
+   * WebAuthn takes a domain as RP id, never an IP address (WebAuthn §5.1.3 step 8, "valid domain"):
+   * with ISSUER at an address, passkeys are not offered at all rather than offered and failing.
+   */
+  available: boolean;
 }
 
 export const relyingPartyOf = (issuer: string): RelyingParty => {
   const url = new URL(issuer);
-  return { id: url.hostname, origin: url.origin, name: `Gatehouse (${url.host})` };
+  return { id: url.hostname, origin: url.origin, name: `Gatehouse (${url.host})`, available: isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 };
 };
 
 /** The challenge WebAuthn echoes back is ours if signing-values opens it for this purpose and binding. */
