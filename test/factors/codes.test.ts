@@ -12,7 +12,9 @@ import { freshAddress } from '../support/sign-in.js';
  * TOTP and recovery codes from outside, over HTTP, and at rest: codes spent once even when two
  * requests race, guesses at the second step throttled with the password failures, secrets sealed.
  */
-describe('second factors: codes over HTTP and at rest', () => {
+describe('second factors: codes over HTTP and at rest', function () {
+  // The embedded database starts slowly on a loaded machine.
+  this.timeout(120_000);
   let server: TestServer;
   let admin: ManagementApi;
   let userId: string;
