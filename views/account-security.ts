@@ -11,6 +11,8 @@ export interface AccountSecurityView {
   passkeys: { id: string; name: string; createdAt: Date; lastUsedAt: Date | null }[];
   /** Whether a role of theirs requires two factors at sign-in. */
   required: boolean;
+  /** Whether passkeys can be added here (ISSUER names a domain, not an IP address). */
+  passkeysAvailable: boolean;
   notice?: string;
   error?: string;
 }
@@ -48,9 +50,9 @@ ${v.passkeys.map(
 `,
 )}</ul>`
   : html`<p>None yet.</p>`}
-${passkeyForm({ kind: 'register', options: `${BASE}/passkeys/options`, action: `${BASE}/passkeys`, csrf: v.csrf, label: 'Add a passkey', secondary: true, fields: html`<label for="passkey-name">Name of the new passkey</label>
+${!v.passkeysAvailable ? html`<p class="note">Passkeys need Gatehouse to be reached by a domain name (ISSUER), not an IP address.</p>` : passkeyForm({ kind: 'register', options: `${BASE}/passkeys/options`, action: `${BASE}/passkeys`, csrf: v.csrf, label: 'Add a passkey', secondary: true, fields: html`<label for="passkey-name">Name of the new passkey</label>
   <input id="passkey-name" name="name" type="text" maxlength="100" value="Passkey" required>` })}`,
-    { passkeys: true },
+    { passkeys: v.passkeysAvailable },
   );
 }
 

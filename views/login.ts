@@ -8,6 +8,8 @@ export interface LoginView {
   clientName: string;
   login?: string;
   error?: string;
+  /** Offer "Sign in with a passkey" (not where ISSUER is an IP address: see services/passkeys.ts). */
+  passkeys?: boolean;
 }
 
 export function loginPage(v: LoginView): string {
@@ -25,12 +27,12 @@ ${v.error ? html`<p class="alert" role="alert" id="login-error">${v.error}</p>` 
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit" class="primary">Sign in</button>
 </form>
-${passkeyForm({ kind: 'sign-in', options: `/interaction/${v.uid}/passkey-options`, action: `/interaction/${v.uid}/passkey`, csrf: v.csrf, label: 'Sign in with a passkey', secondary: true })}
+${v.passkeys ? passkeyForm({ kind: 'sign-in', options: `/interaction/${v.uid}/passkey-options`, action: `/interaction/${v.uid}/passkey`, csrf: v.csrf, label: 'Sign in with a passkey', secondary: true }) : ''}
 <p class="secondary-action"><a href="/account/forgot">Forgot password?</a></p>
 <form method="post" action="/interaction/${v.uid}/abort" class="secondary-action">
   <input type="hidden" name="csrf" value="${v.csrf}">
   <button type="submit" class="link">Cancel and return to ${v.clientName}</button>
 </form>`,
-    { passkeys: true },
+    { passkeys: v.passkeys },
   );
 }

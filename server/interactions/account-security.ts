@@ -9,7 +9,7 @@ import { sendHtml } from '../http/pages.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import type { Actor } from '../services/audit.js';
 import { recordAudit } from '../services/audit.js';
-import { passkeyName, passkeysOfUser, registerPasskey, registrationOptions, relyingPartyOf, removePasskey, renamePasskey } from '../services/passkeys.js';
+import { passkeyAnswer, passkeyName, passkeysOfUser, registerPasskey, registrationOptions, relyingPartyOf, removePasskey, renamePasskey } from '../services/passkeys.js';
 import { LoginThrottle, type Protection } from '../services/protection/index.js';
 import { limitAddress } from '../services/protection/address.js';
 import { newRecoveryCodes, recoveryCodesLeft } from '../services/recovery-codes.js';
@@ -82,9 +82,9 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
     ]);
     sendHtml(
       ctx,
-      accountSecurityPage({ csrf: p.token, email: p.user.email, totp: totp?.confirmedAt ? { since: totp.confirmedAt } : undefined, recoveryCodesLeft: left, passkeys, required, ...message }),
+      accountSecurityPage({ csrf: p.token, email: p.user.email, totp: totp?.confirmedAt ? { since: totp.confirmedAt } : undefined, recoveryCodesLeft: left, passkeys, required, passkeysAvailable: rp.available, ...message }),
       status,
-      { scripts: true },
+      { scripts: rp.available },
     );
   }
 
@@ -167,12 +167,8 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
     if (!f) return;
     const name = passkeyName.safeParse(f.form.get('name') ?? '');
     if (!name.success) return jsonError(ctx, name.error.issues[0].message);
-    let response: unknown;
-    try {
-      response = JSON.parse(f.form.get('response') ?? '');
-    } catch {
-      return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
-    }
+    const response = passkeyAnswer(f.form);
+    if (response === undefined) return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
     const id = await registerPasskey(db, signer, rp, f.p.user.id, binding(f.p.sessionUid), response, name.data, f.p.actor);
     if (!id) return jsonError(ctx, 'This passkey could not be added. Try again.');
     ctx.body = { location: BASE };

@@ -24,6 +24,7 @@ import { signedValues } from '../crypto/signed-values.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { User } from '../store/users.js';
 import { acrFor, amrOf } from '../services/two-factor-policy.js';
+import { relyingPartyOf } from '../services/passkeys.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -79,6 +80,7 @@ function destinationOf(redirectUri: unknown): string {
 export function interactionRoutes({ provider, db, logger, cookieSecrets, protection, metrics, sealer, issuer }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrf = csrfTokens(cookieSecrets);
+  const passkeysOffered = relyingPartyOf(issuer).available;
 
   async function details(ctx: Context) {
     try {
@@ -152,7 +154,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
     const { uid, prompt, params, session } = interaction;
     const name = await clientName(params.client_id);
     if (prompt.name === 'login') {
-      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name }), 200, { scripts: true });
+      sendHtml(ctx, loginPage({ uid, csrf: csrf.issue(uid), clientName: name, passkeys: passkeysOffered }), 200, { scripts: passkeysOffered });
       return;
     }
     if (prompt.name === 'consent') {

@@ -9,7 +9,7 @@ import { sendHtml } from '../http/pages.js';
 import type { Logger } from '../logger.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import { recordAudit } from '../services/audit.js';
-import { authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingPartyOf, verifyPasskey } from '../services/passkeys.js';
+import { authenticationOptions, passkeyAnswer, passkeyName, registerPasskey, registrationOptions, relyingPartyOf, verifyPasskey } from '../services/passkeys.js';
 import { LoginThrottle, type Protection } from '../services/protection/index.js';
 import { limitAddress } from '../services/protection/address.js';
 import { spendRecoveryCode } from '../services/recovery-codes.js';
@@ -141,10 +141,10 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
         secret: enrolment.secret,
         reason: `${await clientName(interaction.params.client_id)} or your role needs a second step at sign-in. Set one up now to continue.`,
         error,
-        passkey: { options: `/interaction/${uid}/passkey-register-options`, action: `/interaction/${uid}/passkey-register` },
+        passkey: rp.available ? { options: `/interaction/${uid}/passkey-register-options`, action: `/interaction/${uid}/passkey-register` } : undefined,
       }),
       status,
-      { scripts: true },
+      { scripts: rp.available },
     );
   }
 
@@ -257,12 +257,8 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
     if (!form) return;
     if (interaction.prompt.name !== 'login') return jsonError(ctx, 'this sign-in step is already complete');
     const state = stateOf(ctx, interaction.uid);
-    let response: unknown;
-    try {
-      response = JSON.parse(form.get('response') ?? '');
-    } catch {
-      return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
-    }
+    const response = passkeyAnswer(form);
+    if (response === undefined) return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
     const result = await verifyPasskey(db, signer, rp, interaction.uid, response, state?.userId);
     const user = result ? await findUserById(db, result.userId) : undefined;
     if (!result || !user || !user.active) {
@@ -296,12 +292,8 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
     if (!form) return;
     const name = passkeyName.safeParse(form.get('name') ?? '');
     if (!name.success) return jsonError(ctx, name.error.issues[0].message);
-    let response: unknown;
-    try {
-      response = JSON.parse(form.get('response') ?? '');
-    } catch {
-      return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
-    }
+    const response = passkeyAnswer(form);
+    if (response === undefined) return jsonError(ctx, 'response: expected the passkey’s answer as JSON');
     const actor = { type: 'user' as const, id: p.user.id, ip: normaliseIp(ctx.ip) };
     const id = await registerPasskey(db, signer, rp, p.user.id, p.interaction.uid, response, name.data, actor);
     if (!id) return jsonError(ctx, 'This passkey could not be added. Try again.');

@@ -2,6 +2,7 @@ import {
   generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
   type AuthenticationResponseJSON, type AuthenticatorTransport, type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/database.js';
 import type { SignedValues } from '../crypto/signed-values.js';
@@ -22,11 +23,16 @@ export interface RelyingParty {
   id: string;
   origin: string;
   name: string;
+  /**
+   * WebAuthn takes a domain as RP id, never an IP address (WebAuthn §5.1.3 step 8, "valid domain"):
+   * with ISSUER at an address, passkeys are not offered at all rather than offered and failing.
+   */
+  available: boolean;
 }
 
 export const relyingPartyOf = (issuer: string): RelyingParty => {
   const url = new URL(issuer);
-  return { id: url.hostname, origin: url.origin, name: `Gatehouse (${url.host})` };
+  return { id: url.hostname, origin: url.origin, name: `Gatehouse (${url.host})`, available: isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 };
 };
 
 /** The challenge WebAuthn echoes back is ours if signing-values opens it for this purpose and binding. */
@@ -35,6 +41,24 @@ function challengeCheck(signer: SignedValues, purpose: string, binding: string) 
 }
 
 const transportsOf = (t: string[]) => t as AuthenticatorTransport[];
+
+/** SimpleWebAuthn throws on a malformed answer: refused, like an answer that does not verify. */
+async function refusedOnError<T>(verify: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await verify();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The browser's answer, posted as JSON in the form's `response` field; undefined if it is not JSON. */
+export function passkeyAnswer(form: Map<string, string>): unknown {
+  try {
+    return JSON.parse(form.get('response') ?? '');
+  } catch {
+    return undefined;
+  }
+}
 
 export async function registrationOptions(db: Queryable, signer: SignedValues, rp: RelyingParty, user: { id: string; email: string; name: string }, binding: string) {
   const existing = await passkeysOfUser(db, user.id);
@@ -55,19 +79,16 @@ export async function registrationOptions(db: Queryable, signer: SignedValues, r
 
 /** Verifies a new passkey's attestation and stores it under its name; audited. undefined if refused. */
 export async function registerPasskey(db: Database, signer: SignedValues, rp: RelyingParty, userId: string, binding: string, response: unknown, name: string, actor: Actor) {
-  let verified;
-  try {
-    verified = await verifyRegistrationResponse({
+  const verified = await refusedOnError(() =>
+    verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge: challengeCheck(signer, 'passkey-register', binding),
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       requireUserVerification: false,
-    });
-  } catch {
-    return undefined;
-  }
-  if (!verified.verified) return undefined;
+    }),
+  );
+  if (!verified?.verified) return undefined;
   const { credential, credentialDeviceType, credentialBackedUp } = verified.registrationInfo;
   return db.transaction(async (tx) => {
     const id = await insertPasskey(tx, {
@@ -117,9 +138,8 @@ export async function verifyPasskey(db: Queryable, signer: SignedValues, rp: Rel
   if (typeof id !== 'string' || id.length > 1024) return undefined;
   const passkey = await findPasskeyByCredentialId(db, id);
   if (!passkey || (userId && passkey.userId !== userId)) return undefined;
-  let verified;
-  try {
-    verified = await verifyAuthenticationResponse({
+  const verified = await refusedOnError(() =>
+    verifyAuthenticationResponse({
       response: response as AuthenticationResponseJSON,
       expectedChallenge: challengeCheck(signer, 'passkey-sign-in', binding),
       expectedOrigin: rp.origin,
@@ -127,11 +147,9 @@ export async function verifyPasskey(db: Queryable, signer: SignedValues, rp: Rel
       credential: { id: passkey.credentialId, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: transportsOf(passkey.transports) },
       // As a first factor the passkey stands for the password too: the person must be verified.
       requireUserVerification: !userId,
-    });
-  } catch {
-    return undefined;
-  }
-  if (!verified.verified) return undefined;
+    }),
+  );
+  if (!verified?.verified) return undefined;
   const { newCounter, userVerified, credentialDeviceType } = verified.authenticationInfo;
   if (!(await recordPasskeyUse(db, passkey.id, newCounter))) return undefined;
   return { userId: passkey.userId, method: credentialDeviceType === 'singleDevice' ? 'hwk' : 'swk', userVerified };

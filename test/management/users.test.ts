@@ -332,7 +332,7 @@ describe('management API: users', () => {
       const ok = await auditOf(server, 'login.succeeded', person.id);
       expect(ok).to.have.length(1);
       expect(ok[0]).to.deep.include({ actor_type: 'user', actor_id: person.id });
-      expect(ok[0].data).to.deep.equal({ client_id: WEB.id });
+      expect(ok[0].data).to.deep.equal({ client_id: WEB.id, amr: ['pwd'] });
 
       const wrong = 'wrong-password-do-not-log';
       await expectLoginRefused(authorize(server, { client: WEB, scope: 'openid', user: { email: person.email, password: wrong } }));

@@ -30,14 +30,18 @@ function RoleList() {
   const [message, setMessage] = useState<string | undefined>();
   const [policyError, setPolicyError] = useState<ApiError | undefined>();
   const canWrite = can('roles:write');
+  /** What each role's checkbox shows while (and after) its change is saved: the box follows the click at once. */
+  const [twoFactors, setTwoFactorsShown] = useState<Record<string, boolean>>({});
   /** The one setting a built-in role lets you change: whether its holders sign in with two factors. */
   const setTwoFactors = async (r: Role, required: boolean) => {
     setPolicyError(undefined);
+    setTwoFactorsShown((shown) => ({ ...shown, [r.name]: required }));
     try {
       const saved = await api.patch<Role>(`/roles/${encodeURIComponent(r.name)}`, { require_two_factors: required });
       roles.reload();
       setMessage(required ? `Holders of ${saved.name} now sign in with two factors; those without one set it up at their next sign-in.` : `Holders of ${saved.name} no longer need two factors.`);
     } catch (err) {
+      setTwoFactorsShown((shown) => ({ ...shown, [r.name]: r.require_two_factors }));
       setPolicyError(asApiError(err));
     }
   };
@@ -71,13 +75,13 @@ function RoleList() {
               <div class="section-head">
                 <div>
                   <h2 id={`role-${r.name}`}>
-                    {r.name} {r.builtin && <Badge>Built in · read-only</Badge>} {r.require_two_factors && <Badge tone="warning">Two factors required</Badge>}
+                    {r.name} {r.builtin && <Badge>Built in · read-only</Badge>} {(twoFactors[r.name] ?? r.require_two_factors) && <Badge tone="warning">Two factors required</Badge>}
                   </h2>
                   {r.description && <p>{r.description}</p>}
                   <label class="checkbox">
                     <input
                       type="checkbox"
-                      checked={r.require_two_factors}
+                      checked={twoFactors[r.name] ?? r.require_two_factors}
                       onChange={(e) => setTwoFactors(r, (e.currentTarget as HTMLInputElement).checked)}
                       {...disabledBecause(locked, reasonId)}
                     />{' '}
