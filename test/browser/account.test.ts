@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import {
   authorizationRequest, authorizeInBrowser, exchangeCode, heading, isConsentPage, isLoginPage, newPage, person, refusal, signIn,
-  skipWithoutChromium, startHarness, submit, typeInto, type BrowserHarness, type Person,
+  patient, skipWithoutChromium, startHarness, submit, typeInto, type BrowserHarness, type Person,
 } from '../support/browser.js';
 import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
 import { type MailCatcher, startMailCatcher } from '../support/smtp.js';
@@ -25,7 +25,8 @@ describe('browser: the account page', function () {
     h = await startHarness({ people: 4, env: { SMTP_URL: mail.url }, seed: (seed) => seed.clients.push(adminClientSeed() as never) });
     admin = managementApi(h.server, await managementToken(h.server, ALL_MANAGEMENT_SCOPES));
   });
-  afterEach(async () => {
+  afterEach(async function () {
+    if (process.env.DEBUG_ACCOUNT && this.currentTest?.err) console.error(this.currentTest.err);
     for (const c of contexts.splice(0)) await c.close();
   });
   after(async () => {
@@ -36,6 +37,7 @@ describe('browser: the account page', function () {
   /** A fresh browser (no cookies), signed in to /account as `who`. */
   async function browserAt(who: Person, userAgent?: string): Promise<Page> {
     const { context, page } = await newPage(h.browser, userAgent ? { userAgent } : {});
+    patient(context);
     contexts.push(context);
     await page.goto(`${h.server.url}/account`);
     expect(await isLoginPage(page)).to.equal(true);
@@ -53,6 +55,7 @@ describe('browser: the account page', function () {
   /** An app's refresh token for `who` (consented in its own browser). */
   async function refreshTokenOf(who: Person): Promise<string> {
     const { context, page } = await newPage(h.browser);
+    patient(context);
     contexts.push(context);
     const pending = await authorizationRequest(h.web, h.webRedirect, { scope: 'openid offline_access orders:read', prompt: 'consent' });
     const { callback } = await authorizeInBrowser(page, h.rp, pending.url, who);

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { digest } from '../../server/crypto/tokens.js';
 import {
-  authorizationRequest, authorizeInBrowser, exchangeCode, heading, isLoginPage, newPage, person, signIn, skipWithoutChromium,
+  authorizationRequest, authorizeInBrowser, exchangeCode, heading, isLoginPage, newPage, person, signIn, patient, skipWithoutChromium,
   refusal, startHarness, submit, typeInto, type BrowserHarness,
 } from '../support/browser.js';
 import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
@@ -37,6 +37,7 @@ describe('browser: password reset and email verification by email', function () 
 
   async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
     const { context, page } = await newPage(h.browser);
+    patient(context);
     try {
       return await fn(page);
     } finally {
