@@ -55,10 +55,13 @@ export async function sessionsOf(db: Queryable, userId: string, currentUid: stri
  * anywhere from then on. Only their own: a uid of someone else's session ends nothing.
  */
 export async function endSession(db: Database, sessions: ArtifactStore, userId: string, sessionUid: string, ip: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
+  const owned = await db.transaction(async (tx) => {
     if (!(await deleteUserSession(tx, userId, sessionUid))) return false;
-    await sessions.destroyByUid('Session', sessionUid);
     await recordAudit(tx, { type: 'session.ended', actor: { type: 'user', id: userId, ip }, target: { type: 'user', id: userId }, data: { session: sessionUid } });
     return true;
   });
+  // After the commit: the session store may be this very database (embedded mode), whose one
+  // connection the transaction holds.
+  if (owned) await sessions.destroyByUid('Session', sessionUid);
+  return owned;
 }

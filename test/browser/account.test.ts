@@ -3,10 +3,9 @@ import * as oidc from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import {
   authorizationRequest, authorizeInBrowser, exchangeCode, heading, isConsentPage, isLoginPage, newPage, person, refusal, signIn,
-  skipWithoutChromium, startHarness, submit, typeInto, type BrowserHarness, type Person,
+  patient, submit, typeInto, type BrowserHarness, type Person,
 } from '../support/browser.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { type MailCatcher, startMailCatcher } from '../support/smtp.js';
+import { type MailCatcher, type MailHarness, useMailHarness } from '../support/smtp.js';
 
 /**
  * /account in Chromium: a person's password, the browsers they are signed in on, and the apps they
@@ -16,26 +15,17 @@ describe('browser: the account page', function () {
   this.timeout(300_000);
   let h: BrowserHarness;
   let mail: MailCatcher;
-  let admin: ReturnType<typeof managementApi>;
+  let admin: MailHarness['admin'];
   const contexts: BrowserContext[] = [];
-
-  before(async function () {
-    skipWithoutChromium(this);
-    mail = await startMailCatcher();
-    h = await startHarness({ people: 4, env: { SMTP_URL: mail.url }, seed: (seed) => seed.clients.push(adminClientSeed() as never) });
-    admin = managementApi(h.server, await managementToken(h.server, ALL_MANAGEMENT_SCOPES));
-  });
+  useMailHarness(4, (m) => ({ h, mail, admin } = m));
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
-  });
-  after(async () => {
-    await h?.close();
-    await mail?.close();
   });
 
   /** A fresh browser (no cookies), signed in to /account as `who`. */
   async function browserAt(who: Person, userAgent?: string): Promise<Page> {
     const { context, page } = await newPage(h.browser, userAgent ? { userAgent } : {});
+    patient(context);
     contexts.push(context);
     await page.goto(`${h.server.url}/account`);
     expect(await isLoginPage(page)).to.equal(true);
@@ -53,6 +43,7 @@ describe('browser: the account page', function () {
   /** An app's refresh token for `who` (consented in its own browser). */
   async function refreshTokenOf(who: Person): Promise<string> {
     const { context, page } = await newPage(h.browser);
+    patient(context);
     contexts.push(context);
     const pending = await authorizationRequest(h.web, h.webRedirect, { scope: 'openid offline_access orders:read', prompt: 'consent' });
     const { callback } = await authorizeInBrowser(page, h.rp, pending.url, who);

@@ -3,11 +3,10 @@ import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { digest } from '../../server/crypto/tokens.js';
 import {
-  authorizationRequest, authorizeInBrowser, exchangeCode, heading, isLoginPage, newPage, person, signIn, skipWithoutChromium,
-  refusal, startHarness, submit, typeInto, type BrowserHarness,
+  authorizationRequest, authorizeInBrowser, exchangeCode, heading, isLoginPage, newPage, person, signIn, patient,
+  refusal, submit, typeInto, type BrowserHarness,
 } from '../support/browser.js';
-import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from '../support/management.js';
-import { type MailCatcher, startMailCatcher } from '../support/smtp.js';
+import { type MailCatcher, type MailHarness, useMailHarness } from '../support/smtp.js';
 
 /**
  * Password reset and email verification by link, end to end: Gatehouse sends through a real SMTP
@@ -18,25 +17,12 @@ describe('browser: password reset and email verification by email', function () 
   this.timeout(300_000);
   let h: BrowserHarness;
   let mail: MailCatcher;
-  let admin: ReturnType<typeof managementApi>;
-
-  before(async function () {
-    skipWithoutChromium(this);
-    mail = await startMailCatcher();
-    h = await startHarness({
-      people: 2,
-      env: { SMTP_URL: mail.url, SMTP_FROM: 'Gatehouse <accounts@example.test>' },
-      seed: (seed) => seed.clients.push(adminClientSeed() as never),
-    });
-    admin = managementApi(h.server, await managementToken(h.server, ALL_MANAGEMENT_SCOPES));
-  });
-  after(async () => {
-    await h?.close();
-    await mail?.close();
-  });
+  let admin: MailHarness['admin'];
+  useMailHarness(2, (m) => ({ h, mail, admin } = m));
 
   async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
     const { context, page } = await newPage(h.browser);
+    patient(context);
     try {
       return await fn(page);
     } finally {

@@ -53,6 +53,15 @@ export async function newPage(browser: Browser, options: BrowserContextOptions =
 }
 
 /**
+ * Waits of up to a minute instead of 10 s, for tests whose steps hash several passwords: sign-ins
+ * hash at the lowest CPU priority, so on a busy machine one page can take longer than the default.
+ */
+export function patient(context: BrowserContext): void {
+  context.setDefaultTimeout(60_000);
+  context.setDefaultNavigationTimeout(60_000);
+}
+
+/**
  * The relying party's browser-facing side: an HTTP server on its own port that records every
  * request it receives (the redirect_uri callbacks and the post-logout landing) and answers with a
  * plain page, so the browser really leaves Gatehouse's origin.

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { type BrowserHarness, skipWithoutChromium, startHarness } from './browser.js';
 import { eventually } from './eventually.js';
+import { ALL_MANAGEMENT_SCOPES, adminClientSeed, managementApi, managementToken } from './management.js';
 
 /** One message as it arrived, parsed (mailparser), with the links in its text. */
 export interface ReceivedMail {
@@ -65,4 +67,35 @@ export async function startMailCatcher(): Promise<MailCatcher> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface MailHarness {
+  h: BrowserHarness;
+  mail: MailCatcher;
+  /** The Management API as the seeded automation client, holding every permission. */
+  admin: ReturnType<typeof managementApi>;
+}
+
+/**
+ * Registers before() and after() for a browser harness (support/browser.ts) whose server sends its
+ * mail to a MailCatcher, From accounts@example.test, with `people` extra users and the automation
+ * client; `bind` hands them to the test file.
+ */
+export function useMailHarness(people: number, bind: (m: MailHarness) => void): void {
+  let mail: MailCatcher | undefined;
+  let h: BrowserHarness | undefined;
+  before(async function () {
+    skipWithoutChromium(this);
+    mail = await startMailCatcher();
+    h = await startHarness({
+      people,
+      env: { SMTP_URL: mail.url, SMTP_FROM: 'Gatehouse <accounts@example.test>' },
+      seed: (seed) => seed.clients.push(adminClientSeed() as never),
+    });
+    bind({ h, mail, admin: managementApi(h.server, await managementToken(h.server, ALL_MANAGEMENT_SCOPES)) });
+  });
+  after(async () => {
+    await h?.close();
+    await mail?.close();
+  });
 }
