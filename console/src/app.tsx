@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { completeSignIn, consolePath, renew, signIn, SignInError } from './auth.js';
-import { WrongHost, wrongHost } from './components/wrong-host.js';
+import { BrandCard, WrongHost, wrongHost } from './components/wrong-host.js';
 import { Layout } from './components/layout.js';
 import { Button, ErrorNotice, Loading } from './components/ui.js';
 import { asApiError } from './hooks.js';
@@ -126,17 +126,12 @@ function Routes() {
 
 function SignedOut() {
   return (
-    <div class="centered">
-      <div class="card">
-        <p class="brand">
-          <span class="brand-mark" aria-hidden="true">G</span> Gatehouse
-        </p>
-        <h1>You have signed out</h1>
-        <p class="muted">Your Gatehouse session has ended on this browser.</p>
-        <Button variant="primary" onClick={() => void signIn(consolePath('/'))}>
-          Sign in again
-        </Button>
-      </div>
-    </div>
+    <BrandCard>
+      <h1>You have signed out</h1>
+      <p class="muted">Your Gatehouse session has ended on this browser.</p>
+      <Button variant="primary" onClick={() => void signIn(consolePath('/'))}>
+        Sign in again
+      </Button>
+    </BrandCard>
   );
 }

@@ -62,7 +62,10 @@ export function createClientAdapter(reads: Pick<HotReads, 'findClient'>): (name:
         // A client refused by decision, not a guess: its refusals are not counted against it
         // (server/oidc/throttle.ts), or resuming it would find it blocked for having been suspended.
         const current = ProviderClass.ctx;
-        if (current) (current.state as FailureMarks).inactiveClient = true;
+        if (current) {
+          (current.state as FailureMarks).inactiveClient = true;
+          (current.state as FailureMarks).inactiveReason = record.enabled ? 'client_expired' : 'client_suspended';
+        }
         return undefined;
       }
       return toProviderMetadata(record) as never;

@@ -4,7 +4,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { logoutPages, logoutWithoutSession, renderErrorPage } from './logout.js';
 import type { Protection } from '../services/protection/index.js';
-import { awaitAudit, refuseBlockedClient, throttleFailedCredentials, watchFailures } from './throttle.js';
+import { awaitAudit, refuseBlockedClient, throttleFailedCredentials, watchFailures, type FailureMarks } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
 import { endpointGuard, normalise } from './endpoints.js';
@@ -46,7 +46,9 @@ function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
 /**
  * Why client authentication failed, from oidc-provider's fixed error_detail texts
  * (lib/shared/client_auth.js) to words of our own; anything else is left out rather than copied.
- * "unknown_client" includes suspended, expired and deleted clients: the Client adapter hides them.
+ * The Client adapter hides suspended and expired clients from oidc-provider, and marks why
+ * (client_suspended, client_expired) for the audit; "unknown_client" is a client_id that does not
+ * exist (never did, or was deleted).
  */
 const REFUSAL_DETAIL: Record<string, string> = {
   'client not found': 'unknown_client',
@@ -254,7 +256,8 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
-    const detail = REFUSAL_DETAIL[err.error_detail ?? ''];
+    // A suspended or expired client looks unknown to oidc-provider; the audit log says which it was.
+    const detail = (ctx.state as FailureMarks | undefined)?.inactiveReason ?? REFUSAL_DETAIL[err.error_detail ?? ''];
     awaitAudit(
       ctx,
       protection.audit

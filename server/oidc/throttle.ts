@@ -10,6 +10,8 @@ export interface FailureMarks {
   failedClientAuth?: string;
   /** The client exists but is suspended or expired: refused by decision, so not counted as a guess. */
   inactiveClient?: boolean;
+  /** Why that client was refused, for the audit log (provider.ts): suspended, or past its expiry. */
+  inactiveReason?: 'client_suspended' | 'client_expired';
   /** An API key or token was presented that is not ours (introspection, token exchange). */
   unknownCredential?: boolean;
   /** The audit of a refusal, recorded from an event handler: awaited before the response goes out. */

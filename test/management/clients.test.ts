@@ -423,7 +423,7 @@ describe('management API: clients and their secrets', () => {
     await eventually('the third refusal is audited', async () => (refusals = await events('client.token_refused', c.client_id)).length >= 3, 5_000);
     // Newest first; the IP refusal is recorded once, not again as a generic invalid_client.
     expect(refusals.map((e) => e.data)).to.deep.equal([
-      { reason: 'invalid_client', detail: 'unknown_client' },
+      { reason: 'invalid_client', detail: 'client_suspended' },
       { reason: 'invalid_client', detail: 'wrong_secret' },
       { reason: 'ip_not_allowed' },
     ]);

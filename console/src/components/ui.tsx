@@ -1,6 +1,7 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import type { ApiError } from '../api.js';
 import { useSession } from '../session.js';
+import { usePageTitle } from '../page-title.js';
 
 type ButtonProps = Omit<ButtonHTMLAttributes, 'type'> & {
   variant?: 'primary' | 'secondary' | 'danger' | 'ghost';
@@ -78,6 +79,7 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 }
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ComponentChildren; actions?: ComponentChildren }) {
+  usePageTitle(title);
   return (
     <header class="page-header">
       <div>

@@ -1,31 +1,19 @@
-import { useState } from 'preact/hooks';
 import './credential-usage.css';
 import { discover } from '../auth.js';
+import { CopyButton } from '../components/copy-button.js';
 import { Notice } from '../components/ui.js';
 import { useLoad } from '../hooks.js';
 import { Link } from '../router.js';
 import type { Api, Client } from '../types.js';
 import { apiCallExample, apisUsed, authorizationCodeExample, clientCredentialsExample, SECRET_VARIABLE } from '../usage.js';
 
-/** A block of shell a person copies whole, with a copy button that says when it has copied. */
+/** A block of shell a person copies whole. */
 function Snippet({ label, text }: { label: string; text: string }) {
-  const [copied, setCopied] = useState(false);
   return (
     <div class="snippet">
       <div class="snippet-head">
         <span>{label}</span>
-        <button
-          type="button"
-          class="btn btn-ghost"
-          aria-label={`Copy ${label.toLowerCase()}`}
-          onClick={async () => {
-            await navigator.clipboard.writeText(text).catch(() => undefined);
-            setCopied(true);
-            setTimeout(() => setCopied(false), 2500);
-          }}
-        >
-          {copied ? 'Copied' : 'Copy'}
-        </button>
+        <CopyButton text={text} label={`Copy ${label.toLowerCase()}`} />
       </div>
       <pre aria-label={label}>
         <code>{text}</code>

@@ -1,8 +1,12 @@
 import { useState } from 'preact/hooks';
-import { query } from '../api.js';
+import { api, query } from '../api.js';
+import { ConfirmDialog } from '../components/confirm.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
+import { RowMenu } from '../components/row-menu.js';
+import { CopyButton } from '../components/copy-button.js';
+import { Toast } from '../components/toast.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
-import { ownerLabel } from '../delegation.js';
+import { disabledBecause, ownerLabel, whyNotChangeable } from '../delegation.js';
 import { apiScopesOf, formatDate, relative, scopeSummary, TYPE_LABELS } from '../format.js';
 import { useDebounced } from '../hooks.js';
 import { usePaged } from '../paged.js';
@@ -23,7 +27,9 @@ export function CredentialsPage() {
 }
 
 function CredentialList() {
-  const { can } = useSession();
+  const { can, me } = useSession();
+  const [revoking, setRevoking] = useState<Client | undefined>();
+  const [message, setMessage] = useState<string | undefined>();
   const revoked = useLocation().search.get('revoked');
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
@@ -85,6 +91,9 @@ function CredentialList() {
                 <th scope="col">Last used</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -100,7 +109,10 @@ function CredentialList() {
                       <Badge tone={c.environment === 'live' ? 'info' : 'neutral'}>{c.environment === 'live' ? 'Live' : 'Test'}</Badge>
                     </td>
                     <td data-label="Client ID">
-                      <code class="id">{c.client_id}</code>
+                      <span class="id-cell">
+                        <code class="id">{c.client_id}</code>
+                        <CopyButton text={c.client_id} label={`Copy client ID of ${c.client_name || c.client_id}`} />
+                      </span>
                     </td>
                     <td data-label="Owner" class={c.owner ? 'credential-owner' : 'credential-owner muted'}>
                       {ownerLabel(c)}
@@ -120,6 +132,15 @@ function CredentialList() {
                     <td data-label="Status">
                       <StatusBadge status={c.status} />
                     </td>
+                    <td data-label="Actions">
+                      <RowMenu label={`Actions for ${c.client_name || c.client_id}`}>
+                        <Link href={credentialPath(c.client_id)}>Open</Link>
+                        <Link href={`${credentialPath(c.client_id)}/scopes`}>Scopes</Link>
+                        <button type="button" class="btn btn-ghost" onClick={() => setRevoking(c)} {...disabledBecause(whyNotChangeable(me, c))}>
+                          Revoke
+                        </button>
+                      </RowMenu>
+                    </td>
                   </tr>
                 );
               })}
@@ -128,6 +149,25 @@ function CredentialList() {
         </div>
       )}
       <MoreButton next={list.next} busy={list.loading} onMore={list.more} />
+      <Toast message={message} onDone={() => setMessage(undefined)} />
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke ${revoking.client_name || revoking.client_id}?`}
+          confirmLabel="Revoke credential"
+          busyLabel="Revoking…"
+          action={() => api.delete(`/clients/${encodeURIComponent(revoking.client_id)}`)}
+          onClose={() => setRevoking(undefined)}
+          onDone={() => {
+            setMessage(`${revoking.client_name || revoking.client_id} was revoked. Its token requests are refused from now on.`);
+            list.replace((x) => x.client_id === revoking.client_id, undefined);
+            setRevoking(undefined);
+          }}
+        >
+          <p>
+            <strong>This cannot be undone.</strong> Every integration using <code>{revoking.client_id}</code> stops working immediately: its next token request is refused, and its refresh tokens are revoked.
+          </p>
+        </ConfirmDialog>
+      )}
       {creating && (
         <CreateCredentialDialog
           onClose={() => setCreating(false)}
