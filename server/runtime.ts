@@ -146,7 +146,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
     // node reloads them here at once rather than at the next minute's check.
     let keyReload: Promise<unknown> = Promise.resolve();
-    const webhooks = new WebhookDispatcher(db, sealer, config.webhooks, logger);
+    const webhooks = new WebhookDispatcher(db, sealer, config.webhooks, logger, config.outboundPrivateAddresses);
     const cache = new StoreCache(db, (table) => {
       // A new outbox row, or an endpoint enabled again (migration 013): deliveries may be due.
       if (table === 'outbox' || table === 'webhook_endpoints') return webhooks.wake();
@@ -182,7 +182,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     startedWebhooks = webhooks;
     await webhooks.start();
 
-    const transmitter = new Transmitter({ db, keys, sealer, issuer: config.issuer, logger, heartbeatSeconds: config.ssfHeartbeatSeconds });
+    const transmitter = new Transmitter({ db, keys, sealer, issuer: config.issuer, logger, heartbeatSeconds: config.ssfHeartbeatSeconds, allowPrivateAddresses: config.outboundPrivateAddresses });
     startedTransmitter = transmitter;
     await transmitter.start();
 

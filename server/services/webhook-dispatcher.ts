@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { OutboundRefusedError, assertPublicDestination } from '../net/outbound.js';
 import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { WebhookConfig } from '../config.js';
@@ -54,6 +55,8 @@ export class WebhookDispatcher {
     private readonly sealer: Sealer,
     private readonly config: WebhookConfig,
     private readonly logger: Logger,
+    /** OUTBOUND_PRIVATE_ADDRESSES: endpoints may be loopback or private addresses (server/net/outbound.ts). */
+    private readonly allowPrivateAddresses = false,
   ) {
     this.leaseSeconds = config.timeout + 45;
   }
@@ -179,6 +182,7 @@ export class WebhookDispatcher {
       status, error: error && error.slice(0, ERROR_MAX), startedAt, durationMs: Math.round(performance.now() - started),
     });
     try {
+      await assertPublicDestination(endpoint.url, this.allowPrivateAddresses);
       const message = webhookMessage(messageId(row.id), row.event, this.secretsOf(endpoint), startedAt);
       const response = await fetch(endpoint.url, {
         method: 'POST',
@@ -191,6 +195,7 @@ export class WebhookDispatcher {
       await response.body?.cancel().catch(() => undefined);
       return done(response.status, response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`);
     } catch (err) {
+      if (err instanceof OutboundRefusedError) return done(null, err.message);
       const e = err as Error & { cause?: { code?: string; message?: string } };
       if (e.name === 'TimeoutError') return done(null, `no answer within ${this.config.timeout} s`);
       return done(null, e.cause?.code ?? e.cause?.message ?? e.message);

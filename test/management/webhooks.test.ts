@@ -164,3 +164,28 @@ describe('webhooks', function () {
     expect((await reader.get('/webhooks')).status).to.equal(403);
   });
 });
+
+describe('webhooks to the server’s own network (SSRF, OWASP ASVS 5.2.6)', function () {
+  this.timeout(120_000);
+  let admin: ManagementApi;
+  // The guard on, as in production: no OUTBOUND_PRIVATE_ADDRESSES. One attempt, no retry.
+  useServer({ admin: true, start: { env: { OUTBOUND_PRIVATE_ADDRESSES: 'false', WEBHOOK_RETRY_DELAYS: '0' } } }, (s) => ({ admin } = s));
+
+  it('sends nothing to a loopback address, and records why each attempt was refused', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { body: endpoint } = await admin.post('/webhooks', { url: receiver.url, event_types: ['client.created'] });
+      expect((await admin.post('/clients', { client_name: 'Internal probe', type: 'service', scope: 'orders:read' })).status).to.equal(201);
+      await eventually('the refused attempts recorded', async () => {
+        const list = await admin.get(`/webhooks/${endpoint.id}/deliveries`);
+        const [d] = list.body.data;
+        expect(d?.attempt_log?.length, JSON.stringify(list.body)).to.be.at.least(1);
+        expect(d.attempt_log[0].status).to.equal(null);
+        expect(d.attempt_log[0].error).to.match(/^refused: 127\.0\.0\.1 is a loopback, private or special-use address/);
+      });
+      expect(receiver.received).to.have.length(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -35,7 +35,7 @@ describe('webhook delivery across crashes and nodes', function () {
     seed.clients.push(adminClientSeed() as never);
     writeFileSync(seedFile, JSON.stringify(seed));
     const port = await freePort();
-    const env: Record<string, string> = { ...SECRETS, SEED_FILE: seedFile, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    const env: Record<string, string> = { ...SECRETS, SEED_FILE: seedFile, OUTBOUND_PRIVATE_ADDRESSES: 'true', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
     const nodeA = runServerProcess(dataDir, port, env);
     let nodeB: TestServer | undefined;
     try {

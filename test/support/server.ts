@@ -98,6 +98,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     REDIS_URL: redisUrl,
     REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Test receivers (webhooks, Shared Signals push, jwks_uri, back-channel logout) listen on
+    // 127.0.0.1; the guard itself is tested with this set to false (test/management/webhooks.test.ts).
+    OUTBOUND_PRIVATE_ADDRESSES: 'true',
     COOKIE_SECRETS: 'test-cookie-secret-0123456789abcdef0123456789',
     KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret-0123456789abcdef',
     ...options.env,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertPublicDestination } from '../../net/outbound.js';
 import type { Database } from '../../db/database.js';
 import type { Sealer } from '../../crypto/seal.js';
 import type { Logger } from '../../logger.js';
@@ -44,7 +45,11 @@ export class Transmitter {
   private readonly inFlight = new Set<AbortController>();
 
   constructor(
-    private readonly deps: { db: Database; keys: KeyRing; sealer: Sealer; issuer: string; logger: Logger; heartbeatSeconds: number },
+    private readonly deps: {
+      db: Database; keys: KeyRing; sealer: Sealer; issuer: string; logger: Logger; heartbeatSeconds: number;
+      /** OUTBOUND_PRIVATE_ADDRESSES: push endpoints may be loopback or private addresses (server/net/outbound.ts). */
+      allowPrivateAddresses?: boolean;
+    },
   ) {
     this.signer = new SetSigner(deps.keys, deps.issuer);
   }
@@ -141,9 +146,12 @@ export class Transmitter {
     const timeout = setTimeout(() => controller.abort(), PUSH_TIMEOUT_MS);
     this.inFlight.add(controller);
     try {
+      await assertPublicDestination(stream.endpoint_url!, this.deps.allowPrivateAddresses ?? false);
       const authorization = authorizationHeaderOf(this.deps.sealer, stream);
       const res = await fetch(stream.endpoint_url!, {
         method: 'POST',
+        // RFC 8935 §2.3 expects 202 or an error; a redirect is not followed to where it points.
+        redirect: 'manual',
         headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json', ...(authorization ? { authorization } : {}) },
         body: set,
         signal: controller.signal,
