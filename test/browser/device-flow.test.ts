@@ -93,6 +93,12 @@ describe('device authorization grant (RFC 8628), with a person in Chromium', fun
     const fast = await poll();
     expect(fast.status).to.equal(400);
     expect(fast.json.error).to.equal('slow_down');
+    // The interval is now 5 s longer for every later poll: after the original 5 s it is still too soon.
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect((await poll()).json.error).to.equal('slow_down');
+    // That was a second slow_down: 15 s from it the device may poll again.
+    await new Promise((r) => setTimeout(r, 15_500));
+    expect((await poll()).json.error).to.equal('authorization_pending');
   });
 
   // Last in the file: it leaves this address refused at /device for BLOCK_SECONDS.
