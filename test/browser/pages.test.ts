@@ -105,7 +105,7 @@ describe('browser: the pages themselves', function () {
     });
   });
 
-  it('the keyboard alone signs in: Tab goes email → password → Sign in, Enter submits, Allow has focus', async () => {
+  it('the keyboard alone signs in: Tab goes email → password → Sign in → Forgot password?, Enter submits, Allow has focus', async () => {
     await withPage(async (page) => {
       const pending = await authorizationRequest(h.web, h.webRedirect, { scope: 'openid email' });
       await page.goto(pending.url.href);
@@ -122,11 +122,11 @@ describe('browser: the pages themselves', function () {
       // reaches the controls in reading order.
       await page.locator('h1').click();
       const order: string[] = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 5; i++) {
         await page.keyboard.press('Tab');
         order.push((await focused()) ?? '');
       }
-      expect(order).to.deep.equal(['login', 'password', 'Sign in', 'Cancel and return to Shop']);
+      expect(order).to.deep.equal(['login', 'password', 'Sign in', 'Forgot password?', 'Cancel and return to Shop']);
 
       // A visible focus ring (WCAG 2.4.7): the outline is not removed.
       await page.getByLabel('Email').focus();
