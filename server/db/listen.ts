@@ -1,8 +1,12 @@
 import pg from 'pg';
 import type { ChannelListener } from './database.js';
 
-/** The application_name of every node's listening connection. */
-export const LISTENER_NAME = 'gatehouse-listener';
+/**
+ * The application_name of a node's connection listening on `channel`. Named per channel: a node
+ * listens on several (change notifications, Shared Signals), and the nodes count each other by
+ * their listeners on one of them (server/store/cache.ts sync()).
+ */
+export const listenerName = (channel: string) => `gatehouse-listener:${channel}`.slice(0, 63);
 
 /** How often the listening connection is asked to answer; a stalled one is dropped after one miss. */
 export const HEARTBEAT_MS = 2000;
@@ -46,7 +50,7 @@ export async function listenPostgres(url: string, channel: string, listener: Cha
       connectionTimeoutMillis: 3000,
       query_timeout: HEARTBEAT_MS,
       // How the nodes count each other (server/store/cache.ts sync()).
-      application_name: LISTENER_NAME,
+      application_name: listenerName(channel),
     });
     client = c;
     c.on('error', () => lost(c));

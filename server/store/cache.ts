@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelListener, Database, Queryable } from '../db/database.js';
-import { LISTENER_NAME } from '../db/listen.js';
+import { listenerName } from '../db/listen.js';
 import { type ApiKey, findApiKeyByPrefix } from './api-keys.js';
 import { type Api, findApiByIdentifier, findApisByScopes } from './apis.js';
 import { type ClientRecord, findClient } from './clients.js';
@@ -117,6 +117,11 @@ export class StoreCache implements HotReads, ChannelListener {
   private readonly uncached: HotReads;
   /** Reads that went to the database because the notification channel was down (nothing is cached then). */
   private bypassed = 0;
+  /**
+   * sync() calls that gave up waiting (SYNC_TIMEOUT_MS) rather than hearing from every node: each one
+   * delayed a Management API answer by that long. Zero while every listener it counts answers.
+   */
+  syncTimeouts = 0;
   private stopListening: (() => Promise<void>) | undefined;
 
   constructor(
@@ -242,6 +247,7 @@ export class StoreCache implements HotReads, ChannelListener {
     const others = await this.otherListeners();
     const arrived = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
+        this.syncTimeouts++;
         // Our own channel is slow or stuck: forget everything rather than risk an answer from before.
         if (!this.waiting.get(nonce)?.own) this.clearAll();
         resolve();
@@ -268,12 +274,12 @@ export class StoreCache implements HotReads, ChannelListener {
     }
   }
 
-  /** How many other nodes listen on this database: their listening connections, less ours. */
+  /** How many other nodes listen on this database: their connections listening for changes, less ours. */
   private async otherListeners(): Promise<number> {
     if (this.db.kind === 'embedded') return 0;
     const { rows } = await this.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
-      [LISTENER_NAME],
+      [listenerName(CHANGES_CHANNEL)],
     );
     return Math.max(0, (rows[0]?.n ?? 1) - 1);
   }

@@ -114,6 +114,20 @@ describe('per-node caches kept true by change notifications', () => {
       await b.runtime.cache.sync();
     });
 
+    it('a node waits only for the other nodes’ change listeners: its other listeners (Shared Signals) are not counted', async () => {
+      // Each node also listens on gatehouse_ssf; counted as nodes, they would never acknowledge and
+      // every Management API write would wait out the sync timeout.
+      const before = a.runtime.cache.syncTimeouts;
+      for (let i = 0; i < 3; i++) await a.runtime.cache.sync();
+      expect(a.runtime.cache.syncTimeouts - before).to.equal(0);
+      const { rows } = await admin.query<{ application_name: string }>(
+        "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'gatehouse-listener:%'",
+      );
+      const names = rows.map((r) => r.application_name).sort();
+      expect(names.filter((n) => n === 'gatehouse-listener:gatehouse_changes')).to.have.length(2);
+      expect(names.filter((n) => n === 'gatehouse-listener:gatehouse_ssf')).to.have.length(2);
+    });
+
     it('a suspension on node A is refused by node B within a bound, over many trials', async () => {
       const times: number[] = [];
       for (let i = 0; i < 20; i++) {
