@@ -7,7 +7,8 @@ import { systemPrincipal } from './principal.js';
 export { MANAGEMENT_SCOPES } from './permissions.js';
 import { MANAGEMENT_SCOPES } from './permissions.js';
 
-export const managementApiIdentifier = (issuer: string) => `${issuer}/api/v1`;
+const MANAGEMENT_API_PATH = '/api/v1';
+export const managementApiIdentifier = (issuer: string) => `${issuer}${MANAGEMENT_API_PATH}`;
 
 /**
  * Registers the Management API at start (idempotent), so that its scopes can be granted like any
@@ -18,7 +19,7 @@ export const managementApiIdentifier = (issuer: string) => `${issuer}/api/v1`;
 export async function ensureManagementApi(db: Database, issuer: string): Promise<void> {
   const identifier = managementApiIdentifier(issuer);
   await db.transaction(async (tx) => {
-    await retireEarlierManagementApis(tx, identifier);
+    await retireEarlierBuiltinApis(tx, identifier, MANAGEMENT_API_PATH);
     await upsertApi(tx, {
       identifier,
       name: 'Gatehouse Management API',
@@ -30,15 +31,16 @@ export async function ensureManagementApi(db: Database, issuer: string): Promise
 }
 
 /**
- * The built-in API of an earlier ISSUER moves to the new identifier: the same row (its settings and
+ * A built-in API (the Management API, `/api/v1`; Shared Signals, `/ssf`) of an earlier ISSUER moves to
+ * the new identifier: the same row (its settings and
  * the resource servers allowed to introspect its tokens stay), renamed. Should both exist (a server
  * that started with the new ISSUER before this step existed), the old one's resource servers join
  * the new one's and the old row goes. Scopes are granted by name (clients, roles, API keys), so
  * every grant now belongs to the new API. Audited as the system.
  */
-async function retireEarlierManagementApis(tx: Queryable, identifier: string): Promise<void> {
+export async function retireEarlierBuiltinApis(tx: Queryable, identifier: string, path: string): Promise<void> {
   const actor = systemPrincipal('server').actor;
-  for (const old of await lockOtherBuiltinApis(tx, identifier)) {
+  for (const old of await lockOtherBuiltinApis(tx, identifier, path)) {
     const current = await apiIdByIdentifier(tx, identifier);
     if (!current) {
       await renameApi(tx, old.id, identifier);

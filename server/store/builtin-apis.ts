@@ -1,10 +1,11 @@
 import type { Queryable } from '../db/database.js';
 
 /** A built-in API registered under an identifier other than `identifier` (an earlier ISSUER's), locked for this transaction. */
-export async function lockOtherBuiltinApis(db: Queryable, identifier: string): Promise<{ id: string; identifier: string; resource_servers: string[] }[]> {
+/** The other built-in APIs of one kind: those whose identifier ends with the kind's path (`/api/v1`, `/ssf`). */
+export async function lockOtherBuiltinApis(db: Queryable, identifier: string, path: string): Promise<{ id: string; identifier: string; resource_servers: string[] }[]> {
   const { rows } = await db.query<{ id: string; identifier: string; resource_servers: string[] }>(
-    'SELECT id, identifier, resource_servers FROM apis WHERE builtin AND identifier <> $1 ORDER BY created_at FOR UPDATE',
-    [identifier],
+    "SELECT id, identifier, resource_servers FROM apis WHERE builtin AND identifier <> $1 AND right(identifier, length($2)) = $2 ORDER BY created_at FOR UPDATE",
+    [identifier, path],
   );
   return rows;
 }

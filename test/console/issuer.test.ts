@@ -35,7 +35,9 @@ describe('console: ISSUER changes and other addresses', function () {
 
   const builtins = async (server: TestServer) => {
     const admin = managementApi(server, await managementToken(server));
-    return { admin, apis: ((await admin.get('/apis?limit=200')).body.data as ApiRow[]).filter((x) => x.builtin) };
+    // The Management API; the other built-in API (Shared Signals, /ssf) moves the same way.
+    const all = ((await admin.get('/apis?limit=200')).body.data as ApiRow[]).filter((x) => x.builtin);
+    return { admin, apis: all.filter((x) => x.identifier.endsWith('/api/v1')), ssf: all.filter((x) => x.identifier.endsWith('/ssf')) };
   };
 
   it('retires the old built-in Management API when ISSUER changes: one remains, under the new identifier, with its resource servers', async () => {
@@ -51,10 +53,15 @@ describe('console: ISSUER changes and other addresses', function () {
     expect(after.apis).to.have.length(1);
     expect(after.apis[0]).to.include({ id: before.apis[0]!.id, identifier: `${b.issuer}/api/v1` });
     expect(after.apis[0]!.resource_servers).to.deep.equal([SERVICE.id]);
+    expect(after.ssf.map((x) => x.identifier)).to.deep.equal([`${b.issuer}/ssf`]);
+    expect(after.ssf[0]!.id).to.equal(before.ssf[0]!.id);
     const audit = await after.admin.get('/audit-events?type=api.moved');
     expect(audit.status, JSON.stringify(audit.body)).to.equal(200);
     const moved = audit.body.data;
-    expect(moved[0].data).to.deep.include({ from: `${a!.issuer}/api/v1`, to: `${b.issuer}/api/v1` });
+    expect(moved.map((e: { data: unknown }) => e.data)).to.deep.include.members([
+      { from: `${a!.issuer}/api/v1`, to: `${b.issuer}/api/v1`, reason: 'issuer_changed' },
+      { from: `${a!.issuer}/ssf`, to: `${b.issuer}/ssf`, reason: 'issuer_changed' },
+    ]);
   });
 
   it('opened at another address than ISSUER, the console links to the right one instead of failing at sign-in', async () => {

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { disabledBecause } from '../delegation.js';
 import { api } from '../api.js';
 import { Button, ErrorNotice, Field } from '../components/ui.js';
 import { useAction } from '../hooks.js';
@@ -13,7 +14,7 @@ type Auth = 'secret' | 'keys' | 'keys_uri';
  * or at a URL), whether people may sign in to it from a device (RFC 8628), and where it hears of
  * their logouts (Back-Channel Logout 1.0).
  */
-export function IntegrationSettings({ client, locked, onSaved }: { client: Client; locked: string | undefined; onSaved(c: Client): void }) {
+export function IntegrationSettings({ client, locked, lockReasonId, onSaved }: { client: Client; locked: string | undefined; lockReasonId: string; onSaved(c: Client): void }) {
   const canWrite = !locked;
   const confidential = client.token_endpoint_auth_method !== 'none';
   const signsPeopleIn = client.type !== 'service';
@@ -65,14 +66,14 @@ export function IntegrationSettings({ client, locked, onSaved }: { client: Clien
         {confidential && (
           <fieldset class="field">
             <legend>Client authentication</legend>
-            <label class="check"><input type="radio" name="auth" checked={auth === 'secret'} disabled={!canWrite} onChange={() => setAuth('secret')} /> Client secret</label>
-            <label class="check"><input type="radio" name="auth" checked={auth === 'keys'} disabled={!canWrite} onChange={() => setAuth('keys')} /> Private key JWT, with public keys pasted here</label>
-            <label class="check"><input type="radio" name="auth" checked={auth === 'keys_uri'} disabled={!canWrite} onChange={() => setAuth('keys_uri')} /> Private key JWT, with public keys at a URL (jwks_uri)</label>
+            <label class="check"><input type="radio" name="auth" checked={auth === 'secret'} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onChange={() => setAuth('secret')} /> Client secret</label>
+            <label class="check"><input type="radio" name="auth" checked={auth === 'keys'} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onChange={() => setAuth('keys')} /> Private key JWT, with public keys pasted here</label>
+            <label class="check"><input type="radio" name="auth" checked={auth === 'keys_uri'} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onChange={() => setAuth('keys_uri')} /> Private key JWT, with public keys at a URL (jwks_uri)</label>
           </fieldset>
         )}
         {confidential && auth === 'keys' && (
           <Field id="integration-keys" label="Public key (PEM) or JWKS" hint="Paste -----BEGIN PUBLIC KEY----- … or {&quot;keys&quot;: […]}. Never the private key." error={parsed.error ?? err('jwks')}>
-            <textarea id="integration-keys" rows={6} value={pasted} disabled={!canWrite} onInput={(e) => void readKeys((e.currentTarget as HTMLTextAreaElement).value)} />
+            <textarea id="integration-keys" rows={6} value={pasted} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onInput={(e) => void readKeys((e.currentTarget as HTMLTextAreaElement).value)} />
           </Field>
         )}
         {shownKeys.length > 0 && (
@@ -87,25 +88,25 @@ export function IntegrationSettings({ client, locked, onSaved }: { client: Clien
         )}
         {confidential && auth === 'keys_uri' && (
           <Field id="integration-jwks-uri" label="JWKS URL" hint="https; fetched when needed (2.5 s timeout, at most 64 KiB) and cached." error={err('jwks_uri')}>
-            <input id="integration-jwks-uri" type="url" value={jwksUri} disabled={!canWrite} onInput={(e) => setJwksUri((e.currentTarget as HTMLInputElement).value)} />
+            <input id="integration-jwks-uri" type="url" value={jwksUri} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onInput={(e) => setJwksUri((e.currentTarget as HTMLInputElement).value)} />
           </Field>
         )}
         {signsPeopleIn && (
           <>
             <label class="check">
-              <input type="checkbox" checked={device} disabled={!canWrite} onChange={(e) => setDevice((e.currentTarget as HTMLInputElement).checked)} /> Devices and command-line tools may sign people in with a code (device authorization, RFC 8628)
+              <input type="checkbox" checked={device} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onChange={(e) => setDevice((e.currentTarget as HTMLInputElement).checked)} /> Devices and command-line tools may sign people in with a code (device authorization, RFC 8628)
             </label>
             <Field id="integration-logout-uri" label="Back-channel logout URL" hint="Gatehouse POSTs a signed logout token here when a person's session ends. Empty: none." error={err('backchannel_logout_uri')}>
-              <input id="integration-logout-uri" type="url" value={logoutUri} disabled={!canWrite} onInput={(e) => setLogoutUri((e.currentTarget as HTMLInputElement).value)} />
+              <input id="integration-logout-uri" type="url" value={logoutUri} disabled={!canWrite} {...disabledBecause(locked, lockReasonId)} onInput={(e) => setLogoutUri((e.currentTarget as HTMLInputElement).value)} />
             </Field>
             <label class="check">
-              <input type="checkbox" checked={sid} disabled={!canWrite || !logoutUri.trim()} onChange={(e) => setSid((e.currentTarget as HTMLInputElement).checked)} /> Logout tokens name the session (sid)
+              <input type="checkbox" checked={sid} disabled={!canWrite || !logoutUri.trim()} {...disabledBecause(locked, lockReasonId)} onChange={(e) => setSid((e.currentTarget as HTMLInputElement).checked)} /> Logout tokens name the session (sid)
             </label>
           </>
         )}
         {save.error && !['jwks', 'backchannel_logout_uri'].some((f) => save.error!.field?.startsWith(f)) && <ErrorNotice error={save.error} />}
         <div class="form-actions">
-          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || (auth === 'keys' && !parsed.jwks)}>
+          <Button variant="primary" type="submit" busy={save.busy} busyLabel="Saving…" disabled={!canWrite || (auth === 'keys' && !parsed.jwks)} {...disabledBecause(locked, lockReasonId)}>
             Save sign-in settings
           </Button>
         </div>

@@ -171,7 +171,7 @@ export function CredentialPage({ clientId }: { clientId: string }) {
         onSaved={(c) => { setClient(c); setMessage('Protection saved. It applies to the next authorization or token request.'); }}
       />
       <SettingsForm client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Settings saved. They apply to the next token request.'); }} />
-      {!client.builtin && <IntegrationSettings key={client.updated_at} client={client} locked={changeLocked} onSaved={(c) => { setClient(c); setMessage('Sign-in settings saved. They apply to the next request.'); }} />}
+      {!client.builtin && <IntegrationSettings key={client.updated_at} client={client} locked={changeLocked} lockReasonId={LOCK_REASON} onSaved={(c) => { setClient(c); setMessage('Sign-in settings saved. They apply to the next request.'); }} />}
 
       {revoking && (
         <Dialog

@@ -1,10 +1,12 @@
-import type { Queryable } from '../../db/database.js';
+import type { Database } from '../../db/database.js';
+import { retireEarlierBuiltinApis } from '../management-api.js';
 import { markBuiltinApi, upsertApi } from '../../store/apis.js';
 
 /** The scope a receiver's client needs to manage its streams and poll them. */
 export const SSF_SCOPE = 'ssf:stream';
 
-export const ssfApiIdentifier = (issuer: string) => `${issuer}/ssf`;
+const SSF_API_PATH = '/ssf';
+export const ssfApiIdentifier = (issuer: string) => `${issuer}${SSF_API_PATH}`;
 
 /**
  * Registers the Shared Signals API at start (idempotent): receivers authenticate to the stream
@@ -13,12 +15,17 @@ export const ssfApiIdentifier = (issuer: string) => `${issuer}/ssf`;
  * roles: a receiver is a service, and what it learns (ids of users, clients, grants and keys whose
  * access ended) confers no access.
  */
-export async function ensureSsfApi(db: Queryable, issuer: string): Promise<void> {
-  await upsertApi(db, {
-    identifier: ssfApiIdentifier(issuer),
-    name: 'Gatehouse Shared Signals',
-    scopes: [{ name: SSF_SCOPE, description: 'Receive security events (revocations) through Shared Signals streams' }],
-    accessTokenTtl: 900,
+export async function ensureSsfApi(db: Database, issuer: string): Promise<void> {
+  const identifier = ssfApiIdentifier(issuer);
+  await db.transaction(async (tx) => {
+    // After an ISSUER change the receivers' grants and resource servers follow, as for the Management API.
+    await retireEarlierBuiltinApis(tx, identifier, SSF_API_PATH);
+    await upsertApi(tx, {
+      identifier,
+      name: 'Gatehouse Shared Signals',
+      scopes: [{ name: SSF_SCOPE, description: 'Receive security events (revocations) through Shared Signals streams' }],
+      accessTokenTtl: 900,
+    });
+    await markBuiltinApi(tx, identifier, false);
   });
-  await markBuiltinApi(db, ssfApiIdentifier(issuer), false);
 }
