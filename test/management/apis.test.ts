@@ -85,7 +85,8 @@ describe('management API: APIs (resource servers)', () => {
 
     const listed = (await api.get('/apis?limit=200')).body.data as { identifier: string; builtin: boolean }[];
     expect(listed.map((a) => a.identifier)).to.include.members([ORDERS_API, 'https://inventory.example.test', `${server.issuer}/api/v1`]);
-    expect(listed.filter((a) => a.builtin).map((a) => a.identifier)).to.deep.equal([`${server.issuer}/api/v1`]);
+    // The built-in ones: the Management API and the Shared Signals API receivers authenticate to.
+    expect(listed.filter((a) => a.builtin).map((a) => a.identifier)).to.have.members([`${server.issuer}/api/v1`, `${server.issuer}/ssf`]);
     expect((await events('api.created', created.body.id))[0]).to.deep.include({ actor: { type: 'client', id: ADMIN_CLIENT.id, ip: '127.0.0.1' } });
   });
 

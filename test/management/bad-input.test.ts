@@ -91,6 +91,8 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
       'PATCH /apis/{id}': { name: `Probe ${u}` },
       'POST /users': { email: `probe-${u}@example.test`, name: 'Probe', roles: ['viewer'] },
       'PATCH /users/{id}': { name: `Probe ${u}` },
+      // Takes no body: an empty object is what a client would send.
+      'POST /users/{id}/password-reset-link': {},
       'POST /roles': { name: `probe-${u}`, permissions: ['clients:read'] },
       'PATCH /roles/{name}': { description: `Probe ${u}` },
       'POST /api-keys': { name: `probe ${u}`, scopes: ['clients:read'] },
