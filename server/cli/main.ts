@@ -15,6 +15,7 @@ import { createApiKey, createApiKeySchema } from '../services/api-keys.js';
 import { createClient, createClientSchema, deleteClient, listEveryClient } from '../services/clients.js';
 import { ApiError } from '../services/errors.js';
 import { ensureManagementApi } from '../services/management-api.js';
+import { ensureSsfApi } from '../services/ssf/api.js';
 import { systemPrincipal } from '../services/principal.js';
 import { MAX_ACTIVATE_IN, listKeys, rotateSigningKeys } from '../services/signing-keys.js';
 import { createUser, createUserSchema } from '../services/users.js';
@@ -426,8 +427,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     db = await openDatabase(config, command);
     if (command.needsSchema) {
       await checkSchema(db);
-      // As a starting server does: seeds, roles and keys may name the Management API's permissions.
+      // As a starting server does: seeds, roles and keys may name the Management API's permissions,
+      // and clients the Shared Signals scope.
       await ensureManagementApi(db, config.issuer);
+      await ensureSsfApi(db, config.issuer);
     }
     const result = await command.run({ config, db, positional: parsed.positional, options: parsed.options, input, stdin: io.stdin });
     io.out(json ? `${JSON.stringify(result, null, 2)}\n` : `${command.text(result)}\n`);
