@@ -487,10 +487,10 @@ async function main() {
     };
     add(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
     // The embedded default against the same baseline.
-    add(await compare('client_credentials, embedded', { op: cc(embedded.port) }, { op: cc(bare.port) }));
-    if (wanted('refresh_token, embedded')) {
+    add(await compare('client_credentials/embedded', { op: cc(embedded.port) }, { op: cc(bare.port) }));
+    if (wanted('refresh_token/embedded')) {
       const embeddedChains = await chainsAt(embedded.port);
-      add(await compare('refresh_token, embedded', { op: refresh(embedded.port, embeddedChains) }, { op: refresh(bare.port, bareChains) }));
+      add(await compare('refresh_token/embedded', { op: refresh(embedded.port, embeddedChains) }, { op: refresh(bare.port, bareChains) }));
     }
 
     // Introspection (RFC 7662). oidc-provider answers only for what it stores and refuses JWTs
