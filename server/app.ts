@@ -121,29 +121,19 @@ export function buildApp(runtime: Runtime): Koa {
 
   const health = healthRoutes(runtime).routes() as Koa.Middleware;
 
-  const interactions = interactionRoutes({
+  // What the server-rendered pages (sign-in, /account, /account/security) share.
+  const pages = {
     provider: () => runtime.provider,
     db,
     logger,
+    issuer: config.issuer,
     cookieSecrets: config.cookieSecrets,
     protection: runtime.protection,
-    metrics: runtime.metrics,
     sealer: runtime.sealer,
-    issuer: config.issuer,
-  });
-  const accountSecurity = accountSecurityRoutes({
-    provider: () => runtime.provider, db, cookieSecrets: config.cookieSecrets, protection: runtime.protection, sealer: runtime.sealer, issuer: config.issuer,
-  });
-  const account = accountRoutes({
-    provider: () => runtime.provider,
-    db,
-    logger,
-    issuer: config.issuer,
-    cookieSecrets: config.cookieSecrets,
-    protection: runtime.protection,
-    mailer: runtime.mailer,
-    sessions: runtime.routing.shortLived,
-  });
+  };
+  const interactions = interactionRoutes({ ...pages, metrics: runtime.metrics });
+  const accountSecurity = accountSecurityRoutes(pages);
+  const account = accountRoutes({ ...pages, mailer: runtime.mailer, sessions: runtime.routing.shortLived });
   const management = managementRouter({
     db,
     issuer: config.issuer,
