@@ -2,7 +2,11 @@
 const realServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
 module.exports = {
-  'node-option': ['import=tsx'],
+  // no-wasm-code-gc: V8 then never frees the embedded database's WebAssembly code while the runner
+  // lives. Freeing it under churn (hundreds of PGlite instances in one process) can trip a fatal V8
+  // check on Node 24 (nodejs/node#64500, "jit_page_->allocations_.erase"); server/db/embedded.ts
+  // also compiles PGlite once per process for the same reason.
+  'node-option': ['import=tsx', 'no-wasm-code-gc'],
   spec: ['test/**/*.test.ts'],
   timeout: 30000,
   exit: true,

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { UnstorableValueError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { lockDataDir } from './data-dir-lock.js';
@@ -8,6 +10,34 @@ import { tracer } from '../telemetry/spans.js';
 
 /** SELECT, INSERT, ...: the statement's first word, the only part of it a span carries. */
 const operation = (text: string) => /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+
+type Artifacts = Pick<PGliteOptions, 'pgliteWasmModule' | 'initdbWasmModule' | 'fsBundle'>;
+// Node has the WebAssembly global; the project's type libraries (no DOM) do not declare it.
+declare const WebAssembly: { compile(bytes: Uint8Array): Promise<NonNullable<Artifacts['pgliteWasmModule']>> };
+let artifacts: Promise<Artifacts> | undefined;
+
+/**
+ * PGlite's two WebAssembly modules and its file-system bundle, compiled and read once per process and
+ * shared by every embedded database it opens (the test runner opens hundreds). Left to itself, each
+ * PGlite.create compiles its own copy and V8 frees that code again on close; that churn is slow, and
+ * on Node 24 it can trip a fatal V8 check in JIT page bookkeeping ("jit_page_->allocations_.erase",
+ * nodejs/node#64500), which killed a CI run. One module, held here for the life of the process, is
+ * never freed.
+ */
+function pgliteArtifacts(): Promise<Artifacts> {
+  artifacts ??= (async () => {
+    const file = (name: string) => createRequire(import.meta.url).resolve(`@electric-sql/pglite/${name}`);
+    const [pglite, initdb, bundle] = await Promise.all(['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((name) => readFile(file(name))));
+    return {
+      pgliteWasmModule: await WebAssembly.compile(pglite),
+      initdbWasmModule: await WebAssembly.compile(initdb),
+      fsBundle: new Blob([bundle]),
+    };
+  })();
+  // A failed read is not kept: the next start tries again.
+  artifacts.catch(() => (artifacts = undefined));
+  return artifacts;
+}
 
 /**
  * Embedded Postgres (PGlite) in DATA_DIR/pg. One process owns it (server/db/data-dir-lock.ts: any
@@ -21,7 +51,7 @@ export async function createEmbeddedDatabase(dataDir: string, what = 'a Gatehous
   try {
     const dir = join(dataDir, 'pg');
     mkdirSync(dir, { recursive: true });
-    pglite = await PGlite.create(dir);
+    pglite = await PGlite.create(dir, await pgliteArtifacts());
   } catch (err) {
     await lock.release();
     throw err;
