@@ -6,6 +6,9 @@ import { endUserAccess, password } from './users.js';
 
 export class PasswordChangeRefusedError extends Error {}
 
+/** The current password given was wrong: a guess, counted against the sign-in limits by the caller. */
+export class WrongCurrentPasswordError extends PasswordChangeRefusedError {}
+
 /**
  * A person changes their own password on /account (OWASP ASVS 2.1.5: the current one is asked for).
  * What the old password started ends (endUserAccess), but the session this is done from, which the
@@ -14,7 +17,7 @@ export class PasswordChangeRefusedError extends Error {}
 export async function changeOwnPassword(db: Database, userId: string, current: string, next: string, keepSession: string, ip: string): Promise<Date> {
   const user = await findUserById(db, userId);
   if (!user || !user.active) throw new PasswordChangeRefusedError('This account cannot sign in.');
-  if (!(await verifySignIn(user.passwordHash, current))) throw new PasswordChangeRefusedError('The current password is incorrect.');
+  if (!(await verifySignIn(user.passwordHash, current))) throw new WrongCurrentPasswordError('The current password is incorrect.');
   const checked = password.safeParse(next);
   if (!checked.success) throw new PasswordChangeRefusedError(checked.error.issues[0]?.message ?? 'this password cannot be used');
   const passwordHash = await hashPassword(next);

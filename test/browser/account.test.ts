@@ -17,7 +17,7 @@ describe('browser: the account page', function () {
   let mail: MailCatcher;
   let admin: MailHarness['admin'];
   const contexts: BrowserContext[] = [];
-  useMailHarness(4, (m) => ({ h, mail, admin } = m));
+  useMailHarness(5, (m) => ({ h, mail, admin } = m));
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
   });
@@ -101,6 +101,29 @@ describe('browser: the account page', function () {
     expect(await refusal(oidc.refreshTokenGrant(h.web, refreshToken))).to.equal('invalid_grant');
     await signIn(elsewhere, { email: who.email, password: newPassword });
     expect(await heading(elsewhere)).to.equal('Your account');
+  });
+
+  it('counts wrong current passwords like failed sign-ins: after LOGIN_MAX_FAILURES even the right one waits (429)', async () => {
+    // A stolen session cookie must not buy unlimited guesses at the password (OWASP ASVS 2.2.1).
+    const who = person(5);
+    const page = await browserAt(who);
+    const csrf = await page.locator('form[action="/account/password"] input[name="csrf"]').getAttribute('value');
+    const change = (current: string) =>
+      page.request.post(`${h.server.url}/account/password`, {
+        form: { csrf: csrf!, current_password: current, new_password: 'person five has a new passphrase' },
+        maxRedirects: 0,
+      });
+    // LOGIN_MAX_FAILURES defaults to 30: the 30th failure starts a wait.
+    for (let i = 0; i < 30; i++) expect((await change(`wrong guess ${i}`)).status(), `guess ${i}`).to.equal(400);
+    const refused = await change(who.password);
+    expect(refused.status()).to.equal(429);
+    expect(Number(refused.headers()['retry-after'])).to.be.greaterThan(0);
+    expect(await refused.text()).to.contain('Too many wrong passwords');
+    // The refused request changed nothing.
+    const users = (await admin.get('/users?limit=100')).body.data as { id: string; email: string }[];
+    const id = users.find((u) => u.email === who.email)!.id;
+    const changes = (await admin.get('/audit-events?type=user.password_changed')).body.data as { target: { id: string } }[];
+    expect(changes.filter((e) => e.target.id === id)).to.have.length(0);
   });
 
   it('withdraws consent from an app: its refresh token fails and it must ask again', async () => {
