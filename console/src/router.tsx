@@ -9,23 +9,39 @@ const listeners = new Set<() => void>();
 /** Asked before leaving the page inside the console; any answering false keeps the person here (leave-guard.ts). */
 export const navigationGuards = new Set<() => boolean>();
 
+const here = () => window.location.pathname + window.location.search + window.location.hash;
+const mayLeave = () => [...navigationGuards].every((guard) => guard());
+/** The address of the page on show: where the Back button's guard returns to when leaving is refused. */
+let shown = here();
+
 export function navigate(to: string, replace = false): void {
-  for (const mayLeave of navigationGuards) if (!mayLeave()) return;
+  if (!mayLeave()) return;
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
+  shown = here();
   window.scrollTo(0, 0);
   for (const l of listeners) l();
 }
+
+// The browser's Back and Forward buttons move the address before anyone is asked; when a guard
+// refuses, the page on show puts its address back, so what the person sees and the URL agree.
+window.addEventListener('popstate', () => {
+  if (here() === shown) return;
+  if (!mayLeave()) {
+    history.pushState(null, '', shown);
+    return;
+  }
+  shown = here();
+  for (const l of listeners) l();
+});
 
 export function useLocation(): { path: string; search: URLSearchParams } {
   const [, setTick] = useState(0);
   useEffect(() => {
     const update = () => setTick((t) => t + 1);
     listeners.add(update);
-    window.addEventListener('popstate', update);
     return () => {
       listeners.delete(update);
-      window.removeEventListener('popstate', update);
     };
   }, []);
   return { path: window.location.pathname, search: new URLSearchParams(window.location.search) };

@@ -13,7 +13,8 @@ async function inView(page: Page, element: Locator): Promise<boolean> {
 
 /**
  * Feedback where the action happened: confirmations show in the viewport (a toast) on a phone and
- * after a save at the bottom of a long page; leaving the scopes page with unsaved changes asks first.
+ * after a save at the bottom of a long page; leaving the scopes page with unsaved changes asks first,
+ * by a link or by the browser's Back button.
  */
 describe('console: feedback and unsaved changes', function () {
   this.timeout(90_000);
@@ -51,8 +52,10 @@ describe('console: feedback and unsaved changes', function () {
   });
 
   it('leaving the scopes page with unsaved changes asks first; staying keeps them', async () => {
-    const { context, page } = await openConsole(h, undefined, { path: `/console/credentials/${SERVICE.id}/scopes` });
+    // Reached from the credential's page inside the console, so that Back is a move within it.
+    const { context, page } = await openConsole(h, undefined, { path: `/console/credentials/${SERVICE.id}` });
     try {
+      await page.getByRole('button', { name: 'Edit scopes' }).click();
       const box = page.getByRole('region', { name: 'Orders API' }).getByRole('checkbox', { name: /^orders:write/ });
       await box.check();
       await page.getByText(/unsaved changes/).waitFor();
@@ -65,6 +68,19 @@ describe('console: feedback and unsaved changes', function () {
       expect(asked).to.deep.equal(['You have unsaved scope changes. Leave this page and lose them?']);
       expect(new URL(page.url()).pathname).to.equal(`/console/credentials/${SERVICE.id}/scopes`);
       expect(await box.isChecked()).to.equal(true);
+
+      // The browser's Back button asks too: refused, the page and its address stay.
+      const scopesUrl = page.url();
+      const askedOnBack: string[] = [];
+      page.once('dialog', (d) => {
+        askedOnBack.push(d.message());
+        void d.dismiss();
+      });
+      await page.goBack();
+      await page.waitForFunction((u) => location.href === u, scopesUrl);
+      expect(askedOnBack).to.deep.equal(['You have unsaved scope changes. Leave this page and lose them?']);
+      expect(await box.isChecked()).to.equal(true);
+      await page.getByText(/unsaved changes/).waitFor();
 
       page.once('dialog', (d) => void d.accept());
       await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Orders sync' }).click();
