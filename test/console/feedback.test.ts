@@ -77,7 +77,7 @@ describe('console: feedback and unsaved changes', function () {
         void d.dismiss();
       });
       await page.goBack();
-      await page.waitForFunction((u) => location.href === u, scopesUrl);
+      await page.waitForFunction(`location.href === ${JSON.stringify(scopesUrl)}`);
       expect(askedOnBack).to.deep.equal(['You have unsaved scope changes. Leave this page and lose them?']);
       expect(await box.isChecked()).to.equal(true);
       await page.getByText(/unsaved changes/).waitFor();
