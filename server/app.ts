@@ -132,7 +132,7 @@ export function buildApp(runtime: Runtime): Koa {
     sealer: runtime.sealer,
   };
   const interactions = interactionRoutes({ ...pages, metrics: runtime.metrics });
-  const accountSecurity = accountSecurityRoutes(pages);
+  const accountSecurity = accountSecurityRoutes({ ...pages, reauthSeconds: config.accountReauthSeconds });
   const account = accountRoutes({ ...pages, mailer: runtime.mailer, sessions: runtime.routing.shortLived });
   const management = managementRouter({
     db,

@@ -36,6 +36,11 @@ export interface Config {
    * or a poll held open at most this long before it is answered empty), so it can bound staleness.
    */
   readonly ssfHeartbeatSeconds: number;
+  /**
+   * Seconds after signing in during which a person may change their second factors on
+   * /account/security; later they sign in again first (OWASP ASVS 3.7.1).
+   */
+  readonly accountReauthSeconds: number;
   /** Worker processes (node:cluster), each a full node; 1 runs the server in this process. */
   readonly workers: number;
   /** Port of the Prometheus /metrics listener (never the public one); undefined: no metrics at all. */
@@ -209,6 +214,8 @@ const schema = z.object({
     .min(1, 'at least 1')
     .max(300, 'at most 300')
     .default(5),
+  // A stolen session cookie alone must not let anyone add or remove a second factor (ASVS 3.7.1).
+  ACCOUNT_REAUTH_SECONDS: count('seconds', 1, DAY, 600),
   // One process by default: under a container orchestrator, replicas are the unit of scale and the
   // CPU limit is invisible to availableParallelism() (it counts the host's cores). On a VM or bare
   // metal, `auto` starts one worker per core.
@@ -309,6 +316,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyActivationDelay: e.KEY_ACTIVATION_DELAY,
     keyRotationDays: e.KEY_ROTATION_DAYS,
     ssfHeartbeatSeconds: e.SSF_HEARTBEAT_SECONDS,
+    accountReauthSeconds: e.ACCOUNT_REAUTH_SECONDS,
     workers,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,

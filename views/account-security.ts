@@ -15,6 +15,8 @@ export interface AccountSecurityView {
   passkeysAvailable: boolean;
   notice?: string;
   error?: string;
+  /** With the error: where to sign in again (a sensitive change needs a recent sign-in). */
+  reauth?: string;
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -28,7 +30,7 @@ export function accountSecurityPage(v: AccountSecurityView): string {
     html`<h1>Sign-in security</h1>
 <p class="lead">Signed in as <strong>${v.email}</strong></p>
 ${v.notice ? html`<p class="note" role="status">${v.notice}</p>` : ''}
-${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
+${v.error ? html`<p class="alert" role="alert">${v.error}${v.reauth ? html` <a href="${v.reauth}">Sign in again</a>` : ''}</p>` : ''}
 ${v.required && !v.totp && !v.passkeys.length ? html`<p class="alert" role="alert">Your role requires a second factor: you will be asked to set one up at your next sign-in.</p>` : ''}
 <h2 id="totp-heading">Authenticator app</h2>
 ${v.totp

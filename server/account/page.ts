@@ -15,7 +15,8 @@ import { endSession, recordSessionUse, sessionsOf } from '../services/user-sessi
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { accountPage } from '../../views/account.js';
 import { type AccountDeps, passwordRuleText } from './deps.js';
-import { type SignedIn, signInUrl, signedIn } from './session.js';
+import { type SignedIn, signedIn } from './session.js';
+import { signInUrl } from '../services/account-client.js';
 
 /** What a finished change says at the top of the page it redirects to (303, so a reload repeats nothing). */
 const NOTICES: Record<string, string> = {
@@ -103,7 +104,7 @@ export function mountAccountPage(router: Router, deps: AccountDeps): void {
   // The account client's redirect URI: the session is set by now; the code is not needed.
   router.get('/callback', (ctx) => {
     ctx.status = 303;
-    ctx.redirect('/account');
+    ctx.redirect(ctx.query.state === 'security' ? '/account/security' : '/account');
   });
 
   router.post('/password', async (ctx) => {

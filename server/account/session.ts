@@ -1,7 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../services/account-client.js';
 import { type User, findUserById } from '../store/users.js';
 import type { Queryable } from '../db/database.js';
 
@@ -25,23 +23,4 @@ export async function signedIn(ctx: Context, provider: Provider, db: Queryable):
   if (!user || !user.active) return undefined;
   if (user.sessionsValidAfter && session.loginTs * 1000 < user.sessionsValidAfter.getTime()) return undefined;
   return { session, user };
-}
-
-/**
- * Where to send someone without a session: the authorization endpoint, as the built-in account
- * client, which shows the login page and comes back to /account/callback with the session set.
- * The code it brings back is never redeemed (the session is what /account needs); PKCE is required
- * of a public client, so a challenge of a verifier nobody keeps goes with it.
- */
-export function signInUrl(issuer: string): string {
-  const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
-  const params = new URLSearchParams({
-    client_id: ACCOUNT_CLIENT_ID,
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: accountRedirectUri(issuer),
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  return `${issuer}/oauth/authorize?${params}`;
 }

@@ -20,6 +20,7 @@ import type { User } from '../store/users.js';
 import { accountRecoveryCodesPage, accountSecurityPage, accountTotpEnrolPage, signInNeededPage } from '../../views/account-security.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { csrfTokens } from './csrf.js';
+import { signInUrl } from '../services/account-client.js';
 import { signedInPerson } from './account-session.js';
 
 export interface AccountSecurityDeps {
@@ -29,6 +30,8 @@ export interface AccountSecurityDeps {
   protection: Protection;
   sealer: Sealer;
   issuer: string;
+  /** ACCOUNT_REAUTH_SECONDS: how recent a sign-in must be to add or remove a second factor. */
+  reauthSeconds: number;
 }
 
 const BASE = '/account/security';
@@ -38,7 +41,7 @@ const BASE = '/account/security';
  * server-rendered like the login pages, with the same CSRF tokens, bound here to the browser
  * session instead of an interaction. Every change is audited with the person as the actor.
  */
-export function accountSecurityRoutes({ provider, db, cookieSecrets, protection, sealer, issuer }: AccountSecurityDeps): Router {
+export function accountSecurityRoutes({ provider, db, cookieSecrets, protection, sealer, issuer, reauthSeconds }: AccountSecurityDeps): Router {
   const router = new Router({ prefix: BASE });
   const csrf = csrfTokens(cookieSecrets);
   const signer = signedValues(cookieSecrets);
@@ -48,6 +51,7 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
   interface Person {
     user: User;
     sessionUid: string;
+    loginTs: number;
     token: string;
     actor: Actor;
   }
@@ -55,7 +59,13 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
   async function person(ctx: Context): Promise<Person | undefined> {
     const found = await signedInPerson(ctx, provider(), db);
     if (!found) {
-      sendHtml(ctx, signInNeededPage(), 401);
+      // A page asked for by its address signs in and comes back here; a posted form is not repeated.
+      if (ctx.method === 'GET') {
+        ctx.status = 303;
+        ctx.redirect(signInUrl(issuer, { back: 'security' }));
+      } else {
+        sendHtml(ctx, signInNeededPage(), 401);
+      }
       return undefined;
     }
     return { ...found, token: csrf.issue(binding(found.sessionUid)), actor: { type: 'user', id: found.user.id, ip: normaliseIp(ctx.ip) } };
@@ -73,7 +83,7 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
     return { p, form };
   }
 
-  async function overview(ctx: Context, p: Person, message: { notice?: string; error?: string } = {}, status = 200) {
+  async function overview(ctx: Context, p: Person, message: { notice?: string; error?: string; reauth?: string } = {}, status = 200) {
     const [totp, left, passkeys, required] = await Promise.all([
       findTotp(db, p.user.id),
       recoveryCodesLeft(db, p.user.id),
@@ -86,6 +96,24 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
       status,
       { scripts: rp.available },
     );
+  }
+
+  /**
+   * Adding or removing a second factor, or replacing the recovery codes, needs a recent sign-in
+   * (OWASP ASVS 3.7.1): someone holding only a stolen session cookie can neither plant a factor of
+   * their own nor take away the owner's. Answers the refusal and returns false when it is too old.
+   */
+  async function recentSignIn(ctx: Context, p: Person, json = false): Promise<boolean> {
+    if (Date.now() / 1000 - p.loginTs <= reauthSeconds) return true;
+    const error = 'For your security, sign in again before changing how you sign in.';
+    const reauth = signInUrl(issuer, { back: 'security', again: true });
+    if (json) {
+      ctx.status = 403;
+      ctx.body = { error: 'login_required', error_description: error, location: reauth };
+    } else {
+      await overview(ctx, p, { error, reauth }, 403);
+    }
+    return false;
   }
 
   const back = (ctx: Context) => {
@@ -109,14 +137,14 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
 
   router.get('/totp', async (ctx) => {
     const p = await person(ctx);
-    if (!p) return;
+    if (!p || !(await recentSignIn(ctx, p))) return;
     if ((await findTotp(db, p.user.id))?.confirmedAt) return back(ctx);
     await enrolPage(ctx, p);
   });
 
   router.post('/totp', async (ctx) => {
     const f = await withForm(ctx);
-    if (!f) return;
+    if (!f || !(await recentSignIn(ctx, f.p))) return;
     // Guesses at the confirmation code are limited like passwords (the login limiter).
     const account = LoginThrottle.account(f.p.user.id, f.p.user.email);
     const address = limitAddress(ctx.ip);
@@ -135,14 +163,14 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
 
   router.post('/totp/remove', async (ctx) => {
     const f = await withForm(ctx);
-    if (!f) return;
+    if (!f || !(await recentSignIn(ctx, f.p))) return;
     const removed = await removeTotp(db, f.p.user.id, f.p.actor);
     await overview(ctx, f.p, removed ? { notice: 'The authenticator app was removed, with its recovery codes.' } : {});
   });
 
   router.post('/recovery-codes', async (ctx) => {
     const f = await withForm(ctx);
-    if (!f) return;
+    if (!f || !(await recentSignIn(ctx, f.p))) return;
     if (!(await findTotp(db, f.p.user.id))?.confirmedAt) return overview(ctx, f.p, { error: 'Recovery codes come with an authenticator app: set one up first.' }, 409);
     const codes = await db.transaction(async (tx) => {
       const made = await newRecoveryCodes(tx, f.p.user.id);
@@ -159,12 +187,12 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
 
   router.post('/passkeys/options', async (ctx) => {
     const f = await withForm(ctx);
-    if (f) ctx.body = await registrationOptions(db, signer, rp, f.p.user, binding(f.p.sessionUid));
+    if (f && (await recentSignIn(ctx, f.p, true))) ctx.body = await registrationOptions(db, signer, rp, f.p.user, binding(f.p.sessionUid));
   });
 
   router.post('/passkeys', async (ctx) => {
     const f = await withForm(ctx);
-    if (!f) return;
+    if (!f || !(await recentSignIn(ctx, f.p, true))) return;
     const name = passkeyName.safeParse(f.form.get('name') ?? '');
     if (!name.success) return jsonError(ctx, name.error.issues[0].message);
     const response = passkeyAnswer(f.form);
@@ -185,7 +213,7 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
 
   router.post('/passkeys/:id/remove', async (ctx) => {
     const f = await withForm(ctx);
-    if (!f) return;
+    if (!f || !(await recentSignIn(ctx, f.p))) return;
     const ok = await removePasskey(db, f.p.user.id, ctx.params.id, f.p.actor);
     await overview(ctx, f.p, ok ? { notice: 'The passkey was removed.' } : { error: 'That passkey is not yours or no longer exists.' }, ok ? 200 : 404);
   });

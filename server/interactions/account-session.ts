@@ -11,7 +11,7 @@ const SESSION_COOKIE = 'gh_session';
  * oidc-provider keeps (its cookie is signed with the same COOKIE_SECRETS as ours), for an account
  * that can still sign in, and not ended since (users.sessions_valid_after, as findAccount checks).
  */
-export async function signedInPerson(ctx: Context, provider: Provider, db: Database): Promise<{ user: User; sessionUid: string } | undefined> {
+export async function signedInPerson(ctx: Context, provider: Provider, db: Database): Promise<{ user: User; sessionUid: string; loginTs: number } | undefined> {
   const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   if (!id) return undefined;
   const session = await provider.Session.find(id);
@@ -19,5 +19,5 @@ export async function signedInPerson(ctx: Context, provider: Provider, db: Datab
   const user = await findUserById(db, session.accountId);
   if (!user || !user.active) return undefined;
   if (user.sessionsValidAfter && session.loginTs * 1000 < user.sessionsValidAfter.getTime()) return undefined;
-  return { user, sessionUid: session.uid };
+  return { user, sessionUid: session.uid, loginTs: session.loginTs };
 }

@@ -278,8 +278,14 @@ describe('browser: second factors', function () {
     await page.goto(`${server.url}/interaction/${uid}/enrol`);
     expect(await isLoginPage(page)).to.equal(true);
     await context.close();
-    // The account page wants a session.
-    const res = await fetch(`${server.url}/account/security`);
-    expect(res.status).to.equal(401);
+    // The account page wants a session: asked for, it signs in first and comes back; a form posted
+    // without one is refused.
+    const res = await fetch(`${server.url}/account/security`, { redirect: 'manual' });
+    expect(res.status).to.equal(303);
+    const to = new URL(res.headers.get('location')!);
+    expect(to.pathname).to.equal('/oauth/authorize');
+    expect(to.searchParams.get('state')).to.equal('security');
+    const posted = await fetch(`${server.url}/account/security/totp/remove`, { method: 'POST', body: new URLSearchParams({ csrf: 'x' }) });
+    expect(posted.status).to.equal(401);
   });
 });
