@@ -1,5 +1,6 @@
 /** The benchmarks' child processes: Gatehouse nodes, bare oidc-provider, resource servers. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -59,4 +60,25 @@ export async function ready(proc: Proc, path: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${proc.name} was not ready within 180 s:\n${proc.stderr()}`);
+}
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK); 100 on every Linux we run on. */
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; undefined where there
+ * is no /proc. Per request, it measures what a server spends on its own work: unlike throughput, it
+ * hardly moves when other processes compete for the cores.
+ */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return undefined;
+  }
 }

@@ -38,7 +38,7 @@ import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { summarizeProfile } from './profile.js';
-import { NODE, freePort, ready, running, start, stop } from './processes.js';
+import { NODE, cpuMs, freePort, ready, running, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -151,6 +151,8 @@ interface Run {
   errors: number;
   seconds: number;
   latencies: number[];
+  /** CPU time the server process used during the run (ms), where its pid is known. */
+  cpuMs?: number;
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
@@ -190,6 +192,8 @@ interface Totals {
   rps: number;
   p50: number;
   p99: number;
+  /** The server process's own CPU per request (µs): its user + system time over the runs. */
+  cpuUs?: number;
 }
 
 function total(runs: Run[]): Totals {
@@ -201,6 +205,7 @@ function total(runs: Run[]): Totals {
     rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpuUs: runs.every((r) => r.cpuMs !== undefined) ? (1000 * runs.reduce((s, r) => s + r.cpuMs!, 0)) / latencies.length : undefined,
   };
 }
 
@@ -208,6 +213,8 @@ function total(runs: Run[]): Totals {
 interface Side {
   prepare?(): Promise<number>;
   op(worker: number): Promise<boolean>;
+  /** The server process answering, whose CPU time per request is reported next to its throughput. */
+  pid?: number;
 }
 
 interface Row {
@@ -227,11 +234,15 @@ async function compare(flow: string, ours: Side, baseline: Side | undefined, bas
     for (const [side, runs] of [[ours, mine], [baseline, theirs]] as const) {
       if (!side) continue;
       const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
-      runs.push(await measure(Math.min(limit, MAX_REQUESTS), side.op));
+      const cpuBefore = cpuMs(side.pid);
+      const run = await measure(Math.min(limit, MAX_REQUESTS), side.op);
+      const cpuAfter = cpuMs(side.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpuMs = cpuAfter - cpuBefore;
+      runs.push(run);
     }
   }
   const row: Row = { flow, ours: total(mine), baseline: baseline ? total(theirs) : undefined, baselineName, note };
-  const ratio = row.baseline ? ` (${(row.ours.rps / row.baseline.rps).toFixed(2)}×)` : '';
+  const ratio = row.baseline ? ` (${(row.ours.rps / row.baseline.rps).toFixed(2)}×${cpuRatio(row) ? `; CPU per request ${cpuRatio(row)}` : ''})` : '';
   console.log(`  ${flow}: ${row.ours.rps.toFixed(0)} req/s${row.baseline ? ` against ${row.baseline.rps.toFixed(0)}` : ''}${ratio}`);
   return row;
 }
@@ -266,9 +277,16 @@ function table(header: string[], rows: string[][]) {
   for (const row of rows) console.log(line(row));
 }
 
+/**
+ * The baseline's CPU per request over ours: like the throughput ratio, above 1 is better, but it
+ * counts only what each server process spent (not Postgres, Redis or the load generator), so other
+ * work on the machine moves it far less. Gatehouse's database work in other processes is not in it.
+ */
+const cpuRatio = (r: Row) => (r.ours.cpuUs && r.baseline?.cpuUs ? `${(r.baseline.cpuUs / r.ours.cpuUs).toFixed(2)}×` : undefined);
+
 function printComparison(rows: Row[]) {
   table(
-    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'errors (ours / baseline)'],
+    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'CPU µs/req (ours / baseline)', 'CPU ratio', 'errors (ours / baseline)'],
     rows.map((r) => [
       r.flow,
       num(r.ours.rps),
@@ -278,6 +296,8 @@ function printComparison(rows: Row[]) {
       r.baseline ? ms(r.baseline.p50) : '-',
       r.baseline ? ms(r.baseline.p99) : '-',
       r.baseline ? `${(r.ours.rps / r.baseline.rps).toFixed(2)}×` : '-',
+      r.ours.cpuUs ? `${num(r.ours.cpuUs)} / ${r.baseline?.cpuUs ? num(r.baseline.cpuUs) : '-'}` : '-',
+      cpuRatio(r) ?? '-',
       r.baseline ? `${r.ours.errors} / ${r.baseline.errors}` : String(r.ours.errors),
     ]),
   );
@@ -386,7 +406,7 @@ async function main() {
     const rows: Row[] = [];
     const add = (row: Row | undefined) => row && rows.push(row);
     const countersBefore = await tokenCounters();
-    add(await compare('client_credentials', { op: cc(a.port) }, { op: cc(bare.port) }));
+    add(await compare('client_credentials', { op: cc(a.port), pid: a.child.pid }, { op: cc(bare.port), pid: bare.child.pid }));
     console.log(`  node A's /metrics before and after the client_credentials runs:\n    ${countersBefore.join('\n    ') || '(no token request counted yet)'}\n    ->\n    ${(await tokenCounters()).join('\n    ')}`);
 
     // authorization_code. Gatehouse: sign in once, then one authorization request per code through
@@ -444,6 +464,7 @@ async function main() {
             return minted;
           },
           op: ghExchange.op,
+          pid: a.child.pid,
         },
         {
           prepare: async () => {
@@ -452,6 +473,7 @@ async function main() {
             return bareCodes.length;
           },
           op: bareExchange.op,
+          pid: bare.child.pid,
         },
       ),
     );
@@ -485,12 +507,12 @@ async function main() {
       chains[worker] = r.json.refresh_token;
       return true;
     };
-    add(await compare('refresh_token', { op: refresh(a.port, gatehouseChains) }, { op: refresh(bare.port, bareChains) }));
+    add(await compare('refresh_token', { op: refresh(a.port, gatehouseChains), pid: a.child.pid }, { op: refresh(bare.port, bareChains), pid: bare.child.pid }));
     // The embedded default against the same baseline.
-    add(await compare('client_credentials/embedded', { op: cc(embedded.port) }, { op: cc(bare.port) }));
+    add(await compare('client_credentials/embedded', { op: cc(embedded.port), pid: embedded.child.pid }, { op: cc(bare.port), pid: bare.child.pid }));
     if (wanted('refresh_token/embedded')) {
       const embeddedChains = await chainsAt(embedded.port);
-      add(await compare('refresh_token/embedded', { op: refresh(embedded.port, embeddedChains) }, { op: refresh(bare.port, bareChains) }));
+      add(await compare('refresh_token/embedded', { op: refresh(embedded.port, embeddedChains), pid: embedded.child.pid }, { op: refresh(bare.port, bareChains), pid: bare.child.pid }));
     }
 
     // Introspection (RFC 7662). oidc-provider answers only for what it stores and refuses JWTs
@@ -498,7 +520,7 @@ async function main() {
     const jwt = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials' }, basic(SERVICE.id, SERVICE.secret))).json.access_token as string;
     const introspect = (port: number, token: string, client: { id: string; secret: string }) => () =>
       postForm(port, '/oauth/introspect', { token }, basic(client.id, client.secret)).then((r) => r.status === 200 && r.json.active === true);
-    add(await compare('introspection, JWT', { op: introspect(a.port, jwt, SERVICE) }, { op: introspect(bare.port, bareOpaque, WEB) }, 'bare oidc-provider', 'the baseline introspects a stored refresh token: oidc-provider refuses to introspect JWTs'),
+    add(await compare('introspection, JWT', { op: introspect(a.port, jwt, SERVICE), pid: a.child.pid }, { op: introspect(bare.port, bareOpaque, WEB), pid: bare.child.pid }, 'bare oidc-provider', 'the baseline introspects a stored refresh token: oidc-provider refuses to introspect JWTs'),
     );
     add(await compare('introspection, API key', { op: introspect(a.port, apiKey, SERVICE) }, undefined, '', 'no baseline: oidc-provider has no API keys'));
     add(await compare(
@@ -518,7 +540,7 @@ async function main() {
       ),
     );
     const jwks = (port: number) => () => send(port, 'GET', '/oauth/jwks').then((r) => r.status === 200 && Array.isArray(r.json.keys));
-    add(await compare('JWKS', { op: jwks(a.port) }, { op: jwks(bare.port) }));
+    add(await compare('JWKS', { op: jwks(a.port), pid: a.child.pid }, { op: jwks(bare.port), pid: bare.child.pid }));
 
     if (wanted('workers')) console.log('measuring client_credentials with two workers against one (WEB_CONCURRENCY):');
     const workers = wanted('workers') ? await compare('client_credentials, 2 workers vs 1', { op: cc(two.port) }, { op: cc(a.port) }, 'one worker (node A)') : undefined;

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { projectRoot } from '../../server/paths.js';
 import { SERVICE, baseSeed, basic, postForm } from '../support/fixtures.js';
 import { createTestDatabase, dropTestDatabase, freePort, usingRealServices } from '../support/server.js';
+import { ENTRY, requireBuild } from '../support/process.js';
 
 /**
  * WEB_CONCURRENCY: the server as a process of its own with two workers (node:cluster) on one
- * Postgres. Run from the sources through tsx, which the workers inherit with the primary's flags.
+ * Postgres, run from dist/ as operators run it.
  */
 const NODE = join(projectRoot, 'node_modules', '.bin', 'node');
-const ENTRY = join(projectRoot, 'server', 'index.ts');
 
 describe('WEB_CONCURRENCY workers (needs DATABASE_URL; skipped in embedded mode)', () => {
   let child: ChildProcess;
@@ -45,13 +45,16 @@ describe('WEB_CONCURRENCY workers (needs DATABASE_URL; skipped in embedded mode)
 
   before(async function () {
     if (!usingRealServices) return this.skip();
+    // The built server, as operators run it: three processes compiling TypeScript on the fly start
+    // too slowly on a loaded machine.
+    requireBuild();
     this.timeout(90_000);
     databaseUrl = (await createTestDatabase())!;
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cluster-'));
     const seedFile = join(dataDir, 'seed.json');
     writeFileSync(seedFile, JSON.stringify(baseSeed()), { mode: 0o600 });
     port = await freePort();
-    child = spawn(NODE, ['--import', 'tsx', ENTRY], {
+    child = spawn(NODE, [ENTRY], {
       cwd: projectRoot,
       env: {
         PATH: process.env.PATH,
