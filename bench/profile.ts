@@ -97,7 +97,7 @@ export function summarizeProfile(file: string, requests: number, flow = 'client_
 
   const top = <K>(m: Map<K, number>, n: number) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
   const lines = [
-    `Profile of node A's main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
+    `Profile of the ${flow.endsWith('/embedded') ? 'embedded node' : 'node'}'s main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
     'self time by owner (share of busy time):',
     ...top(byOwner, 14).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
     'hottest functions (self time):',

@@ -57,7 +57,9 @@ const WARMUP_REQUESTS = 500;
 const MINT_SECONDS = 20;
 
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
-if (PROFILE && !['client_credentials', 'refresh_token'].includes(PROFILE)) throw new Error('BENCH_PROFILE must be 1, client_credentials or refresh_token');
+if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded'].includes(PROFILE)) {
+  throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token or client_credentials/embedded');
+}
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -602,10 +604,19 @@ async function main() {
     // ------------------------------------------------------------------------------ profile
     let profileSummary: string | undefined;
     if (PROFILE) {
-      console.log(`profiling node A under ${PROFILE} load (--cpu-prof) ...`);
+      const onEmbedded = PROFILE.endsWith('/embedded');
+      console.log(`profiling ${onEmbedded ? 'an embedded node (a data folder of its own)' : 'a node like node A'} under ${PROFILE} load (--cpu-prof) ...`);
       const dir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-'));
       const profPort = await freePort();
-      const prof = gatehouse('profiled node', profPort, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+      const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+      const prof = onEmbedded
+        ? start(
+            'profiled embedded node',
+            [...profArgs, join(projectRoot, 'dist', 'server', 'index.js')],
+            (({ DATABASE_URL: _db, REDIS_URL: _redis, ...rest }) => ({ ...rest, ISSUER: `http://127.0.0.1:${profPort}`, DATA_DIR: join(dir, 'data'), SEED_FILE: seedFile }))(gatehouseEnv(profPort)),
+            profPort,
+          )
+        : gatehouse('profiled node', profPort, {}, profArgs);
       await ready(prof, '/readyz');
       // The refresh chains live in the database the profiled node shares: it carries them on.
       const load = PROFILE === 'refresh_token' ? refresh(prof.port, gatehouseChains) : cc(prof.port);
