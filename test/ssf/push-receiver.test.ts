@@ -126,19 +126,27 @@ describe('resource-server library: push delivery (RFC 8935)', () => {
     await rs.verify(token);
   });
 
-  it('catches up after a restart: a user deactivated while it was down is refused as soon as start() returns', async () => {
+  it('catches up after a restart: users deactivated before and while it was down are refused as soon as start() returns', async () => {
     const first = await pushedResourceServer('push-restart', plain);
+    const before = await personToken();
     const { person, token } = await personToken();
     await first.rs.verify(token);
+    expect((await admin.patch(`/users/${before.person.id}`, { active: false })).status).to.equal(200);
+    await eventually('applied (and answered 202) before the stop', async () => {
+      await refusal(first.rs.verify(before.token));
+    });
     await first.rs.stop();
     first.http.closeAllConnections();
     await new Promise<void>((resolve) => first.http.close(() => resolve()));
 
     expect((await admin.patch(`/users/${person.id}`, { active: false })).status).to.equal(200);
-    // A new process: another port, another Authorization header; the same stream, updated, and its backlog.
+    // A new process: another port, another Authorization header, a new stream with the last hour's events.
     const again = await pushedResourceServer('push-restart', plain);
     expect(again.endpointUrl).not.to.equal(first.endpointUrl);
     expect((await refusal(again.rs.verify(token))).description).to.equal('the access token has been revoked');
+    expect((await refusal(again.rs.verify(before.token))).description).to.equal('the access token has been revoked');
+    const listed = (await ssf(server, await receiverToken(server), 'GET', '/ssf/streams')).body as { description: string; delivery: unknown }[];
+    expect(listed.filter((s) => s.description === 'push-restart').map((s) => s.delivery)).to.deep.equal([{ method: PUSH, endpoint_url: again.endpointUrl }]);
   });
 
   it('answers 202 for a good SET and refuses bad ones with RFC 8935 §2.3 errors: 400 for a bad SET, 401 without the credential, 503 for an unknown key', async () => {

@@ -45,16 +45,16 @@ export class PushStream implements RevocationStream {
   }
 
   /**
-   * Points this process's stream at its endpoint (with the Authorization header to send), then asks
-   * for a verification event and resolves when it arrives: it comes after every event the stream had
-   * not delivered (a restart's backlog), so by then those are applied. The endpoint must be listening.
+   * Makes this process's stream, pushing to its endpoint with the Authorization header to send, then
+   * asks for a verification event and resolves when it arrives: it comes after the events the new
+   * stream starts with (the last hour's), so by then those are applied. The endpoint must be listening.
    */
   async start(): Promise<void> {
     this.running = true;
     let failures = 0;
     for (;;) {
       try {
-        const stream = await this.client.ensureStream(this.o.streamName, {
+        const stream = await this.client.replaceStream(this.o.streamName, {
           method: PUSH,
           endpoint_url: this.o.push.endpointUrl,
           authorization_header: this.authorization,
@@ -93,7 +93,7 @@ export class PushStream implements RevocationStream {
    */
   async receive(body: string, contentType: string | undefined, authorization: string | undefined): Promise<PushAnswer> {
     // Any HTTP authentication failure is a plain HTTP error (RFC 8935 §2.3), and one the transmitter retries:
-    // a SET sent with the header of before a restart is sent again with the new one.
+    // a SET sent with an outdated header (a stream being replaced) loses nothing.
     if (!this.authorized(authorization)) return refuse('authentication_failed', 'the request does not carry this stream’s credential', 401);
     if (!/^application\/secevent\+jwt\s*(;|$)/i.test(contentType ?? '')) {
       return refuse('invalid_request', 'a SET is sent as application/secevent+jwt (RFC 8935 §2.1)');

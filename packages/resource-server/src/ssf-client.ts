@@ -75,22 +75,26 @@ export class SsfClient {
   }
 
   /**
-   * This process's stream, found by its name (the stream's description) and made to deliver as
-   * asked, or created: a restarted process resumes its stream, and with it what it had not had yet.
+   * A new stream for this process, replacing the streams it had under this name (SSF 1.0 §8.1.1.1,
+   * §8.1.1.5). A new stream starts with the last hour's events (the longest an access token lives),
+   * which is what a process that has just started needs: its revocations were held in memory, so
+   * resuming its old stream from the last acknowledged event would leave out everything it had
+   * acknowledged before it stopped. Within one process's life the stream is never replaced, so
+   * an outage is caught up from the last acknowledged event.
    */
-  async ensureStream(name: string, delivery: { method: string; endpoint_url?: string; authorization_header?: string }): Promise<StreamConfiguration> {
+  async replaceStream(name: string, delivery: { method: string; endpoint_url?: string; authorization_header?: string }): Promise<StreamConfiguration> {
     const configuration = this.configurationEndpoint ?? (await this.endpoint('configuration_endpoint'));
     const list = await this.call(configuration, 'GET');
     if (!list.ok) throw new Error(`listing streams failed: ${list.status}`);
-    const found = ((await list.json()) as StreamConfiguration[]).find((s) => s.description === name);
-    const same = found && found.delivery.method === delivery.method && (delivery.method === POLL || found.delivery.endpoint_url === delivery.endpoint_url);
-    // A push stream is updated even when unchanged: the Authorization header is never shown, so it is sent again.
-    if (found && same && delivery.method === POLL) return found;
-    const res = found
-      ? await this.call(configuration, 'PATCH', { stream_id: found.stream_id, delivery })
-      : await this.call(configuration, 'POST', { description: name, delivery });
-    if (!res.ok) throw new Error(`${found ? 'updating' : 'creating'} the stream failed: ${res.status}`);
-    return (await res.json()) as StreamConfiguration;
+    const earlier = ((await list.json()) as StreamConfiguration[]).filter((s) => s.description === name);
+    const created = await this.call(configuration, 'POST', { description: name, delivery });
+    if (!created.ok) throw new Error(`creating the stream failed: ${created.status}`);
+    for (const s of earlier) {
+      const res = await this.call(`${configuration}?stream_id=${encodeURIComponent(s.stream_id)}`, 'DELETE');
+      // Already gone (another start of this name) is as good as deleted.
+      if (!res.ok && res.status !== 404) throw new Error(`deleting the earlier stream failed: ${res.status}`);
+    }
+    return (await created.json()) as StreamConfiguration;
   }
 
   /** SSF 1.0 §8.1.4.2: asks for a verification event with this state, delivered after every event before it. */

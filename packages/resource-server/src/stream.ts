@@ -10,8 +10,8 @@ export interface StreamOptions {
   clientId: string;
   clientSecret: string;
   /**
-   * Names this process's stream, stable across restarts: a restarted process finds its stream again
-   * and is sent everything it had not acknowledged. Give each process its own.
+   * Names this process's stream: each start replaces the streams of this name with a new one, which
+   * brings the last hour's revocations (old streams do not pile up). Give each process its own.
    */
   streamName: string;
   jwks: JWTVerifyGetKey;
@@ -25,7 +25,7 @@ export interface StreamOptions {
 export interface RevocationStream {
   /** When the transmitter was last heard from (ms since the epoch); undefined before the first time. */
   readonly lastContact: number | undefined;
-  /** Resolves once what the stream had not delivered before (a restart's backlog) has been applied. */
+  /** Resolves once the stream's first events (the last hour's revocations) have been applied. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -34,7 +34,7 @@ export interface RevocationStream {
  * An RFC 8936 poll stream to a Shared Signals transmitter: long polls that are answered as soon as
  * an event commits, or empty after the transmitter's heartbeat interval. Each answer, even an empty
  * one, is proof of how fresh this process's view is (lastContact). SETs are acknowledged on the next
- * poll, after they have been applied, so nothing is lost across a restart (at least once).
+ * poll, after they have been applied, so an outage loses nothing (at least once).
  */
 export class PollStream implements RevocationStream {
   lastContact: number | undefined;
@@ -71,9 +71,9 @@ export class PollStream implements RevocationStream {
     let failures = 0;
     while (this.running) {
       try {
-        this.pollUrl ??= (await this.client.ensureStream(this.o.streamName, { method: POLL })).delivery.endpoint_url;
+        this.pollUrl ??= (await this.client.replaceStream(this.o.streamName, { method: POLL })).delivery.endpoint_url;
         const res = await this.client.call(this.pollUrl!, 'POST', { ack: acks, maxEvents: 100, returnImmediately: false });
-        if (res.status === 404) this.pollUrl = undefined; // the stream was deleted: make a new one
+        if (res.status === 404) this.pollUrl = undefined; // the stream was deleted: make a new one (duplicates are harmless)
         if (!res.ok) throw new Error(`poll answered ${res.status}`);
         const { sets } = (await res.json()) as { sets: Record<string, string> };
         acks = [];
