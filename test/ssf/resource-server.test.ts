@@ -88,16 +88,31 @@ describe('resource-server library', () => {
     expect((await refusal(again.verify(access_token))).description).to.equal('the access token has been revoked');
   });
 
+  it('starts only once a backlog longer than one poll answer (100 SETs) is applied', async () => {
+    const person = await newPerson(admin, []);
+    const { access_token } = await signInTokens(server, WEB, person, 'openid orders:read', { resource: ORDERS_API });
+    // More than 100 events before the one that matters: a new stream's first answer cannot hold them all.
+    // Each suspension is one event.
+    for (let i = 0; i < 101; i++) {
+      expect((await admin.patch(`/clients/${SERVICE.id}`, { enabled: false })).status).to.equal(200);
+      expect((await admin.patch(`/clients/${SERVICE.id}`, { enabled: true })).status).to.equal(200);
+    }
+    expect((await admin.patch(`/users/${person.id}`, { active: false })).status).to.equal(200);
+    const rs = await resourceServer('orders-long-backlog');
+    expect((await refusal(rs.verify(access_token))).description).to.equal('the access token has been revoked');
+  });
+
   it('fails closed when the stream goes silent: refuses (503), or asks introspection when configured', async () => {
     const person = await newPerson(admin, []);
     const { access_token } = await signInTokens(server, WEB, person, 'openid orders:read', { resource: ORDERS_API });
     const refusing = await resourceServer('orders-stale', { staleAfterSeconds: 0.5 });
+    // At once: the stream is fresh for 0.5 s after its last answer (a held poll is answered after 5 s).
+    await refusing.verify(access_token);
     const introspecting = await resourceServer('orders-stale-2', {
       staleAfterSeconds: 0.5,
       whenStale: 'introspect',
       introspection: { clientId: SERVICE.id, clientSecret: SERVICE.secret },
     });
-    await refusing.verify(access_token);
     await refusing.stop();
     await introspecting.stop();
     await eventually('the view goes stale', () => !refusing.fresh);

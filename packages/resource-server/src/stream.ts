@@ -44,6 +44,7 @@ export class PollStream implements RevocationStream {
   private readonly client: SsfClient;
   private loop: Promise<void> | undefined;
   private firstAnswer: Promise<void>;
+  private caughtUp = false;
   private answered!: () => void;
 
   constructor(private readonly o: StreamOptions) {
@@ -51,7 +52,7 @@ export class PollStream implements RevocationStream {
     this.client = new SsfClient({ ...o, signal: this.abort.signal });
   }
 
-  /** Starts polling; resolves once the first answer (the catch-up) has been applied. */
+  /** Starts polling; resolves once the stream's backlog (the last hour's events) has been applied. */
   async start(): Promise<void> {
     if (!this.running) {
       this.running = true;
@@ -72,10 +73,11 @@ export class PollStream implements RevocationStream {
     while (this.running) {
       try {
         this.pollUrl ??= (await this.client.replaceStream(this.o.streamName, { method: POLL })).delivery.endpoint_url;
-        const res = await this.client.call(this.pollUrl!, 'POST', { ack: acks, maxEvents: 100, returnImmediately: false });
+        // Until caught up, answers come at once (an empty stream is not held); then polls are held.
+        const res = await this.client.call(this.pollUrl!, 'POST', { ack: acks, maxEvents: 100, returnImmediately: !this.caughtUp });
         if (res.status === 404) this.pollUrl = undefined; // the stream was deleted: make a new one (duplicates are harmless)
         if (!res.ok) throw new Error(`poll answered ${res.status}`);
-        const { sets } = (await res.json()) as { sets: Record<string, string> };
+        const { sets, moreAvailable } = (await res.json()) as { sets: Record<string, string>; moreAvailable?: boolean };
         acks = [];
         for (const [jti, set] of Object.entries(sets ?? {})) {
           const events = await verifySet(set, { jwks: this.o.jwks, issuer: this.o.issuer, audience: this.o.clientId });
@@ -83,7 +85,11 @@ export class PollStream implements RevocationStream {
           acks.push(jti);
         }
         this.lastContact = Date.now();
-        this.answered();
+        // Caught up once an answer leaves nothing behind (RFC 8936 §2.4 moreAvailable): start() waits for that.
+        if (!moreAvailable && !this.caughtUp) {
+          this.caughtUp = true;
+          this.answered();
+        }
         failures = 0;
       } catch (err) {
         if (!this.running) return;
