@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
 import { type JWK, SignJWT, generateKeyPair, importJWK } from 'jose';
-import { ResourceServer, TokenError, expressPushReceiver, koaPushReceiver, pushReceiver } from '../../packages/resource-server/src/index.js';
+import { ResourceServer, expressPushReceiver, koaPushReceiver, pushReceiver } from '../../packages/resource-server/src/index.js';
 import { SetSigner } from '../../server/services/ssf/set.js';
 import { type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
@@ -11,7 +11,7 @@ import type { ManagementApi } from '../support/setup.js';
 import { useServer } from '../support/setup.js';
 import { newPerson, signInTokens } from '../support/accounts.js';
 import { eventually } from '../support/eventually.js';
-import { OTHER_RECEIVER, RECEIVER, receiverSeed, receiverToken, ssf } from '../support/ssf.js';
+import { OTHER_RECEIVER, RECEIVER, receiverSeed, receiverToken, refusal, ssf } from '../support/ssf.js';
 
 const PUSH = 'urn:ietf:rfc:8935';
 const RISC = 'https://schemas.openid.net/secevent/risc/event-type/';
@@ -68,16 +68,6 @@ describe('resource-server library: push delivery (RFC 8935)', () => {
     };
   };
 
-  async function refusal(p: Promise<unknown>): Promise<TokenError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).to.be.instanceOf(TokenError);
-      return err as TokenError;
-    }
-    throw new Error('the token was accepted');
-  }
-
   const personToken = async () => {
     const person = await newPerson(admin, []);
     const { access_token } = await signInTokens(server, WEB, person, 'openid orders:read', { resource: ORDERS_API });
@@ -116,9 +106,10 @@ describe('resource-server library: push delivery (RFC 8935)', () => {
   });
 
   it('stays fresh on a quiet stream through the transmitter’s heartbeats', async () => {
-    const { rs } = await pushedResourceServer('push-heartbeat', plain, { staleAfterSeconds: 2 });
+    // Heartbeats every second, checked on the transmitter's 1-second tick: a gap of up to about 2 s.
+    const { rs } = await pushedResourceServer('push-heartbeat', plain, { staleAfterSeconds: 3 });
     const token = (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'orders:read' }, { authorization: basic(SERVICE.id, SERVICE.secret) })).json.access_token as string;
-    const until = Date.now() + 3500;
+    const until = Date.now() + 5000;
     while (Date.now() < until) {
       expect(rs.fresh, 'fresh between heartbeats').to.equal(true);
       await new Promise((r) => setTimeout(r, 250));

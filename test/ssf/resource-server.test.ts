@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
 import { SignJWT, calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
-import { ResourceServer, TokenError, expressMiddleware, koaMiddleware, protect } from '../../packages/resource-server/src/index.js';
+import { ResourceServer, expressMiddleware, koaMiddleware, protect } from '../../packages/resource-server/src/index.js';
 import { type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
 import type { ManagementApi } from '../support/setup.js';
 import { useServer } from '../support/setup.js';
 import { newPerson, signInTokens } from '../support/accounts.js';
 import { eventually } from '../support/eventually.js';
-import { RECEIVER, receiverSeed } from '../support/ssf.js';
+import { RECEIVER, receiverSeed, refusal } from '../support/ssf.js';
 
 /** The resource-server library (packages/resource-server) against a real Gatehouse. */
 describe('resource-server library', () => {
@@ -41,16 +41,6 @@ describe('resource-server library', () => {
     expect(res.status, res.text).to.equal(200);
     return res.json.access_token as string;
   };
-
-  async function refusal(p: Promise<unknown>): Promise<TokenError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).to.be.instanceOf(TokenError);
-      return err as TokenError;
-    }
-    throw new Error('the token was accepted');
-  }
 
   it('verifies tokens offline (issuer, audience, typ at+jwt) and refuses one once its client is suspended', async () => {
     const rs = await resourceServer('orders-a');

@@ -1,3 +1,5 @@
+import { expect } from 'chai';
+import { TokenError } from '../../packages/resource-server/src/index.js';
 import type { TestServer } from './server.js';
 import { basic, postForm } from './fixtures.js';
 
@@ -40,4 +42,15 @@ export async function ssf(server: Pick<TestServer, 'url' | 'issuer'>, token: str
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+/** The resource-server library's refusal of a token (TokenError), or a failure if it accepted it. */
+export async function refusal(verifying: Promise<unknown>): Promise<TokenError> {
+  try {
+    await verifying;
+  } catch (err) {
+    expect(err).to.be.instanceOf(TokenError);
+    return err as TokenError;
+  }
+  throw new Error('the token was accepted');
 }
