@@ -1,5 +1,5 @@
 /**
- * One resource-server process for `npm run bench:ssf`: the library (packages/resource-server) with a
+ * One resource-server process for `npm run bench:ssf` and test/ssf/resource-server-restart.test.ts: the library (packages/resource-server) with a
  * poll stream, answering GET /orders with 200 for a token it accepts and the library's refusal
  * otherwise. Configured by the environment the benchmark sets.
  */

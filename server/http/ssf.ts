@@ -8,7 +8,7 @@ import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
 import { insufficientScope, invalidToken } from '../services/errors.js';
 import { readJson, validate } from '../management/body.js';
-import { SSF_SCOPE, ssfApiIdentifier } from '../services/ssf/api.js';
+import { SSF_SCOPE, holdsStreamScope, ssfApiIdentifier } from '../services/ssf/api.js';
 import {
   POLL, PUSH, changeStatus, createStream, listStreams, removeStream, replaceStream, requestVerification, ssfPaths, statusInputSchema,
   statusView, streamInputSchema, streamOf, streamView, verificationInputSchema,
@@ -45,7 +45,8 @@ export function ssfConfiguration(issuer: string) {
 
 /**
  * The receiver: a client holding a token for the Shared Signals API with ssf:stream (RFC 6750),
- * verified offline, and the client still enabled now (a suspended receiver stops at once).
+ * verified offline, and the client still enabled and holding ssf:stream now (a suspended receiver,
+ * or one whose scope was taken away, stops at once).
  */
 async function receiverOf(ctx: Context, deps: SsfDeps): Promise<string> {
   const m = /^Bearer ([\x21-\x7e]+)$/i.exec(ctx.get('authorization'));
@@ -61,6 +62,7 @@ async function receiverOf(ctx: Context, deps: SsfDeps): Promise<string> {
   if (!String(payload.scope ?? '').split(' ').includes(SSF_SCOPE)) throw insufficientScope(SSF_SCOPE);
   const client = await deps.reads.findClient(clientId);
   if (!client?.enabled || (client.expiresAt && client.expiresAt.getTime() <= Date.now())) throw invalidToken('the client is not active');
+  if (!(await holdsStreamScope(deps.db, client))) throw insufficientScope(SSF_SCOPE);
   return clientId;
 }
 

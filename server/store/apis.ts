@@ -106,7 +106,7 @@ export async function enforcedScopes(db: Queryable, scopes: readonly string[]): 
   return new Set(rows.map((r) => r.name));
 }
 
-/** The Management API is built in and always enforces roles; the Shared Signals API is built in and does not. */
+/** Marks a built-in API (the Management API, the Shared Signals API), whether it enforces roles too. */
 export async function markBuiltinApi(db: Queryable, identifier: string, enforceRoles = true): Promise<void> {
   await db.query(
     'UPDATE apis SET builtin = true, enforce_roles = $2 WHERE identifier = $1 AND NOT (builtin AND enforce_roles = $2)',

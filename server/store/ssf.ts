@@ -208,13 +208,17 @@ export async function leasePushStreams(q: Queryable, node: string, leaseSeconds:
   return rows;
 }
 
-/** A push receiver answered 202 for this event: the cursor moves, if this node still holds the lease. */
-export async function advancePushCursor(q: Queryable, streamId: string, node: string, eventId: string): Promise<boolean> {
+/**
+ * A push receiver answered 202 for this event: the cursor moves, if this node still holds the lease,
+ * and the lease is renewed, so a long backlog to a slow receiver is not taken over by another node
+ * while this one is making progress (two nodes pushing one stream would only send SETs twice).
+ */
+export async function advancePushCursor(q: Queryable, streamId: string, node: string, eventId: string, leaseSeconds: number): Promise<boolean> {
   const { rowCount } = await q.query(
     `UPDATE ssf_streams SET acked_through = GREATEST(acked_through, $3::bigint), last_delivered_id = $3::bigint,
-       last_delivered_at = now(), last_contact_at = now()
+       last_delivered_at = now(), last_contact_at = now(), lease_until = now() + make_interval(secs => $4::int)
      WHERE id = $1 AND lease_owner = $2`,
-    [streamId, node, eventId],
+    [streamId, node, eventId, leaseSeconds],
   );
   return rowCount > 0;
 }

@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
 import { SignJWT, calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
-import { ResourceServer, TokenError, expressMiddleware, koaMiddleware, protect } from '../../packages/resource-server/src/index.js';
+import { ResourceServer, expressMiddleware, koaMiddleware, protect } from '../../packages/resource-server/src/index.js';
 import { type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, WEB, basic, postForm } from '../support/fixtures.js';
 import type { ManagementApi } from '../support/setup.js';
 import { useServer } from '../support/setup.js';
 import { newPerson, signInTokens } from '../support/accounts.js';
 import { eventually } from '../support/eventually.js';
-import { RECEIVER, receiverSeed } from '../support/ssf.js';
+import { RECEIVER, receiverSeed, refusal } from '../support/ssf.js';
 
 /** The resource-server library (packages/resource-server) against a real Gatehouse. */
 describe('resource-server library', () => {
@@ -41,16 +41,6 @@ describe('resource-server library', () => {
     expect(res.status, res.text).to.equal(200);
     return res.json.access_token as string;
   };
-
-  async function refusal(p: Promise<unknown>): Promise<TokenError> {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).to.be.instanceOf(TokenError);
-      return err as TokenError;
-    }
-    throw new Error('the token was accepted');
-  }
 
   it('verifies tokens offline (issuer, audience, typ at+jwt) and refuses one once its client is suspended', async () => {
     const rs = await resourceServer('orders-a');
@@ -88,16 +78,31 @@ describe('resource-server library', () => {
     expect((await refusal(again.verify(access_token))).description).to.equal('the access token has been revoked');
   });
 
+  it('starts only once a backlog longer than one poll answer (100 SETs) is applied', async () => {
+    const person = await newPerson(admin, []);
+    const { access_token } = await signInTokens(server, WEB, person, 'openid orders:read', { resource: ORDERS_API });
+    // More than 100 events before the one that matters: a new stream's first answer cannot hold them all.
+    // Each suspension is one event.
+    for (let i = 0; i < 101; i++) {
+      expect((await admin.patch(`/clients/${SERVICE.id}`, { enabled: false })).status).to.equal(200);
+      expect((await admin.patch(`/clients/${SERVICE.id}`, { enabled: true })).status).to.equal(200);
+    }
+    expect((await admin.patch(`/users/${person.id}`, { active: false })).status).to.equal(200);
+    const rs = await resourceServer('orders-long-backlog');
+    expect((await refusal(rs.verify(access_token))).description).to.equal('the access token has been revoked');
+  });
+
   it('fails closed when the stream goes silent: refuses (503), or asks introspection when configured', async () => {
     const person = await newPerson(admin, []);
     const { access_token } = await signInTokens(server, WEB, person, 'openid orders:read', { resource: ORDERS_API });
     const refusing = await resourceServer('orders-stale', { staleAfterSeconds: 0.5 });
+    // At once: the stream is fresh for 0.5 s after its last answer (a held poll is answered after 5 s).
+    await refusing.verify(access_token);
     const introspecting = await resourceServer('orders-stale-2', {
       staleAfterSeconds: 0.5,
       whenStale: 'introspect',
       introspection: { clientId: SERVICE.id, clientSecret: SERVICE.secret },
     });
-    await refusing.verify(access_token);
     await refusing.stop();
     await introspecting.stop();
     await eventually('the view goes stale', () => !refusing.fresh);

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { type TestServer } from '../support/server.js';
 import { ORDERS_API, SERVICE, WEB, basic, jwksOf, postForm } from '../support/fixtures.js';
+import { managementApi, managementToken } from '../support/management.js';
 import type { ManagementApi } from '../support/setup.js';
 import { useServer } from '../support/setup.js';
 import { newKey, newPerson, signInTokens } from '../support/accounts.js';
@@ -103,6 +104,22 @@ describe('Shared Signals transmitter', () => {
     expect((await ssf(server, other, 'GET', `/ssf/streams?stream_id=${stream.stream_id}`)).status).to.equal(404);
     expect((await ssf(server, other, 'POST', stream.delivery.endpoint_url, {})).status).to.equal(404);
     expect((await ssf(server, other, 'GET', '/ssf/streams')).body).to.deep.equal([]);
+    // Nor change, pause, verify or delete it: each answers as for no stream, and the stream is as it was.
+    for (const [method, path, body] of [
+      ['PATCH', '/ssf/streams', { stream_id: stream.stream_id, delivery: { method: PUSH, endpoint_url: 'http://127.0.0.1:9/steal' } }],
+      ['PUT', '/ssf/streams', { stream_id: stream.stream_id, delivery: { method: POLL }, description: 'taken' }],
+      ['POST', '/ssf/status', { stream_id: stream.stream_id, status: 'disabled' }],
+      ['GET', `/ssf/status?stream_id=${stream.stream_id}`, undefined],
+      ['POST', '/ssf/verify', { stream_id: stream.stream_id, state: 'x' }],
+      ['DELETE', `/ssf/streams?stream_id=${stream.stream_id}`, undefined],
+    ] as const) {
+      expect((await ssf(server, other, method, path, body)).status, `${method} ${path}`).to.equal(404);
+    }
+    const unchanged = await ssf(server, token, 'GET', `/ssf/streams?stream_id=${stream.stream_id}`);
+    expect(unchanged.body).to.include({ description: 'test' });
+    expect(unchanged.body.delivery).to.deep.equal({ method: POLL, endpoint_url: stream.delivery.endpoint_url });
+    expect((await ssf(server, token, 'GET', `/ssf/status?stream_id=${stream.stream_id}`)).body.status).to.equal('paused');
+    expect(await drain(stream)).to.deep.equal([]);
 
     for (const [method, path, body] of [
       ['POST', '/ssf/streams', { delivery: { method: 'urn:example:carrier-pigeon' } }],
@@ -118,6 +135,27 @@ describe('Shared Signals transmitter', () => {
     }
     expect((await ssf(server, token, 'DELETE', `/ssf/streams?stream_id=${stream.stream_id}`)).status).to.equal(204);
     expect((await ssf(server, token, 'GET', `/ssf/streams?stream_id=${stream.stream_id}`)).status).to.equal(404);
+  });
+
+  it('guards ssf:stream with roles: only an API administrator or a holder may grant it, and a receiver stops the moment it loses it', async () => {
+    // clients:write alone cannot make a receiver: the events tell which people lost access and when.
+    const clientsOnly = managementApi(server, await managementToken(server, ['clients:write']));
+    const refused = await clientsOnly.post('/clients', { client_name: 'Would-be receiver', type: 'service', scope: 'ssf:stream' });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(403);
+    expect(refused.body.missing).to.deep.equal(['ssf:stream']);
+
+    // An API administrator (apis:write) may.
+    const created = await admin.post('/clients', { client_name: 'Receiver made by hand', type: 'service', scope: 'ssf:stream' });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const receiver = { id: created.body.client_id as string, secret: created.body.client_secret as string };
+    const own = await receiverToken(server, receiver);
+    expect((await ssf(server, own, 'POST', '/ssf/streams', { delivery: { method: POLL } })).status).to.equal(201);
+
+    // The scope taken from the client: its unexpired token no longer manages or polls anything.
+    expect((await admin.patch(`/clients/${receiver.id}`, { scope: '' })).status).to.equal(200);
+    const after = await ssf(server, own, 'GET', '/ssf/streams');
+    expect(after.status).to.equal(403);
+    expect(after.headers.get('www-authenticate')).to.include('insufficient_scope');
   });
 
   it('puts in access tokens what receivers match on: sub, client_id, jti, grant_id, and api_key_id when exchanged', async () => {

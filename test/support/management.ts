@@ -21,10 +21,10 @@ export const adminClientSeed = (scopes = ALL_MANAGEMENT_SCOPES) => ({
 });
 
 /** A client-credentials JWT for the Management API (aud = $ISSUER/api/v1) with the given scopes. */
-export async function managementToken(server: TestServer, scopes: string[] = ALL_MANAGEMENT_SCOPES, client = ADMIN_CLIENT): Promise<string> {
+export async function managementToken(server: Pick<TestServer, 'url' | 'issuer'>, scopes: string[] = ALL_MANAGEMENT_SCOPES, client = ADMIN_CLIENT): Promise<string> {
   const res = await postForm(
     `${server.url}/oauth/token`,
-    { grant_type: 'client_credentials', scope: scopes.join(' '), resource: `${server.runtime.config.issuer}/api/v1` },
+    { grant_type: 'client_credentials', scope: scopes.join(' '), resource: `${server.issuer}/api/v1` },
     { authorization: basic(client.id, client.secret) },
   );
   if (res.status !== 200) throw new Error(`management token: ${res.status} ${res.text}`);
@@ -38,7 +38,7 @@ export interface ApiResponse<T = any> {
 }
 
 /** Calls /api/v1 with a bearer token (JWT or API key). */
-export function managementApi(server: TestServer, token: string | undefined) {
+export function managementApi(server: Pick<TestServer, 'url'>, token: string | undefined) {
   const call = async (method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse> => {
     const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;

@@ -1,3 +1,5 @@
+import { expect } from 'chai';
+import { TokenError } from '../../packages/resource-server/src/index.js';
 import type { TestServer } from './server.js';
 import { basic, postForm } from './fixtures.js';
 
@@ -16,7 +18,7 @@ export const receiverSeed = (client: { id: string; secret: string }) => ({
 });
 
 /** A client-credentials token for the Shared Signals API ($ISSUER/ssf, scope ssf:stream). */
-export async function receiverToken(server: TestServer, client = RECEIVER): Promise<string> {
+export async function receiverToken(server: Pick<TestServer, 'url' | 'issuer'>, client = RECEIVER): Promise<string> {
   const res = await postForm(
     `${server.url}/oauth/token`,
     { grant_type: 'client_credentials', scope: 'ssf:stream', resource: `${server.issuer}/ssf` },
@@ -26,8 +28,8 @@ export async function receiverToken(server: TestServer, client = RECEIVER): Prom
   return res.json.access_token as string;
 }
 
-/** Calls an SSF endpoint of `server` (a path under the issuer, or an absolute URL) as a receiver. */
-export async function ssf(server: TestServer, token: string | undefined, method: string, path: string, body?: unknown) {
+/** Calls an SSF endpoint of a node (a path under the issuer, or an absolute URL) as a receiver. */
+export async function ssf(server: Pick<TestServer, 'url' | 'issuer'>, token: string | undefined, method: string, path: string, body?: unknown) {
   const url = path.startsWith('http') ? path.replace(server.issuer, server.url) : `${server.url}${path}`;
   const res = await fetch(url, {
     method,
@@ -40,4 +42,15 @@ export async function ssf(server: TestServer, token: string | undefined, method:
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+/** The resource-server library's refusal of a token (TokenError), or a failure if it accepted it. */
+export async function refusal(verifying: Promise<unknown>): Promise<TokenError> {
+  try {
+    await verifying;
+  } catch (err) {
+    expect(err).to.be.instanceOf(TokenError);
+    return err as TokenError;
+  }
+  throw new Error('the token was accepted');
 }

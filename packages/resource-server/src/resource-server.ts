@@ -2,7 +2,8 @@ import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors as jo
 import { checkDpop, type DpopRequest } from './dpop.js';
 import { TokenError, invalidToken } from './errors.js';
 import { Revocations, membersOf } from './revocations.js';
-import { PollStream } from './stream.js';
+import { PushStream, type PushAnswer, type PushOptions } from './push.js';
+import { PollStream, type RevocationStream } from './stream.js';
 
 export interface ResourceServerOptions {
   /** Gatehouse's ISSUER. */
@@ -16,13 +17,15 @@ export interface ResourceServerOptions {
   audience: string | string[];
   algorithms?: string[];
   /**
-   * The stream of revocations (Shared Signals, RFC 8936 poll). Without it, tokens are verified
-   * offline only and stay valid until they expire.
+   * The stream of revocations (Shared Signals): RFC 8936 poll by default, or RFC 8935 push to this
+   * process's endpoint with `push` (mount pushReceiver() there before start()). Without it, tokens
+   * are verified offline only and stay valid until they expire.
    */
-  stream?: { clientId: string; clientSecret: string; streamName: string };
+  stream?: { clientId: string; clientSecret: string; streamName: string; push?: PushOptions };
   /**
    * How long the stream may be silent before this process stops trusting its view of revocations
-   * (seconds, default 10; Gatehouse answers every held poll within SSF_HEARTBEAT_SECONDS, 5 by default).
+   * (seconds, default 10; Gatehouse answers every held poll, and sends a quiet push stream a
+   * heartbeat, within SSF_HEARTBEAT_SECONDS, 5 by default).
    */
   staleAfterSeconds?: number;
   /**
@@ -63,7 +66,8 @@ export interface VerifyOptions {
 export class ResourceServer {
   readonly revocations: Revocations;
   private readonly jwks: JWTVerifyGetKey;
-  private readonly stream: PollStream | undefined;
+  private readonly stream: RevocationStream | undefined;
+  private readonly pushStream: PushStream | undefined;
   private readonly staleMs: number;
   private readonly fetch: typeof fetch;
   private readonly base: string;
@@ -75,20 +79,40 @@ export class ResourceServer {
     this.revocations = new Revocations(o.maxTokenLifetimeSeconds ?? 3600);
     this.staleMs = (o.staleAfterSeconds ?? 10) * 1000;
     if (o.whenStale === 'introspect' && !o.introspection) throw new TypeError('whenStale: introspect needs introspection credentials');
-    this.stream =
-      o.stream &&
-      new PollStream({
+    if (o.stream) {
+      const options = {
         ...o.stream,
         issuer: o.issuer,
         url: this.base,
         jwks: this.jwks,
         fetch: this.fetch,
-        onEvent: (_type, subId, at) => this.revocations.add(membersOf(subId), at),
-        onError: (err) => o.onError?.(err),
-      });
+        onEvent: (e: { subId: unknown; at: number }) => this.revocations.add(membersOf(e.subId), e.at),
+        onError: (err: Error) => o.onError?.(err),
+      };
+      const push = o.stream.push;
+      this.pushStream = push && new PushStream({ ...options, push });
+      this.stream = this.pushStream ?? new PollStream(options);
+    }
   }
 
-  /** Opens the stream; resolves once the revocations it had missed (or the last hour's) are applied. */
+  /**
+   * A SET pushed to this process (RFC 8935): verified, applied, and answered (202, or a refusal with
+   * the RFC 8935 §2.3 error JSON). pushReceiver() and its Koa and Express forms call it.
+   */
+  receivePush(body: string, headers: { contentType?: string; authorization?: string }): Promise<PushAnswer> {
+    if (!this.pushStream) throw new TypeError('this ResourceServer has no push stream: configure stream.push');
+    return this.pushStream.receive(body, headers.contentType, headers.authorization);
+  }
+
+  /** Whether SETs come by push (receivePush) rather than by poll. */
+  get receivesPush(): boolean {
+    return this.pushStream !== undefined;
+  }
+
+  /**
+   * Opens the stream; resolves once the revocations it had missed (or the last hour's) are applied.
+   * With push, the endpoint must already be listening: the catch-up arrives there.
+   */
   async start(): Promise<void> {
     await this.stream?.start();
     this.prune = setInterval(() => this.revocations.prune(), 60_000);

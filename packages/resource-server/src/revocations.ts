@@ -53,6 +53,8 @@ export class Revocations {
     if (forgetAt <= now) return;
     const key = members[field]!;
     const list = this.byField[field].get(key) ?? [];
+    // Delivery is at least once: the same event again adds nothing.
+    if (list.some((r) => r.at === at && ORDER.every((f) => r[f] === members[f]))) return;
     list.push({ ...members, at, forgetAt });
     this.byField[field].set(key, list);
     this.count++;

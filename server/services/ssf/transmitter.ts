@@ -66,6 +66,8 @@ export class Transmitter {
       sweepSsfEvents(this.deps.db).catch((err) => this.deps.logger.warn({ err: err.message }, 'ssf event sweep failed'));
     }, 10 * 60 * 1000);
     this.sweep.unref();
+    // The node's name is what ssf_streams.lease_owner shows: which process delivers which push stream.
+    this.deps.logger.info({ node: this.node }, 'shared signals transmitter started');
     this.wake();
   }
 
@@ -120,7 +122,7 @@ export class Transmitter {
       if (this.stopped) return;
       const { set } = await this.signer.sign(stream.id, stream.client_id, event);
       if (!(await this.push(stream, set))) return; // in order: nothing later goes before this one
-      if (!(await advancePushCursor(this.deps.db, stream.id, this.node, event.id))) return; // lease lost
+      if (!(await advancePushCursor(this.deps.db, stream.id, this.node, event.id, LEASE_SECONDS))) return; // lease lost
     }
     const quietFor = stream.last_contact_at ? Date.now() - new Date(stream.last_contact_at).getTime() : Infinity;
     if (!events.length && quietFor >= this.deps.heartbeatSeconds * 1000) await this.heartbeat(stream);
