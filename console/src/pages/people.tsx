@@ -27,7 +27,8 @@ export function UsersPage() {
 
 function UserList() {
   const { can, me, refresh } = useSession();
-  const [search, setSearch] = useState('');
+  // ?q= opens the list searched (the audit log links a person's email here).
+  const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('q') ?? '');
   const q = useDebounced(search.trim());
   const list = usePaged<User>(`/users${query({ q, limit: 50 })}`);
   const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
