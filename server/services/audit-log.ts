@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
 import { type AuditRow, listAuditEvents } from '../store/audit.js';
-import { type AuditRef, type AuditRefRow, findAuditRefs } from '../store/audit-names.js';
+import { type AuditRef, type AuditRefRow, findAuditRefs, hasDeletionEvent } from '../store/audit-names.js';
 import { auditEventSchema, auditView } from './audit.js';
 import { invalidRequest } from './errors.js';
 import { clampInstant, parseIsoInstant } from './instant.js';
@@ -124,4 +124,12 @@ export async function listAudit(
     },
     (r) => ({ id: r.id }),
   );
+}
+
+/**
+ * Why a token request named a client_id that does not exist: `client_deleted` when the log records
+ * its deletion (client.revoked), else `unknown_client` (it never existed, as far as the log knows).
+ */
+export async function missingClientReason(q: Queryable, clientId: string): Promise<'client_deleted' | 'unknown_client'> {
+  return (await hasDeletionEvent(q, 'client', clientId)) ? 'client_deleted' : 'unknown_client';
 }

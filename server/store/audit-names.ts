@@ -21,8 +21,16 @@ export interface AuditRefRow {
   deletion: Record<string, unknown> | null;
 }
 
-/** The kinds of object a name can be found for, and the event that records each one's deletion. */
+/** The kinds of object a name can be found for. */
 export const NAMED_KINDS = ['user', 'api_key', 'client', 'api'] as const;
+
+/** The event types that record an object's deletion, by kind of object. */
+const DELETION_EVENTS: Record<(typeof NAMED_KINDS)[number], string> = {
+  user: 'user.deleted',
+  api_key: 'api_key.revoked',
+  client: 'client.revoked',
+  api: 'api.deleted',
+};
 
 /**
  * Every object of one page of the audit log in ONE query, however many events the page holds:
@@ -50,10 +58,19 @@ export async function findAuditRefs(q: Queryable, refs: readonly AuditRef[]): Pr
        SELECT e.data FROM audit_events e
        WHERE u.id IS NULL AND k.id IS NULL AND c.client_id IS NULL AND a.id IS NULL
          AND e.target_type = r.type AND e.target_id = r.id
-         AND e.type IN ('user.deleted', 'api_key.revoked', 'client.revoked', 'api.deleted')
+         AND e.type = ANY ($4::text[])
        ORDER BY e.id DESC LIMIT 1
      ) gone ON true`,
-    [wanted.map((r) => r.type), wanted.map((r) => r.id), wanted.map((r) => (isUuid(r.id) ? r.id : null))],
+    [wanted.map((r) => r.type), wanted.map((r) => r.id), wanted.map((r) => (isUuid(r.id) ? r.id : null)), Object.values(DELETION_EVENTS)],
   );
   return rows;
+}
+
+/** Whether the log records the deletion of this object (one probe of migration 016's index). */
+export async function hasDeletionEvent(q: Queryable, type: (typeof NAMED_KINDS)[number], id: string): Promise<boolean> {
+  const { rows } = await q.query(
+    'SELECT 1 FROM audit_events WHERE target_type = $1 AND target_id = $2 AND type = $3 LIMIT 1',
+    [type, id, DELETION_EVENTS[type]],
+  );
+  return rows.length > 0;
 }
