@@ -136,6 +136,10 @@ describe('console: tables and page titles', function () {
       await row.getByLabel('Actions for Menu Person').click();
       const items = row.locator('.row-menu-items').getByRole('button');
       expect(await items.allTextContents()).to.include.members(['Edit', 'Roles', 'Reset link', 'Deactivate', 'Delete']);
+      // Not clipped by the table's scrolling box: the last action is what the window shows at its place.
+      const box = (await row.getByRole('button', { name: 'Delete Menu Person' }).boundingBox())!;
+      const shown = await page.evaluate<string | null>(`document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.getAttribute('aria-label') ?? null`);
+      expect(shown).to.equal('Delete Menu Person');
       await row.getByRole('button', { name: 'Deactivate Menu Person' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Deactivate user' }).click();
       await eventually('the person is deactivated', async () => (await h.findUser('menu.person@example.test'))?.active === false);
