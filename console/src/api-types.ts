@@ -77,7 +77,7 @@ export interface paths {
   "/audit-events": {
     /**
      * Read the audit log, newest first
-     * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only.
+     * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. Each actor and target carries `display`: the user’s email and name, the credential’s or API key’s name, or `deleted`.
      *
      * Needs the `audit:read` permission.
      */
@@ -505,8 +505,17 @@ export interface components {
       /** @enum {string} */
       signing_alg?: "RS256" | "PS256" | "ES256";
     };
-    AuditEvent: {
+    AuditLogEntry: {
       actor: {
+        /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
+        display: ({
+          /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
+          deleted: boolean;
+          /** @description A user’s email (also of a deleted user, from the user.deleted event). */
+          email: string | null;
+          /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
+          name: string | null;
+        }) | null;
         /** @description A user id, API key id or client_id; null for the system. */
         id: string | null;
         ip: string | null;
@@ -522,13 +531,22 @@ export interface components {
       /** Format: date-time */
       occurred_at: string;
       target: ({
+        /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
+        display: ({
+          /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
+          deleted: boolean;
+          /** @description A user’s email (also of a deleted user, from the user.deleted event). */
+          email: string | null;
+          /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
+          name: string | null;
+        }) | null;
         id: string | null;
         type: string;
       }) | null;
       type: string;
     };
-    AuditEventPage: {
-      data: components["schemas"]["AuditEvent"][];
+    AuditLogEntryPage: {
+      data: components["schemas"]["AuditLogEntry"][];
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
     };
@@ -1443,7 +1461,7 @@ export interface operations {
   };
   /**
    * Read the audit log, newest first
-   * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only.
+   * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. Each actor and target carries `display`: the user’s email and name, the credential’s or API key’s name, or `deleted`.
    *
    * Needs the `audit:read` permission.
    */
@@ -1456,7 +1474,7 @@ export interface operations {
         limit?: string;
         /** @description An event type (client.created), or a prefix ending in .* (client.*). */
         type?: string;
-        /** @description An actor id: user id, API key id or client_id. */
+        /** @description An actor id (user id, API key id or client_id), or an email or part of one (any case): the events of every user whose email contains it and of their API keys. Matching by email needs users:read; without it only ids match. */
         actor?: string;
         /** @description ISO 8601 date or date-time; events at or after it. */
         since?: string;
@@ -1466,7 +1484,7 @@ export interface operations {
       /** @description A page of events */
       200: {
         content: {
-          "application/json": components["schemas"]["AuditEventPage"];
+          "application/json": components["schemas"]["AuditLogEntryPage"];
         };
       };
       400: components["responses"]["BadRequest"];

@@ -27,6 +27,7 @@ import { traceProviderModels, traceTokenRequests } from './tracing.js';
 import { accessTokenClaims } from './token-claims.js';
 import { ACCESS_TOKEN_TTL } from '../services/limits.js';
 import { recordGrantRevoked } from '../services/ssf/events.js';
+import { missingClientReason } from '../services/audit-log.js';
 
 /** The client_id a failed token request claimed (Basic header or body), for the audit log only. */
 function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
@@ -47,8 +48,8 @@ function attemptedClientId(ctx: KoaContextWithOIDC): string | undefined {
  * Why client authentication failed, from oidc-provider's fixed error_detail texts
  * (lib/shared/client_auth.js) to words of our own; anything else is left out rather than copied.
  * The Client adapter hides suspended and expired clients from oidc-provider, and marks why
- * (client_suspended, client_expired) for the audit; "unknown_client" is a client_id that does not
- * exist (never did, or was deleted).
+ * (client_suspended, client_expired) for the audit; a client_id that does not exist is
+ * "client_deleted" when the audit log records its deletion, else "unknown_client".
  */
 const REFUSAL_DETAIL: Record<string, string> = {
   'client not found': 'unknown_client',
@@ -256,17 +257,21 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);
-    // A suspended or expired client looks unknown to oidc-provider; the audit log says which it was.
-    const detail = (ctx.state as FailureMarks | undefined)?.inactiveReason ?? REFUSAL_DETAIL[err.error_detail ?? ''];
+    // A suspended, expired or deleted client looks unknown to oidc-provider; the audit log says which
+    // it was (a deletion is known from the log itself: services/audit-log.ts).
+    const marked = (ctx.state as FailureMarks | undefined)?.inactiveReason ?? REFUSAL_DETAIL[err.error_detail ?? ''];
+    const detail = marked === 'unknown_client' && clientId ? missingClientReason(db, clientId) : Promise.resolve(marked);
     awaitAudit(
       ctx,
-      protection.audit
-        .failure({
-          type: 'client.token_refused',
-          actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
-          ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
-          data: { reason: 'invalid_client', ...(detail ? { detail } : {}) },
-        })
+      detail
+        .then((d) =>
+          protection.audit.failure({
+            type: 'client.token_refused',
+            actor: { type: clientId ? 'client' : 'anonymous', id: clientId, ip: ctx.ip },
+            ...(clientId ? { target: { type: 'client', id: clientId } } : {}),
+            data: { reason: 'invalid_client', ...(d ? { detail: d } : {}) },
+          }),
+        )
         .catch((e) => logger.warn({ err: e.message }, 'could not audit a refused token request')),
     );
   });

@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/database.js';
-import { type AuditRow, insertAuditEvent, listAuditEvents } from '../store/audit.js';
-import { invalidRequest } from './errors.js';
-import { clampInstant, parseIsoInstant } from './instant.js';
-import { decodeCursor, pageOf, parseLimit } from './pagination.js';
+import { type AuditRow, insertAuditEvent } from '../store/audit.js';
 import { timestamp } from './validation.js';
 
 const ACTOR_TYPES = ['user', 'api_key', 'client', 'system', 'anonymous'] as const;
@@ -65,30 +62,3 @@ export const auditView = (r: AuditRow): AuditEventView => ({
   target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
   data: r.data,
 });
-
-/**
- * The append-only log, newest first. Filters: `type` (exact, or a prefix ending in `.*` such as
- * `client.*`), `actor` (an actor id: user id, API key id, client_id), `since` (ISO 8601; events at or
- * after it). Cursor pagination on the event id, which only grows.
- */
-export async function listAudit(q: Queryable, query: { type?: string; actor?: string; since?: string; cursor?: string; limit?: string }) {
-  const limit = parseLimit(query.limit);
-  const since = query.since === undefined ? undefined : parseIsoInstant(query.since);
-  if (query.since !== undefined && !since) {
-    throw invalidRequest('since: must be an ISO 8601 date or date-time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z', 'since');
-  }
-  const cursor = decodeCursor(query.cursor, { id: 'bigint' });
-  if (query.type !== undefined && query.type.length > 200) throw invalidRequest('type: at most 200 characters', 'type');
-  if (query.actor !== undefined && query.actor.length > 200) throw invalidRequest('actor: at most 200 characters', 'actor');
-  const prefix = query.type?.endsWith('.*');
-  const rows = await listAuditEvents(q, {
-    type: prefix ? query.type!.slice(0, -1) : query.type,
-    typePrefix: prefix,
-    actorId: query.actor,
-    // Before 1970 there are no events (and Postgres has no year 0): such a `since` asks for all of them.
-    since: since && clampInstant(since),
-    beforeId: cursor ? String(cursor.id) : undefined,
-    limit: limit + 1,
-  });
-  return pageOf(rows, limit, auditView, (r) => ({ id: r.id }));
-}

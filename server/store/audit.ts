@@ -45,11 +45,19 @@ export interface AuditFilter {
   type?: string;
   typePrefix?: boolean;
   actorId?: string;
+  /**
+   * With actorId: also the events of every user whose email contains this (any case), and of their
+   * API keys. Only for callers who may read users (services/audit.ts decides).
+   */
+  actorEmail?: string;
   since?: Date;
   /** Events older than this id (the cursor). */
   beforeId?: string;
   limit: number;
 }
+
+/** A value for LIKE with LIKE's own wildcards (and the escape) taken literally. */
+const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Newest first; the id only grows, so it is the cursor. */
 export async function listAuditEvents(q: Queryable, f: AuditFilter): Promise<AuditRow[]> {
@@ -61,11 +69,21 @@ export async function listAuditEvents(q: Queryable, f: AuditFilter): Promise<Aud
   };
   if (f.type !== undefined && f.typePrefix) {
     // A prefix match, with LIKE's own wildcards in the prefix taken literally.
-    add(`type LIKE ? ESCAPE '\\'`, `${f.type.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    add(`type LIKE ? ESCAPE '\\'`, `${likeLiteral(f.type)}%`);
   } else if (f.type !== undefined) {
     add('type = ?', f.type);
   }
-  if (f.actorId !== undefined) add('actor_id = ?', f.actorId);
+  if (f.actorId !== undefined && f.actorEmail !== undefined) {
+    // One parameter for the id, one for the email pattern (LIKE's wildcards in it taken literally).
+    // The people are found first (ARRAY(...)), so the log is read through its actor index.
+    params.push(f.actorId, `%${likeLiteral(f.actorEmail.toLowerCase())}%`);
+    const [id, pattern] = [`$${params.length - 1}`, `$${params.length}`];
+    where.push(`(actor_id = ${id}
+      OR (actor_type = 'user' AND actor_id = ANY (ARRAY(SELECT u.id::text FROM users u WHERE lower(u.email) LIKE ${pattern} ESCAPE '\\')))
+      OR (actor_type = 'api_key' AND actor_id = ANY (ARRAY(SELECT k.id::text FROM api_keys k JOIN users u ON u.id = k.user_id WHERE lower(u.email) LIKE ${pattern} ESCAPE '\\'))))`);
+  } else if (f.actorId !== undefined) {
+    add('actor_id = ?', f.actorId);
+  }
   if (f.since) add('occurred_at >= ?', f.since);
   if (f.beforeId !== undefined) add('id < ?::bigint', f.beforeId);
   params.push(f.limit);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
-import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness, rowAction } from '../support/console.js';
 
 /**
  * The API keys page in a real Chromium, driven as a person would (roles, labels, clicks, keys).
@@ -81,14 +81,14 @@ describe('console: API keys page', function () {
       expect(await cellsWithoutLabel(page)).to.equal(0);
 
       // Cancelling the confirmation changes nothing; confirming revokes.
-      await row.getByRole('button', { name: 'Revoke Nightly report' }).click();
+      await (await rowAction(row, 'Revoke Nightly report')).click();
       let confirm = page.getByRole('dialog', { name: 'Revoke Nightly report?' });
       await confirm.getByText('This cannot be undone.').waitFor();
       await confirm.getByText(/stops working immediately/).waitFor();
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       expect((await meWith(key)).status).to.equal(200);
 
-      await row.getByRole('button', { name: 'Revoke Nightly report' }).click();
+      await (await rowAction(row, 'Revoke Nightly report')).click();
       confirm = page.getByRole('dialog', { name: 'Revoke Nightly report?' });
       await confirm.getByRole('button', { name: 'Revoke key' }).click();
       await page.getByRole('status').filter({ hasText: 'Nightly report was revoked.' }).waitFor();
@@ -116,7 +116,7 @@ describe('console: API keys page', function () {
       await row.getByRole('cell', { name: DEVELOPER.email }).waitFor();
       expect(await cellsWithoutLabel(page)).to.equal(0);
 
-      await row.getByRole('button', { name: 'Revoke Dev laptop' }).click();
+      await (await rowAction(row, 'Revoke Dev laptop')).click();
       const confirm = page.getByRole('dialog', { name: 'Revoke Dev laptop?' });
       await confirm.getByText(`belongs to ${DEVELOPER.email}`).waitFor();
       await confirm.getByRole('button', { name: 'Revoke key' }).click();
@@ -137,7 +137,7 @@ describe('console: API keys page', function () {
     const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/api-keys' });
     try {
       const row = page.getByRole('row', { name: /Report bot/ });
-      await row.getByRole('button', { name: 'Edit Report bot' }).click();
+      await (await rowAction(row, 'Edit Report bot')).click();
       const edit = page.getByRole('dialog', { name: 'Edit Report bot' });
       const management = edit.getByRole('group', { name: 'Gatehouse Management API' });
       expect(await management.getByLabel('clients:read').isChecked()).to.equal(true);
@@ -150,7 +150,7 @@ describe('console: API keys page', function () {
       const renamed = page.getByRole('row', { name: /Audit bot/ });
       await renamed.getByText('audit:read').waitFor();
 
-      await renamed.getByRole('button', { name: 'Disable Audit bot' }).click();
+      await (await rowAction(renamed, 'Disable Audit bot')).click();
       const disable = page.getByRole('dialog', { name: 'Disable Audit bot?' });
       await disable.getByText(/stops working immediately/).waitFor();
       await disable.getByRole('button', { name: 'Disable key' }).click();
@@ -158,7 +158,7 @@ describe('console: API keys page', function () {
       await renamed.getByText('Disabled', { exact: true }).waitFor();
       expect((await meWith(key)).status).to.equal(401);
 
-      await renamed.getByRole('button', { name: 'Enable Audit bot' }).click();
+      await (await rowAction(renamed, 'Enable Audit bot')).click();
       await page.getByRole('dialog', { name: 'Enable Audit bot?' }).getByRole('button', { name: 'Enable key' }).click();
       await page.getByRole('status').filter({ hasText: 'Audit bot works again.' }).waitFor();
       await renamed.getByText('Active', { exact: true }).waitFor();

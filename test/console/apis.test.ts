@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { ORDERS_API } from '../support/fixtures.js';
-import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness, rowAction } from '../support/console.js';
 
 /**
  * The APIs page in a real Chromium, driven as a person would. Every change made in the page is
@@ -61,7 +61,7 @@ describe('console: APIs page', function () {
       await row.getByText('10 min').waitFor();
       expect(await page.locator('table.responsive tbody td:not([data-label])').count(), 'every cell labelled for phones').to.equal(0);
 
-      await row.getByRole('button', { name: 'Edit Inventory API' }).click();
+      await (await rowAction(row, 'Edit Inventory API')).click();
       const edit = page.getByRole('dialog', { name: 'Edit Inventory API' });
       expect(await edit.getByLabel('Identifier').getAttribute('readonly'), 'the identifier cannot change').to.not.equal(null);
       await edit.getByLabel('Description of scope 2').fill('Change stock levels');
@@ -69,7 +69,7 @@ describe('console: APIs page', function () {
       await page.getByRole('status').filter({ hasText: 'Inventory API was saved.' }).waitFor();
       expect((await h.admin.get(`/apis/${registered.id}`)).body.scopes[1]).to.deep.equal({ name: 'inventory:write', description: 'Change stock levels' });
 
-      await row.getByRole('button', { name: 'Delete Inventory API' }).click();
+      await (await rowAction(row, 'Delete Inventory API')).click();
       const confirm = page.getByRole('dialog', { name: 'Delete Inventory API?' });
       await confirm.getByText('This cannot be undone.').waitFor();
       await confirm.getByRole('button', { name: 'Delete API' }).click();
@@ -88,7 +88,7 @@ describe('console: APIs page', function () {
       const row = page.getByRole('row', { name: /Gatehouse Management API/ });
       await row.waitFor();
       await row.getByText('Built in').waitFor();
-      expect(await row.getByRole('button').allTextContents()).to.deep.equal(['Resource servers']);
+      expect(await row.locator('.row-menu-items').getByRole('button', { includeHidden: true }).allTextContents()).to.deep.equal(['Resource servers']);
       await row.getByText(`${Object.keys(MANAGEMENT_SCOPES).length} scopes`).click();
       await row.getByText('apis:write').waitFor();
       expect(problems).to.deep.equal([]);
@@ -122,7 +122,7 @@ describe('console: APIs page', function () {
       await dialog.getByRole('button', { name: 'Cancel' }).click();
 
       // Removing a scope a credential still holds (svc-orders has orders:read): refused, nothing changes.
-      await page.getByRole('button', { name: 'Edit Orders API' }).click();
+      await (await rowAction(page, 'Edit Orders API')).click();
       const edit = page.getByRole('dialog', { name: 'Edit Orders API' });
       await edit.getByRole('button', { name: 'Remove scope 1' }).click();
       await edit.getByRole('button', { name: 'Save API' }).click();
@@ -130,7 +130,7 @@ describe('console: APIs page', function () {
       await edit.getByRole('button', { name: 'Cancel' }).click();
 
       // Deleting it is refused for the same reason; the dialog says so and the API stays.
-      await page.getByRole('button', { name: 'Delete Orders API' }).click();
+      await (await rowAction(page, 'Delete Orders API')).click();
       const confirm = page.getByRole('dialog', { name: 'Delete Orders API?' });
       await confirm.getByRole('button', { name: 'Delete API' }).click();
       const held = confirm.getByRole('alert');
@@ -150,7 +150,7 @@ describe('console: APIs page', function () {
       const register = page.getByRole('button', { name: 'Register API' }).first();
       expect(await register.isDisabled()).to.equal(true);
       expect(await register.getAttribute('title')).to.include('apis:write');
-      expect(await page.getByRole('button', { name: 'Edit Orders API' }).isDisabled()).to.equal(true);
+      expect(await page.getByRole('button', { name: 'Edit Orders API', includeHidden: true }).isDisabled()).to.equal(true);
       await page.getByText(/registering and changing APIs needs the apis:write permission/).waitFor();
       expect(problems).to.deep.equal([]);
     } finally {

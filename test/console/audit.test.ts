@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { MANAGEMENT_SCOPES } from '../../server/services/permissions.js';
+import { recordAudit } from '../../server/services/audit.js';
 import { skipWithoutChromium } from '../support/browser.js';
-import { ADMIN, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, DEVELOPER, VIEWER, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
 
 /**
  * The audit log page in a real Chromium: newest first, the events a change in the console itself
- * produced, each filter (exact type, prefix, actor, since) and clearing them, a shared filtered
- * URL, long event data folded away, and Load more within a filter until the end.
+ * produced, each filter (exact type, prefix, actor by id or email, since) and clearing them, a
+ * shared filtered URL, names instead of ids linking to the person or credential, details as a list
+ * with what changed, and Load more within a filter until the end.
  */
 describe('console: audit log page', function () {
   this.timeout(60_000);
@@ -40,11 +42,13 @@ describe('console: audit log page', function () {
       const rows = page.locator('tbody tr');
       await rows.first().waitFor();
       const newest = (await rows.first().textContent()) ?? '';
-      // Newest first: the user just added, by the signed-in admin, with the email in its data.
+      // Newest first: the user just added, by the signed-in admin, both by name and email, not by id.
       expect(newest).to.include('user.created');
-      expect(newest).to.include(adminId);
-      expect(newest).to.include(auditedId);
+      expect(newest).to.include(ADMIN.name);
+      expect(newest).to.include('Audited Person');
       expect(newest).to.include('audited@example.test');
+      expect(newest).not.to.include(adminId);
+      expect(newest).not.to.include(auditedId);
       expect(await rows.first().locator('td[data-label="Time"] .sub').textContent()).to.match(/just now|minute/);
 
       const total = await rows.count();
@@ -58,7 +62,8 @@ describe('console: audit log page', function () {
       await page.getByLabel('Actor').fill(adminId);
       // The list shown so far may already pass the check below: wait for the filtered request's answer.
       await Promise.all([page.waitForResponse((r) => new URL(r.url()).searchParams.get('actor') === adminId), page.getByRole('button', { name: 'Apply filters' }).click()]);
-      await eventually('only the admin’s events are listed', async () => (await rows.allTextContents()).every((t) => t.includes(adminId)));
+      await eventually('only the admin’s events are listed', async () =>
+        (await rows.locator('td[data-label="Actor"]').allTextContents()).every((t) => t.includes(ADMIN.email)));
       expect(new URL(page.url()).searchParams.get('actor')).to.equal(adminId);
 
       await page.getByLabel('Since').fill(daysFromNow(2));
@@ -116,19 +121,79 @@ describe('console: audit log page', function () {
     }
   });
 
-  it('folds long event data into a disclosure that opens to the whole JSON', async () => {
+  it('shows details as a list, and what a change removed and added, instead of raw JSON', async () => {
     const all = Object.keys(MANAGEMENT_SCOPES);
     expect((await h.admin.post('/roles', { name: 'wide-role', permissions: all })).status).to.equal(201);
-    expect((await h.admin.patch('/roles/wide-role', { permissions: all.slice(0, 2) })).status).to.equal(200);
-    const { context, page } = await openConsole(h, ADMIN, { path: '/console/audit?type=role.updated' });
+    expect((await h.admin.patch('/roles/wide-role', { permissions: [...all.slice(0, 2), 'audit:read'] })).status).to.equal(200);
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/audit?type=role.*' });
     try {
-      const details = page.locator('tbody tr').first().locator('td[data-label="Details"] details');
-      // Postgres's jsonb orders the keys itself; the summary names them whatever the order.
-      await details.locator('summary').getByText(/^(before, after|after, before)$/).waitFor();
-      expect(await details.locator('pre.event-data').isVisible()).to.equal(false);
-      await details.locator('summary').click();
-      const json = JSON.parse((await details.locator('pre.event-data').textContent()) ?? '{}');
-      expect(json).to.deep.equal({ before: all, after: all.slice(0, 2) });
+      const rows = page.locator('tbody tr');
+      await rows.first().waitFor();
+      const updated = rows.filter({ hasText: 'role.updated' }).first().locator('td[data-label="Details"] dl.event-data');
+      const removed = all.slice(2).filter((p) => p !== 'audit:read');
+      await updated.locator('dd .change-removed').waitFor();
+      expect(await updated.locator('.change-removed').textContent()).to.equal(`removed ${removed.join(', ')}`);
+      expect(await updated.locator('.change-added').count(), 'nothing was added').to.equal(0);
+      // A plain event: each key beside its value, no JSON anywhere.
+      const created = rows.filter({ hasText: 'role.created' }).filter({ hasText: 'wide-role' }).first().locator('td[data-label="Details"] dl.event-data');
+      expect(await created.locator('dt').allTextContents()).to.deep.equal(['permissions']);
+      expect(await created.locator('dd').textContent()).to.equal(all.join(', '));
+      const details = await rows.locator('td[data-label="Details"]').allTextContents();
+      expect(details.join('\n')).not.to.match(/[{}[\]"]/);
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('names the actor and target, linking to the person (the users list, searched) and to the credential', async () => {
+    const made = await h.admin.post('/clients', { client_name: 'Linked credential', type: 'service', scope: '' });
+    expect(made.status).to.equal(201);
+    const person = await h.admin.post('/users', { email: 'linked.person@example.test', name: 'Linked Person', roles: [] });
+    expect(person.status).to.equal(201);
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/audit?type=client.created' });
+    try {
+      const row = page.locator('tbody tr').filter({ hasText: 'Linked credential' }).first();
+      await row.waitFor();
+      expect(await row.textContent()).not.to.include(made.body.client_id);
+      await row.locator('td[data-label="Target"]').getByRole('link', { name: 'Linked credential' }).click();
+      await page.getByRole('heading', { name: 'Linked credential', level: 1 }).waitFor();
+      expect(new URL(page.url()).pathname).to.equal(`/console/credentials/${made.body.client_id}`);
+
+      await page.goto(`${h.server.url}/console/audit?type=user.created`);
+      const userRow = page.locator('tbody tr').filter({ hasText: 'Linked Person' }).first();
+      await userRow.waitFor();
+      expect(await userRow.textContent()).not.to.include(person.body.id);
+      await userRow.locator('td[data-label="Target"]').getByRole('link', { name: 'Linked Person' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      expect(await page.getByLabel('Search').inputValue()).to.equal('linked.person@example.test');
+      await eventually('the list shows that one person', async () => {
+        const texts = await page.locator('tbody tr').allTextContents();
+        return texts.length === 1 && texts[0].includes('Linked Person');
+      });
+      expect(problems).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('filters the actor by part of an email: that person’s events, and nobody else’s', async () => {
+    const developer = (await h.findUser(DEVELOPER.email))!;
+    const viewer = (await h.findUser(VIEWER.email))!;
+    for (const [who, n] of [[developer, 3], [viewer, 2]] as const) {
+      for (let i = 0; i < n; i++) await recordAudit(h.server.runtime.db, { type: 'console.email_filter', actor: { type: 'user', id: who.id }, data: { n: i } });
+    }
+    const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/audit?type=console.email_filter' });
+    try {
+      const rows = page.locator('tbody tr');
+      await eventually('both people’s events are listed', async () => (await rows.count()) === 5);
+      await page.getByLabel('Actor').fill(DEVELOPER.email.slice(0, 4).toUpperCase());
+      await Promise.all([page.waitForResponse((r) => new URL(r.url()).searchParams.get('actor') === 'DEV@'), page.getByRole('button', { name: 'Apply filters' }).click()]);
+      await eventually('only the developer’s three events are listed', async () => (await rows.count()) === 3);
+      const actors = await rows.locator('td[data-label="Actor"]').allTextContents();
+      expect(actors.every((t) => t.includes(DEVELOPER.name) && t.includes(DEVELOPER.email))).to.equal(true);
+      expect(new URL(page.url()).searchParams.get('actor')).to.equal('DEV@');
+      expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
     }

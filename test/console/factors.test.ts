@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import { skipWithoutChromium } from '../support/browser.js';
 import { auditOf } from '../support/accounts.js';
-import { DEVELOPER, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
+import { DEVELOPER, openConsole, startConsoleHarness, type ConsoleHarness, rowAction } from '../support/console.js';
 import { confirmTotp, startTotpEnrolment } from '../../server/services/totp.js';
 
 /**
@@ -32,7 +32,7 @@ describe('console: second factors on the users and roles pages', function () {
       await page.goto(`${h.server.url}/console/users`);
       const row = page.getByRole('row').filter({ hasText: DEVELOPER.email });
       await row.getByText('Authenticator app').waitFor();
-      await page.getByRole('button', { name: `Reset second factors of ${DEVELOPER.name}` }).click();
+      await (await rowAction(page, `Reset second factors of ${DEVELOPER.name}`)).click();
       const confirm = page.getByRole('dialog', { name: `Reset the second factors of ${DEVELOPER.name}?` });
       await confirm.getByRole('button', { name: 'Reset factors' }).click();
       await page.getByText(`The second factors of ${DEVELOPER.name} were reset.`).waitFor();

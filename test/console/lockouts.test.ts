@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { newPage, signIn, skipWithoutChromium } from '../support/browser.js';
 import { auditOf } from '../support/accounts.js';
-import { DEVELOPER, openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
+import { DEVELOPER, openConsole, startConsoleHarness, type ConsoleHarness, rowAction } from '../support/console.js';
 
 /**
  * Sign-in lockouts in a real Chromium: a person who types wrong passwords is told to wait and until
@@ -38,7 +38,7 @@ describe('console: sign-in lockouts on the users page', function () {
         const row = page.getByRole('row').filter({ hasText: DEVELOPER.email });
         await row.getByText('Locked').waitFor();
         await row.getByText(/until/).waitFor();
-        await page.getByRole('button', { name: `Unlock ${DEVELOPER.name}` }).click();
+        await (await rowAction(page, `Unlock ${DEVELOPER.name}`)).click();
         const confirm = page.getByRole('dialog', { name: `Unlock ${DEVELOPER.name}?` });
         await confirm.getByText(/too many wrong passwords/).waitFor();
         await confirm.getByRole('button', { name: 'Unlock' }).click();

@@ -55,6 +55,9 @@ describe('console: a viewer’s read-only pages', function () {
         // The page's content is in: its lists and their row actions are there to check.
         await page.locator('main .loading').first().waitFor({ state: 'detached' });
         await page.locator('main table, main .empty, main .section').first().waitFor();
+        // Row actions live in each row's menu (components/row-menu.tsx): open them all, so that the
+        // actions are checked too, not skipped as hidden.
+        await page.locator('main details.row-menu').evaluateAll((menus) => menus.forEach((m) => ((m as unknown as { open: boolean }).open = true)));
         for (const b of await buttons(page)) {
           if (b.disabled) expect(b.title, `${path}: disabled "${b.name}" says why`).to.match(/[a-z-]+:(read|write|admin|delete)|Built in|Tick/);
           else expect(b.name, `${path}: "${b.name}" is enabled for a viewer`).to.match(HARMLESS);

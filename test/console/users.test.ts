@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { skipWithoutChromium } from '../support/browser.js';
-import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, DEVELOPER, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness, rowAction } from '../support/console.js';
 
 /**
  * The Users page in a real Chromium: add, change roles, deactivate and reactivate, each checked
@@ -32,7 +32,7 @@ describe('console: users page', function () {
       const graceId = (await h.findUser('grace@example.test'))!.id;
       expect((await h.admin.get(`/users/${graceId}`)).body.roles).to.deep.equal(['developer']);
 
-      await page.getByRole('button', { name: 'Change roles of Grace Hopper' }).click();
+      await (await rowAction(page, 'Change roles of Grace Hopper')).click();
       const roles = page.getByRole('dialog', { name: 'Roles of Grace Hopper' });
       await roles.getByLabel(/^developer/).uncheck();
       await roles.getByLabel(/^viewer/).check();
@@ -40,14 +40,15 @@ describe('console: users page', function () {
       await page.getByText(/Roles of Grace Hopper saved/).waitFor();
       expect((await h.admin.get(`/users/${graceId}`)).body.roles).to.deep.equal(['viewer']);
 
-      await page.getByRole('button', { name: 'Deactivate Grace Hopper' }).click();
+      await (await rowAction(page, 'Deactivate Grace Hopper')).click();
       const confirm = page.getByRole('dialog', { name: 'Deactivate Grace Hopper?' });
       await confirm.getByText(/signed out everywhere/).waitFor();
       await confirm.getByRole('button', { name: 'Deactivate user' }).click();
       await page.getByText('Grace Hopper was deactivated.').waitFor();
       expect((await h.admin.get(`/users/${graceId}`)).body.active).to.equal(false);
       // Nobody is offered deactivating themselves.
-      expect(await page.getByRole('button', { name: `Deactivate ${ADMIN.name}` }).count()).to.equal(0);
+      // Not in the row's menu either (includeHidden: the menu is closed).
+      expect(await page.getByRole('button', { name: `Deactivate ${ADMIN.name}`, includeHidden: true }).count()).to.equal(0);
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
@@ -57,7 +58,7 @@ describe('console: users page', function () {
     try {
       await viewer.page.goto(`${h.server.url}/console/users`);
       for (const name of ['Change roles of Dev Eloper', 'Edit Dev Eloper', 'Deactivate Dev Eloper']) {
-        const button = viewer.page.getByRole('button', { name });
+        const button = viewer.page.getByRole('button', { name, includeHidden: true });
         expect(await button.isDisabled(), name).to.equal(true);
         expect(await button.getAttribute('title')).to.equal('Needs the users:write permission');
       }
@@ -72,7 +73,7 @@ describe('console: users page', function () {
     expect(made.status).to.equal(201);
     const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
     try {
-      await page.getByRole('button', { name: 'Edit Old Name' }).click();
+      await (await rowAction(page, 'Edit Old Name')).click();
       const edit = page.getByRole('dialog', { name: 'Edit Old Name' });
       const save = edit.getByRole('button', { name: 'Save user' });
       expect(await save.isDisabled(), 'nothing changed yet').to.equal(true);
@@ -106,7 +107,7 @@ describe('console: users page', function () {
     expect(key.status).to.equal(201);
     const { context, page, problems } = await openConsole(h, ADMIN, { path: '/console/users' });
     try {
-      await page.getByRole('button', { name: 'Delete Leaving Soon' }).click();
+      await (await rowAction(page, 'Delete Leaving Soon')).click();
       const confirm = page.getByRole('dialog', { name: 'Delete Leaving Soon?' });
       await confirm.getByText('This cannot be undone.').waitFor();
       await confirm.getByText(/deactivate it instead/).waitFor();
@@ -116,7 +117,7 @@ describe('console: users page', function () {
       expect((await h.admin.get(`/users/${made.body.id}`)).status).to.equal(404);
       const me = await fetch(`${h.server.url}/api/v1/me`, { headers: { authorization: `Bearer ${key.body.key}` } });
       expect(me.status).to.equal(401);
-      expect(await page.getByRole('button', { name: `Delete ${ADMIN.name}` }).count()).to.equal(0);
+      expect(await page.getByRole('button', { name: `Delete ${ADMIN.name}`, includeHidden: true }).count()).to.equal(0);
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
@@ -125,7 +126,7 @@ describe('console: users page', function () {
     const developer = await openConsole(h, DEVELOPER, { path: '/console/users' });
     try {
       await developer.page.getByRole('row', { name: new RegExp(VIEWER.email) }).waitFor();
-      expect(await developer.page.getByRole('button', { name: /^Delete / }).count()).to.equal(0);
+      expect(await developer.page.getByRole('button', { name: /^Delete /, includeHidden: true }).count()).to.equal(0);
     } finally {
       await developer.context.close();
     }
@@ -198,7 +199,7 @@ describe('console: users page', function () {
     try {
       const row = page.getByRole('row', { name: /Returning Person/ });
       await row.getByText('Deactivated', { exact: true }).waitFor();
-      await row.getByRole('button', { name: 'Reactivate Returning Person' }).click();
+      await (await rowAction(row, 'Reactivate Returning Person')).click();
       const confirm = page.getByRole('dialog', { name: 'Reactivate Returning Person?' });
       await confirm.getByText(/can sign in again/).waitFor();
       await confirm.getByRole('button', { name: 'Reactivate user' }).click();
@@ -214,9 +215,14 @@ describe('console: users page', function () {
   it('works from the keyboard: Escape closes a dialog without a change and focus returns to its button', async () => {
     const { context, page } = await openConsole(h, ADMIN, { path: '/console/users' });
     try {
-      const opener = page.getByRole('button', { name: 'Change roles of Dev Eloper' });
       // As a person would: once the page has loaded what it shows (users, roles, what you may give).
       await page.waitForLoadState('networkidle');
+      // The row's menu opens from the keyboard, and its action is the next thing Tab reaches.
+      const menu = page.getByLabel('Actions for Dev Eloper');
+      await menu.focus();
+      await page.keyboard.press('Enter');
+      const opener = page.getByRole('button', { name: 'Change roles of Dev Eloper' });
+      await opener.waitFor();
       await opener.focus();
       await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog', { name: 'Roles of Dev Eloper' });
@@ -224,8 +230,9 @@ describe('console: users page', function () {
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached' });
       // As a string: this project's TypeScript has no DOM types. Focus returns within a moment.
-      await page.waitForFunction(`document.activeElement?.getAttribute('aria-label') === 'Change roles of Dev Eloper'`, null, { timeout: 5000 }).catch(() => undefined);
-      expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`)).to.equal('Change roles of Dev Eloper');
+      // The menu closed when its action was chosen: focus is back on the menu's button.
+      await page.waitForFunction(`document.activeElement?.getAttribute('aria-label') === 'Actions for Dev Eloper'`, null, { timeout: 5000 }).catch(() => undefined);
+      expect(await page.evaluate<string | null>(`document.activeElement?.getAttribute('aria-label') ?? null`)).to.equal('Actions for Dev Eloper');
       expect((await h.findUser('dev@example.test'))?.roles).to.deep.equal(['developer']);
     } finally {
       await context.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { skipWithoutChromium } from '../support/browser.js';
-import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness } from '../support/console.js';
+import { ADMIN, openConsole, startConsoleHarness, VIEWER, type ConsoleHarness, rowAction } from '../support/console.js';
 import { eventually } from '../support/eventually.js';
 import { startReceiver, verified } from '../support/webhook-receiver.js';
 
@@ -46,7 +46,7 @@ describe('console: webhooks page', function () {
       expect((await h.admin.post('/clients', { client_name: 'Hooked', type: 'service', scope: 'orders:read' })).status).to.equal(201);
       await eventually('the delivery', () => good.received.length === 1);
       expect(verified(secret, good.received[0]).type).to.equal('client.created');
-      await page.getByRole('button', { name: `Deliveries to ${good.url}` }).click();
+      await (await rowAction(page, `Deliveries to ${good.url}`)).click();
       const deliveries = page.getByRole('dialog', { name: 'Deliveries' });
       await deliveries.getByRole('row', { name: /client\.created/ }).getByText('Delivered', { exact: true }).waitFor();
       await deliveries.getByText(/: 204, \d+ ms/).waitFor();
@@ -60,7 +60,7 @@ describe('console: webhooks page', function () {
       await page.getByRole('alert').filter({ hasText: 'An endpoint was disabled after failing for a whole retry schedule' }).getByText(bad.url, { exact: false }).waitFor();
       const row = page.getByRole('row', { name: new RegExp(bad.url) });
       await row.getByText('Disabled', { exact: true }).waitFor();
-      await row.getByRole('button', { name: `Enable ${bad.url}` }).click();
+      await (await rowAction(row, `Enable ${bad.url}`)).click();
       await row.getByText('Active', { exact: true }).waitFor();
       expect(await page.getByRole('alert').filter({ hasText: 'disabled after failing' }).count()).to.equal(0);
       expect(problems).to.deep.equal([]);

@@ -13,8 +13,8 @@ interface Event {
   id: string;
   type: string;
   occurred_at: string;
-  actor: { type: string; id: string | null; ip: string | null };
-  target: { type: string; id: string | null } | null;
+  actor: { type: string; id: string | null; ip: string | null; display: unknown };
+  target: { type: string; id: string | null; display: unknown } | null;
   data: Record<string, unknown>;
 }
 
@@ -57,13 +57,14 @@ describe('audit log: GET /audit-events', () => {
     expect(events[0]).to.have.keys('id', 'type', 'occurred_at', 'actor', 'target', 'data');
     expect(events[0]).to.deep.include({
       type: 'test.user_changed',
-      actor: { type: 'user', id: 'actor-even', ip: '192.0.2.7' },
-      target: { type: 'user', id: 'user-4' },
+      // Ids the log knows nothing about are shown as they are, without a name (audit-names.test.ts).
+      actor: { type: 'user', id: 'actor-even', ip: '192.0.2.7', display: null },
+      target: { type: 'user', id: 'user-4', display: null },
     });
     expect(events[0].id).to.be.a('string');
     expect(new Date(events[0].occurred_at).toISOString()).to.equal(events[0].occurred_at);
     const system = (await api.get('/audit-events?type=test.other&limit=1')).body.data[0] as Event;
-    expect(system.actor).to.deep.equal({ type: 'system', id: null, ip: null });
+    expect(system.actor).to.deep.equal({ type: 'system', id: null, ip: null, display: null });
     expect(system.target).to.equal(null);
   });
 
@@ -161,7 +162,8 @@ describe('audit log: GET /audit-events', () => {
       await server.runtime.db.query(`UPDATE clients SET ip_allowlist = '[]' WHERE client_id = $1`, [SERVICE.id]);
     }
     const [event] = (await api.get(`/audit-events?type=client.token_refused&actor=${SERVICE.id}`)).body.data as Event[];
-    expect(event).to.deep.include({ actor: { type: 'client', id: SERVICE.id, ip: '127.0.0.1' }, target: { type: 'client', id: SERVICE.id } });
+    expect(event.actor).to.deep.include({ type: 'client', id: SERVICE.id, ip: '127.0.0.1' });
+    expect(event.target).to.deep.include({ type: 'client', id: SERVICE.id });
     expect(event.data).to.deep.equal({ reason: 'ip_not_allowed' });
   });
 
@@ -172,10 +174,11 @@ describe('audit log: GET /audit-events', () => {
     const res = await managementApi(server, key.key).get(`/audit-events?type=api_key.used_from_new_ip&actor=${key.id}`);
     expect(res.status).to.equal(200);
     expect(res.body.data).to.have.length(1);
-    expect(res.body.data[0]).to.deep.include({ actor: { type: 'api_key', id: key.id, ip: '127.0.0.1' }, target: { type: 'api_key', id: key.id } });
+    expect(res.body.data[0].actor).to.deep.include({ type: 'api_key', id: key.id, ip: '127.0.0.1' });
+    expect(res.body.data[0].target).to.deep.include({ type: 'api_key', id: key.id });
     expect(JSON.stringify(res.body)).not.to.include(key.key);
     const created = (await api.get(`/audit-events?type=api_key.created`)).body.data[0] as Event;
-    expect(created.target).to.deep.equal({ type: 'api_key', id: key.id });
+    expect(created.target).to.deep.include({ type: 'api_key', id: key.id });
   });
 
   it('shows management changes made through the API, with the caller as actor', async () => {
@@ -183,7 +186,7 @@ describe('audit log: GET /audit-events', () => {
     expect(rotated.status).to.equal(201);
     const [event] = (await api.get(`/audit-events?actor=${ADMIN_CLIENT.id}&limit=1`)).body.data as Event[];
     expect(event.type).to.equal('signing_key.rotated');
-    expect(event.actor).to.deep.equal({ type: 'client', id: ADMIN_CLIENT.id, ip: '127.0.0.1' });
+    expect(event.actor).to.deep.include({ type: 'client', id: ADMIN_CLIENT.id, ip: '127.0.0.1' });
   });
 
   it('is append-only: the database refuses UPDATE, DELETE and TRUNCATE', async () => {

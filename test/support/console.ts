@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { USER, baseSeed } from './fixtures.js';
 import { launchBrowser, newPage, signIn, skipWithoutChromium } from './browser.js';
 import { adminClientSeed, managementApi, managementToken } from './management.js';
@@ -94,4 +94,18 @@ export async function openConsole(
   // The navigation is in the page even where a phone layout folds it away.
   await page.locator('#main-nav').waitFor({ state: 'attached' });
   return { context, page, problems };
+}
+
+/**
+ * A row's action, which lives in the row's menu (console/src/components/row-menu.tsx): opens that
+ * menu if it is closed and answers the action, ready to click. Asking whether an action is there at
+ * all, or disabled, needs no opening: `getByRole(role, { name, includeHidden: true })` sees it.
+ */
+export async function rowAction(scope: Page | Locator, name: string | RegExp, options: { exact?: boolean; role?: 'button' | 'link' } = {}): Promise<Locator> {
+  const { role = 'button', exact } = options;
+  const hidden = scope.getByRole(role, { name, exact, includeHidden: true });
+  const menu = hidden.locator('xpath=ancestor::details[contains(concat(" ", @class, " "), " row-menu ")]');
+  await menu.waitFor({ state: 'attached' });
+  if (!(await menu.evaluate((d) => (d as unknown as { open: boolean }).open))) await menu.locator('summary').click();
+  return scope.getByRole(role, { name, exact });
 }

@@ -36,9 +36,12 @@ export function Dialog({
       if (dialog.open) dialog.close();
       // The control that opened it may be re-rendered while the dialog was open (its list reloaded):
       // then focus the control that now stands in its place, once this render has finished.
+      // A control in a row's menu (components/row-menu.tsx) is hidden once the menu closes: focus goes
+      // to the menu's button, where the person left off.
+      const visible = (el: HTMLElement | null | undefined) => el?.closest('details:not([open])')?.querySelector<HTMLElement>('summary') ?? el;
       const label = opener?.getAttribute('aria-label');
-      if (opener?.isConnected) opener.focus();
-      else if (label) setTimeout(() => document.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`)?.focus(), 0);
+      if (opener?.isConnected) visible(opener)?.focus();
+      else if (label) setTimeout(() => visible(document.querySelector<HTMLElement>(`[aria-label="${CSS.escape(label)}"]`))?.focus(), 0);
     };
   }, []);
   const onCancel = (e: Event) => {

@@ -12,6 +12,8 @@ import { useSession } from '../session.js';
 import type { ApiKey, ApiKeyCreated, Page, Role, User } from '../types.js';
 import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import './api-keys.css';
+import { IdCell } from '../components/id-cell.js';
+import { RowMenu } from '../components/row-menu.js';
 
 type Whose = 'mine' | 'all';
 
@@ -270,7 +272,7 @@ function KeysTable({
                 </td>
               )}
               <td data-label="Key">
-                <code class="key-prefix">{k.prefix}…</code>
+                <IdCell id={`${k.prefix}…`} />
                 {/* The environment is also in the prefix (ak_live_, ak_test_); the badge makes it scannable. */}
                 <Badge tone={k.environment === 'live' ? 'info' : 'neutral'}>{k.environment === 'live' ? 'Live' : 'Test'}</Badge>
                 {k.ip_allowlist.length > 0 && <span class="sub">Only from {k.ip_allowlist.join(', ')}</span>}
@@ -292,23 +294,21 @@ function KeysTable({
                 <StatusBadge status={k.status} />
               </td>
               <td data-label="Actions">
-                <div class="row-actions">
-                  {mayChange(k) && (
-                    <>
-                      <Button variant="ghost" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)} {...lock}>
-                        Edit
+                {mayChange(k) && (
+                  <RowMenu label={`Actions for ${k.name}`}>
+                    <Button variant="ghost" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)} {...lock}>
+                      Edit
+                    </Button>
+                    {k.status !== 'expired' && (
+                      <Button variant="ghost" aria-label={`${k.enabled ? 'Disable' : 'Enable'} ${k.name}`} onClick={() => onToggle(k)} {...lock}>
+                        {k.enabled ? 'Disable' : 'Enable'}
                       </Button>
-                      {k.status !== 'expired' && (
-                        <Button variant="ghost" aria-label={`${k.enabled ? 'Disable' : 'Enable'} ${k.name}`} onClick={() => onToggle(k)} {...lock}>
-                          {k.enabled ? 'Disable' : 'Enable'}
-                        </Button>
-                      )}
-                      <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)} {...lock}>
-                        Revoke
-                      </Button>
-                    </>
-                  )}
-                </div>
+                    )}
+                    <Button variant="ghost" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)} {...lock}>
+                      Revoke
+                    </Button>
+                  </RowMenu>
+                )}
                 {mayChange(k) && locked && (
                   <p class="muted row-reason" id={`key-${k.id}-locked`}>
                     {locked}

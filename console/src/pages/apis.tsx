@@ -11,6 +11,8 @@ import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Api, ApiScope, ApiUpdate, Client, Page } from '../types.js';
 import './apis.css';
+import { IdCell } from '../components/id-cell.js';
+import { RowMenu } from '../components/row-menu.js';
 
 /** The API's own bounds (services/limits.ts), checked here to say so before sending. */
 const { min: TTL_MIN, max: TTL_MAX, default: TTL_DEFAULT } = ACCESS_TOKEN_TTL;
@@ -140,7 +142,7 @@ function ApisTable({ apis, canWrite, onEdit, onDelete }: { apis: Api[]; canWrite
                 <strong>{a.name}</strong> {a.builtin && <Badge tone="info">Built in</Badge>}
               </td>
               <td data-label="Identifier">
-                <code class="api-identifier">{a.identifier}</code>
+                <IdCell id={a.identifier} copyLabel={`Copy identifier of ${a.name}`} />
               </td>
               <td data-label="Scopes">
                 <ScopeDetails scopes={a.scopes} />
@@ -150,11 +152,11 @@ function ApisTable({ apis, canWrite, onEdit, onDelete }: { apis: Api[]; canWrite
               </td>
               <td data-label="Roles enforced">{a.enforce_roles ? <Badge tone="success">Yes</Badge> : <Badge>No</Badge>}</td>
               <td data-label="Resource servers" class="api-resource-servers">
-                {a.resource_servers.length ? a.resource_servers.map((id) => <code key={id}>{id}</code>) : <span class="muted">None</span>}
+                {a.resource_servers.length ? a.resource_servers.map((id) => <code class="id" key={id}>{id}</code>) : <span class="muted">None</span>}
               </td>
               <td data-label="Actions">
                 {/* The Management API is built in: only which clients may introspect its tokens can change. */}
-                <div class="row-actions">
+                <RowMenu label={`Actions for ${a.name}`}>
                   <Button variant="ghost" aria-label={`Edit ${a.name}`} disabled={!canWrite} title={noWrite} onClick={() => onEdit(a)}>
                     {a.builtin ? 'Resource servers' : 'Edit'}
                   </Button>
@@ -163,7 +165,7 @@ function ApisTable({ apis, canWrite, onEdit, onDelete }: { apis: Api[]; canWrite
                       Delete
                     </Button>
                   )}
-                </div>
+                </RowMenu>
               </td>
             </tr>
           ))}

@@ -4,6 +4,8 @@ import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, PageHeader
 import { formatDateTime, relative } from '../format.js';
 import { usePaged } from '../paged.js';
 import type { AuditEvent } from '../types.js';
+import { EventDetails } from './audit-details.js';
+import { Who } from './audit-who.js';
 
 const COMMON_TYPES = ['client.*', 'user.*', 'api_key.*', 'role.*', 'api.*', 'login.*', 'keys.*'];
 
@@ -17,20 +19,6 @@ const fromUrl = (): Filters => {
   const p = new URLSearchParams(window.location.search);
   return { type: p.get('type') ?? '', actor: p.get('actor') ?? '', since: p.get('since') ?? '' };
 };
-
-/** Data of an event, compactly: its keys and values on a few lines, the rest behind "more". */
-function EventData({ data }: { data: Record<string, unknown> }) {
-  const entries = Object.entries(data);
-  if (!entries.length) return <span class="muted">—</span>;
-  const text = JSON.stringify(data, null, 1);
-  if (text.length <= 160) return <pre class="event-data">{entries.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}</pre>;
-  return (
-    <details>
-      <summary>{entries.map(([k]) => k).slice(0, 4).join(', ')}</summary>
-      <pre class="event-data">{JSON.stringify(data, null, 2)}</pre>
-    </details>
-  );
-}
 
 /** The audit log, newest first: filtered by type, actor and date; the filters live in the URL to share a view. */
 export function AuditPage() {
@@ -71,7 +59,7 @@ function AuditLog() {
         </div>
         <div class="field">
           <label for="audit-actor">Actor</label>
-          <input id="audit-actor" type="text" placeholder="User id, key id or client ID" value={draft.actor} onInput={(e) => setDraft({ ...draft, actor: (e.currentTarget as HTMLInputElement).value })} />
+          <input id="audit-actor" type="text" placeholder="Email, user id, key id or client ID" value={draft.actor} onInput={(e) => setDraft({ ...draft, actor: (e.currentTarget as HTMLInputElement).value })} />
         </div>
         <div class="field">
           <label for="audit-since">Since</label>
@@ -120,22 +108,12 @@ function AuditLog() {
                     <Badge tone={/refused|failed/.test(e.type) ? 'danger' : 'neutral'}>{e.type}</Badge>
                   </td>
                   <td data-label="Actor">
-                    {e.actor.type}
-                    {e.actor.id && <code class="sub">{e.actor.id}</code>}
+                    <Who who={e.actor} />
                     {e.actor.ip && <span class="sub">from {e.actor.ip}</span>}
                   </td>
-                  <td data-label="Target">
-                    {e.target ? (
-                      <>
-                        {e.target.type}
-                        {e.target.id && <code class="sub">{e.target.id}</code>}
-                      </>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
+                  <td data-label="Target">{e.target ? <Who who={e.target} /> : <span class="muted">—</span>}</td>
                   <td data-label="Details">
-                    <EventData data={e.data} />
+                    <EventDetails data={e.data} />
                   </td>
                 </tr>
               ))}

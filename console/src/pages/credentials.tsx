@@ -3,7 +3,6 @@ import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
 import { CredentialsSaved } from '../components/credentials-saved.js';
 import { RowMenu } from '../components/row-menu.js';
-import { CopyButton } from '../components/copy-button.js';
 import { Toast } from '../components/toast.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, Notice, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { disabledBecause, ownerLabel, whyNotChangeable } from '../delegation.js';
@@ -14,6 +13,7 @@ import { Link, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import type { Client, ClientCreated } from '../types.js';
 import { CreateCredentialDialog } from './create-credential.js';
+import { IdCell } from '../components/id-cell.js';
 
 const credentialPath = (clientId: string) => `/console/credentials/${encodeURIComponent(clientId)}`;
 
@@ -109,10 +109,7 @@ function CredentialList() {
                       <Badge tone={c.environment === 'live' ? 'info' : 'neutral'}>{c.environment === 'live' ? 'Live' : 'Test'}</Badge>
                     </td>
                     <td data-label="Client ID">
-                      <span class="id-cell">
-                        <code class="id">{c.client_id}</code>
-                        <CopyButton text={c.client_id} label={`Copy client ID of ${c.client_name || c.client_id}`} />
-                      </span>
+                      <IdCell id={c.client_id} copyLabel={`Copy client ID of ${c.client_name || c.client_id}`} />
                     </td>
                     <td data-label="Owner" class={c.owner ? 'credential-owner' : 'credential-owner muted'}>
                       {ownerLabel(c)}

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ConfirmDialog } from '../components/confirm.js';
+import { IdCell } from '../components/id-cell.js';
+import { RowMenu } from '../components/row-menu.js';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, MoreButton, PageHeader, RequirePermission, StatusBadge } from '../components/ui.js';
 import { Toast } from '../components/toast.js';
 import { formatDate, formatDateTime } from '../format.js';
@@ -27,7 +29,8 @@ export function UsersPage() {
 
 function UserList() {
   const { can, me, refresh } = useSession();
-  const [search, setSearch] = useState('');
+  // ?q= opens the list searched (the audit log links a person's email here).
+  const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('q') ?? '');
   const q = useDebounced(search.trim());
   const list = usePaged<User>(`/users${query({ q, limit: 50 })}`);
   const roles = useLoad(async () => (can('roles:read') ? (await api.get<Page<Role>>('/roles')).data : []), []);
@@ -112,7 +115,8 @@ function UserList() {
                     {u.id === me.user?.id && <span class="sub">You</span>}
                   </td>
                   <td data-label="Email">
-                    {u.email} {u.email_verified ? <Badge tone="success">Verified</Badge> : <Badge>Not verified</Badge>}
+                    <IdCell id={u.email} copyLabel={`Copy email of ${u.name}`} />{' '}
+                    {u.email_verified ? <Badge tone="success">Verified</Badge> : <Badge>Not verified</Badge>}
                   </td>
                   <td data-label="Roles">
                     <div class="chips">{u.roles.length ? u.roles.map((r) => <Badge key={r}>{r}</Badge>) : <span class="muted">None</span>}</div>
@@ -132,7 +136,7 @@ function UserList() {
                   </td>
                   <td class="nowrap" data-label="Created">{formatDate(u.created_at)}</td>
                   <td data-label="Actions">
-                    <div class="row-actions">
+                    <RowMenu label={`Actions for ${u.name}`}>
                       <Button variant="ghost" aria-label={`Edit ${u.name}`} onClick={() => setEditingDetails(u)} {...lock}>
                         Edit
                       </Button>
@@ -165,7 +169,7 @@ function UserList() {
                           )}
                         </>
                       )}
-                    </div>
+                    </RowMenu>
                     {canWrite && removeLocked && (
                       <p class="muted row-reason" id={reasonId}>
                         {removeLocked}

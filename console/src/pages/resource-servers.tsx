@@ -3,6 +3,7 @@ import { Badge, Button, EmptyState, ErrorNotice, Loading, PageHeader, RequirePer
 import { formatDateTime, relative } from '../format.js';
 import { useLoad } from '../hooks.js';
 import type { SsfStream } from '../types.js';
+import { IdCell } from '../components/id-cell.js';
 
 /**
  * Resource servers that receive revocations through Shared Signals streams (SSF 1.0): each stream,
@@ -58,7 +59,7 @@ function StreamList() {
               {streams.map((s) => (
                 <tr key={s.stream_id}>
                   <td data-label="Receiver">
-                    <code>{s.client_id}</code>
+                    <IdCell id={s.client_id} copyLabel={`Copy client ID ${s.client_id}`} />
                     {s.description && <span class="sub"> {s.description}</span>}
                   </td>
                   <td data-label="Delivery">

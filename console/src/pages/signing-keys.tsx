@@ -7,6 +7,7 @@ import { useAction } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { RotationResult, SigningKey } from '../types.js';
+import { IdCell } from '../components/id-cell.js';
 
 /**
  * Signing keys: what signs access and ID tokens, published at /oauth/jwks for resource servers.
@@ -94,7 +95,7 @@ function KeysTable({ keys }: { keys: SigningKey[] }) {
           {keys.map((k) => (
             <tr key={k.kid}>
               <td data-label="Key ID">
-                <code class="kid">{k.kid}</code>
+                <IdCell id={k.kid} copyLabel={`Copy key ID ${k.kid}`} />
               </td>
               <td data-label="Algorithms">
                 {k.algs.join(', ')} <span class="sub">{k.kty}</span>

@@ -10,6 +10,7 @@ import { usePaged } from '../paged.js';
 import { useSession } from '../session.js';
 import type { Webhook, WebhookCreated, WebhookDelivery } from '../types.js';
 import './webhooks.css';
+import { RowMenu } from '../components/row-menu.js';
 
 /**
  * Webhooks: URLs that receive audit events as signed Standard Webhooks messages. Listing needs
@@ -106,29 +107,32 @@ function EndpointList() {
                   <td class="nowrap" data-label="Created">
                     {formatDateTime(w.created_at)}
                   </td>
-                  <td class="row-actions">
-                    <Button onClick={() => setViewing(w)} aria-label={`Deliveries to ${w.url}`}>
-                      Deliveries
-                    </Button>
-                    <Button
-                      disabled={!canWrite || toggle.busy}
-                      title={writeTitle}
-                      aria-label={`${w.enabled ? 'Disable' : 'Enable'} ${w.url}`}
-                      onClick={async () => {
-                        const changed = await toggle.run(w);
-                        if (!changed) return;
-                        list.replace((x) => x.id === w.id, changed);
-                        setDone(changed.enabled ? `${w.url} is enabled; deliveries that waited are being sent.` : `${w.url} is disabled; nothing is sent to it.`);
-                      }}
-                    >
-                      {w.enabled ? 'Disable' : 'Enable'}
-                    </Button>
-                    <Button disabled={!canWrite} title={writeTitle} onClick={() => setRotating(w)} aria-label={`Rotate the secret of ${w.url}`}>
-                      Rotate secret
-                    </Button>
-                    <Button variant="danger" disabled={!canWrite} title={writeTitle} onClick={() => setDeleting(w)} aria-label={`Delete ${w.url}`}>
-                      Delete
-                    </Button>
+                  <td data-label="Actions">
+                    <RowMenu label={`Actions for ${w.url}`}>
+                      <Button variant="ghost" onClick={() => setViewing(w)} aria-label={`Deliveries to ${w.url}`}>
+                        Deliveries
+                      </Button>
+                      <Button
+                        variant="ghost"
+                        disabled={!canWrite || toggle.busy}
+                        title={writeTitle}
+                        aria-label={`${w.enabled ? 'Disable' : 'Enable'} ${w.url}`}
+                        onClick={async () => {
+                          const changed = await toggle.run(w);
+                          if (!changed) return;
+                          list.replace((x) => x.id === w.id, changed);
+                          setDone(changed.enabled ? `${w.url} is enabled; deliveries that waited are being sent.` : `${w.url} is disabled; nothing is sent to it.`);
+                        }}
+                      >
+                        {w.enabled ? 'Disable' : 'Enable'}
+                      </Button>
+                      <Button variant="ghost" disabled={!canWrite} title={writeTitle} onClick={() => setRotating(w)} aria-label={`Rotate the secret of ${w.url}`}>
+                        Rotate secret
+                      </Button>
+                      <Button variant="ghost" disabled={!canWrite} title={writeTitle} onClick={() => setDeleting(w)} aria-label={`Delete ${w.url}`}>
+                        Delete
+                      </Button>
+                    </RowMenu>
                   </td>
                 </tr>
               ))}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
 import { auditEventSchema } from '../../services/audit.js';
+import { auditLogEntrySchema } from '../../services/audit-log.js';
 import {
   clientCreatedSchema, clientSchema, clientSecretCreatedSchema, clientSecretSchema, createClientSchema, rotateClientSecretSchema,
   updateClientSchema,
@@ -50,6 +51,7 @@ const NAMES: [z.ZodType, string][] = [
   [createApiKeySchema, 'ApiKeyCreate'],
   [updateApiKeySchema, 'ApiKeyUpdate'],
   [auditEventSchema, 'AuditEvent'],
+  [auditLogEntrySchema, 'AuditLogEntry'],
   [signingKeySchema, 'SigningKey'],
   [keyRotationSchema, 'KeyRotation'],
   [rotateBody, 'KeyRotate'],
