@@ -170,6 +170,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       keys: server.runtime.keys,
       logger: server.runtime.logger,
       protection: server.runtime.protection,
+      apiKeyUsage: server.runtime.apiKeyUsage,
       sealer: server.runtime.sealer,
       reloadKeys: async () => undefined,
       rotateKeys: async () => {
