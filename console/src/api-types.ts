@@ -496,10 +496,31 @@ export interface components {
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
     };
+    ApiKeyRoll: {
+      /** @description How long the current value keeps working beside the new one: 0 ends it now; at most 30 days. */
+      overlap_seconds: number;
+    };
     ApiKeyUpdate: {
       enabled?: boolean;
       name?: string;
       scopes?: string[];
+    };
+    ApiKeyUsage: {
+      /** @description The last few distinct addresses the key was used from, newest first. */
+      addresses: {
+          ip: string;
+          /** Format: date-time */
+          last_seen_at: string;
+        }[];
+      /** @description Requests per UTC day, the last 30 days oldest first, today last (days without use count 0). */
+      days: {
+          count: number;
+          /** @description A UTC day, YYYY-MM-DD. */
+          day: string;
+        }[];
+      key_id: string;
+      /** @description Requests over those 30 days. */
+      total: number;
     };
     ApiPage: {
       data: components["schemas"]["Api"][];
@@ -1345,10 +1366,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        "application/json": {
-          /** @description How long the current value keeps working beside the new one: 0 ends it now; at most 30 days. */
-          overlap_seconds: number;
-        };
+        "application/json": components["schemas"]["ApiKeyRoll"];
       };
     };
     responses: {
@@ -1383,23 +1401,7 @@ export interface operations {
       /** @description The key’s use over the last 30 days */
       200: {
         content: {
-          "application/json": {
-            /** @description The last few distinct addresses the key was used from, newest first. */
-            addresses: {
-                ip: string;
-                /** Format: date-time */
-                last_seen_at: string;
-              }[];
-            /** @description Requests per UTC day, the last 30 days oldest first, today last (days without use count 0). */
-            days: {
-                count: number;
-                /** @description A UTC day, YYYY-MM-DD. */
-                day: string;
-              }[];
-            key_id: string;
-            /** @description Requests over those 30 days. */
-            total: number;
-          };
+          "application/json": components["schemas"]["ApiKeyUsage"];
         };
       };
       401: components["responses"]["Unauthorized"];

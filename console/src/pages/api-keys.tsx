@@ -8,6 +8,7 @@ import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
+import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { ApiKey, ApiKeyCreated, Page, Role, User } from '../types.js';
 import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
@@ -262,7 +263,9 @@ function KeysTable({
             return (
             <tr key={k.id}>
               <td class="cell-name" data-label="Name">
-                <strong>{k.name}</strong>
+                <Link href={`/console/api-keys/${encodeURIComponent(k.id)}`}>
+                  <strong>{k.name}</strong>
+                </Link>
               </td>
               {showOwner && (
                 <td data-label="Owner" class="key-owner">

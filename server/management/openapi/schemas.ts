@@ -1,6 +1,8 @@
 import { streamOverviewSchema } from '../../services/ssf/streams.js';
 import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
+import { rollApiKeySchema } from '../../services/api-key-roll.js';
+import { apiKeyUsageSchema } from '../../services/api-key-usage-report.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
 import { auditEventSchema } from '../../services/audit.js';
 import {
@@ -49,6 +51,8 @@ const NAMES: [z.ZodType, string][] = [
   [apiKeyCreatedSchema, 'ApiKeyCreated'],
   [createApiKeySchema, 'ApiKeyCreate'],
   [updateApiKeySchema, 'ApiKeyUpdate'],
+  [rollApiKeySchema, 'ApiKeyRoll'],
+  [apiKeyUsageSchema, 'ApiKeyUsage'],
   [auditEventSchema, 'AuditEvent'],
   [signingKeySchema, 'SigningKey'],
   [keyRotationSchema, 'KeyRotation'],
