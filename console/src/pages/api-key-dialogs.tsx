@@ -124,7 +124,7 @@ function EnvironmentChoice({ value, onChange }: { value: 'live' | 'test'; onChan
 function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<string>; onChange(next: Set<string>): void }) {
   const { me } = useSession();
   const groups = offerOnlyConferrable(scopeGroups(apis), me, apis);
-  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work." groups={groups} selected={selected} onChange={onChange} />;
+  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work; “Read-only” picks an API’s read scopes." groups={groups} selected={selected} onChange={onChange} presets />;
 }
 
 /** The key, once: the server keeps only its digest, so it cannot be shown again. */

@@ -10,6 +10,7 @@ import { useSession } from '../session.js';
 import type { Api, ApiKey, ApiKeyCreated, ApiKeyUsage, User } from '../types.js';
 import { EditKeyDialog, KeyShownOnce, RevokeKeyDialog, RollKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import { KeyUsage } from './api-key-usage.js';
+import { apisInPickerOrder } from '../components/scope-picker.js';
 import './api-keys.css';
 
 /** The notice that says why a control is off; disabled controls point at it. */
@@ -19,8 +20,7 @@ const LOCK_REASON = 'key-lock-reason';
 function scopesByApi(scopes: string[], apis: Api[] | undefined): { name: string; scopes: string[] }[] {
   const groups: { name: string; scopes: string[] }[] = [];
   const left = new Set(scopes);
-  const ordered = [...(apis ?? [])].sort((a, b) => Number(b.builtin) - Number(a.builtin) || a.name.localeCompare(b.name));
-  for (const a of ordered) {
+  for (const a of apisInPickerOrder(apis ?? [])) {
     const mine = a.scopes.map((s) => s.name).filter((s) => left.has(s));
     mine.forEach((s) => left.delete(s));
     if (mine.length) groups.push({ name: a.name, scopes: mine });
