@@ -1,4 +1,4 @@
--- API keys: usage per day, the addresses a key was used from, and rolling with an overlap.
+-- API keys: usage per day, the addresses a key was used from, rolling with an overlap; and run-time settings.
 --
 -- Usage is counted in memory on each node and written in batches (server/services/api-key-usage.ts):
 -- one statement every few seconds adds a node's counts to these rows, so the request path never
@@ -57,3 +57,12 @@ END;
 $$;
 CREATE TRIGGER api_keys_previous_notify AFTER INSERT OR UPDATE OR DELETE ON api_keys
   FOR EACH ROW EXECUTE FUNCTION gatehouse_notify_change('previous_prefix', 'last_used_at');
+
+-- Settings an administrator changes at run time through the Management API (not configuration,
+-- which is read once at start): one row per setting, its value as JSON.
+-- key_reveal_statement: a statement people must agree to before a new API key is revealed.
+CREATE TABLE settings (
+  name       text PRIMARY KEY,
+  value      jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);

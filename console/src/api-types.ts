@@ -225,6 +225,20 @@ export interface paths {
      */
     patch: operations["updateRole"];
   };
+  "/settings/key-reveal-statement": {
+    /**
+     * The statement to agree to before a new API key is revealed
+     * @description Any credential may read it: whoever may be shown a new key is asked to agree first. null when none is set.
+     */
+    get: operations["getKeyRevealStatement"];
+    /**
+     * Set or clear the statement to agree to before a new API key is revealed
+     * @description Administrators only (users:write, as for managing everyone’s keys). Audited as settings.updated.
+     *
+     * Needs the `users:write` permission.
+     */
+    patch: operations["updateKeyRevealStatement"];
+  };
   "/ssf-streams": {
     /**
      * List Shared Signals streams with their receivers, last delivery and lag
@@ -889,6 +903,14 @@ export interface components {
       /** @description The permission the request needs (403, RFC 6750 §3.1). */
       scope?: string;
       [key: string]: unknown;
+    };
+    KeyRevealStatement: {
+      /** @description What a person must agree to before a new API key is revealed; null when none is set. */
+      statement: string | null;
+    };
+    KeyRevealStatementUpdate: {
+      /** @description What a person must agree to before a new API key is revealed to them; null for none. */
+      statement: string | null;
     };
     KeyRotate: {
       /** @description Seconds until the new keys sign (default KEY_ACTIVATION_DELAY). */
@@ -1991,6 +2013,47 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * The statement to agree to before a new API key is revealed
+   * @description Any credential may read it: whoever may be shown a new key is asked to agree first. null when none is set.
+   */
+  getKeyRevealStatement: {
+    responses: {
+      /** @description The statement, or null */
+      200: {
+        content: {
+          "application/json": components["schemas"]["KeyRevealStatement"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /**
+   * Set or clear the statement to agree to before a new API key is revealed
+   * @description Administrators only (users:write, as for managing everyone’s keys). Audited as settings.updated.
+   *
+   * Needs the `users:write` permission.
+   */
+  updateKeyRevealStatement: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["KeyRevealStatementUpdate"];
+      };
+    };
+    responses: {
+      /** @description The statement now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["KeyRevealStatement"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
     };

@@ -26,6 +26,7 @@ export type Role = Schemas['Role'];
 export type ApiKey = Schemas['ApiKey'];
 export type ApiKeyCreated = Schemas['ApiKeyCreated'];
 export type ApiKeyUsage = Schemas['ApiKeyUsage'];
+export type KeyRevealStatement = Schemas['KeyRevealStatement'];
 export type AuditEvent = Schemas['AuditEvent'];
 export type Me = Schemas['Me'];
 export type SigningKey = Schemas['SigningKey'];

@@ -9,7 +9,7 @@ import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js
 import { EXPIRY_CHOICES, formatDate, lines } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
-import type { Api, ApiKey, ApiKeyCreated, Page } from '../types.js';
+import type { Api, ApiKey, ApiKeyCreated, KeyRevealStatement, Page } from '../types.js';
 
 // The dialogs of the API keys pages: create (and show once), roll, edit, disable or enable, revoke.
 
@@ -127,9 +127,17 @@ function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<st
   return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work; “Read-only” picks an API’s read scopes." groups={groups} selected={selected} onChange={onChange} presets />;
 }
 
-/** The key, once: the server keeps only its digest, so it cannot be shown again. */
+/**
+ * The key, once: the server keeps only its digest, so it cannot be shown again. When an
+ * administrator has set a statement (GET /settings/key-reveal-statement), the key is not put in the
+ * page until the person has ticked that they agree to it.
+ */
 export function KeyShownOnce({ created, onDone, title = 'API key created' }: { created: ApiKeyCreated; onDone(): void; title?: string }) {
   const [saved, setSaved] = useState(false);
+  const [agreed, setAgreed] = useState(false);
+  const statement = useLoad(() => api.get<KeyRevealStatement>('/settings/key-reveal-statement'), []);
+  const mustAgree = Boolean(statement.data?.statement);
+  const revealed = !statement.loading && (!mustAgree || agreed);
   return (
     <Dialog
       title={title}
@@ -145,15 +153,32 @@ export function KeyShownOnce({ created, onDone, title = 'API key created' }: { c
       <Notice kind="warning">
         <strong>Copy this key now. It will not be shown again.</strong> If it is lost, revoke it and create another.
       </Notice>
-      <CopyField id="created-api-key" label="API key" value={created.key} secret />
-      <p class="hint">
-        Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
-        {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
-      </p>
-      <label class="check key-saved" for="key-saved">
-        <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
-        I have saved my key securely
-      </label>
+      {statement.loading && <Loading label="Loading…" />}
+      {mustAgree && (
+        <div class="key-statement" role="group" aria-labelledby="key-statement-title">
+          <p id="key-statement-title">
+            <strong>Before you see the key</strong>
+          </p>
+          <blockquote class="key-statement-text">{statement.data!.statement}</blockquote>
+          <label class="check" for="key-agree">
+            <input id="key-agree" type="checkbox" checked={agreed} disabled={agreed} onChange={(e) => setAgreed((e.currentTarget as HTMLInputElement).checked)} />
+            I agree to this statement
+          </label>
+        </div>
+      )}
+      {revealed && (
+        <>
+          <CopyField id="created-api-key" label="API key" value={created.key} secret />
+          <p class="hint">
+            Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
+            {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
+          </p>
+          <label class="check key-saved" for="key-saved">
+            <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
+            I have saved my key securely
+          </label>
+        </>
+      )}
     </Dialog>
   );
 }

@@ -11,6 +11,7 @@ import { usePaged } from '../paged.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { ApiKey, ApiKeyCreated, Page, Role, User } from '../types.js';
+import { KeyRevealSettings } from './api-key-statement.js';
 import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import './api-keys.css';
 
@@ -79,6 +80,7 @@ function KeysList() {
           You can see your keys, but creating or revoking one needs the <code>api-keys:write</code> permission. Ask an administrator for a role that includes it.
         </Notice>
       )}
+      {isAdmin && <KeyRevealSettings onSaved={setDone} />}
       {isAdmin && <WhoseSwitch value={whose} onChange={setWhose} />}
       <Toast message={done} onDone={() => setDone(undefined)} />
       <ErrorNotice error={list.error} />

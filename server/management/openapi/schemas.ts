@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
 import { rollApiKeySchema } from '../../services/api-key-roll.js';
 import { apiKeyUsageSchema } from '../../services/api-key-usage-report.js';
+import { keyRevealStatementSchema, updateKeyRevealStatementSchema } from '../../services/key-reveal-statement.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
 import { auditEventSchema } from '../../services/audit.js';
 import {
@@ -53,6 +54,8 @@ const NAMES: [z.ZodType, string][] = [
   [updateApiKeySchema, 'ApiKeyUpdate'],
   [rollApiKeySchema, 'ApiKeyRoll'],
   [apiKeyUsageSchema, 'ApiKeyUsage'],
+  [keyRevealStatementSchema, 'KeyRevealStatement'],
+  [updateKeyRevealStatementSchema, 'KeyRevealStatementUpdate'],
   [auditEventSchema, 'AuditEvent'],
   [signingKeySchema, 'SigningKey'],
   [keyRotationSchema, 'KeyRotation'],

@@ -7,6 +7,7 @@ import {
 import { pageSchema } from '../../services/pagination.js';
 import { rollApiKey, rollApiKeySchema } from '../../services/api-key-roll.js';
 import { apiKeyUsageSchema, getApiKeyUsage } from '../../services/api-key-usage-report.js';
+import { getKeyRevealStatement, keyRevealStatementSchema, updateKeyRevealStatement, updateKeyRevealStatementSchema } from '../../services/key-reveal-statement.js';
 
 const ID = { id: 'The key’s id.' };
 const tag = 'api-keys';
@@ -69,5 +70,20 @@ export const apiKeyOperations = [
     status: 204, responseDescription: 'Revoked',
     errors: [404],
     handle: (ctx, _input, { db }) => deleteApiKey(db, ctx.params.id, principalOf(ctx)),
+  }),
+  operation({
+    id: 'getKeyRevealStatement', method: 'get', path: '/settings/key-reveal-statement', access: 'any credential', tag,
+    summary: 'The statement to agree to before a new API key is revealed',
+    description: 'Any credential may read it: whoever may be shown a new key is asked to agree first. null when none is set.',
+    status: 200, response: keyRevealStatementSchema, responseDescription: 'The statement, or null',
+    handle: (_ctx, _input, { db }) => getKeyRevealStatement(db),
+  }),
+  operation({
+    id: 'updateKeyRevealStatement', method: 'patch', path: '/settings/key-reveal-statement', access: 'users:write', tag,
+    summary: 'Set or clear the statement to agree to before a new API key is revealed',
+    description: 'Administrators only (users:write, as for managing everyone’s keys). Audited as settings.updated.',
+    body: updateKeyRevealStatementSchema,
+    status: 200, response: keyRevealStatementSchema, responseDescription: 'The statement now',
+    handle: (ctx, { body }, { db }) => updateKeyRevealStatement(db, body, principalOf(ctx)),
   }),
 ];
