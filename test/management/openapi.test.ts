@@ -150,7 +150,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       }
       expect(op.security, where).to.deep.equal([{ bearer: [] }]);
       expect(errorSchemaOf(doc, op, 401), `${where}: 401`).to.deep.equal({ $ref: '#/components/schemas/Error' });
-      if (OPERATIONS.some((o) => o.access === 'any credential' && o.path === path)) {
+      if (OPERATIONS.some((o) => o.access === 'any credential' && o.path === path && o.method === method)) {
         // Any valid credential (GET /me, the key-reveal statement): nothing to be refused for, so no 403.
         expect(op['x-required-scope'], where).to.equal(undefined);
         continue;
