@@ -48,6 +48,16 @@ describe('console: an API key’s page', function () {
     } finally {
       await context.close();
     }
+
+    // On a phone: the chart and tables fit the width (no sideways scrolling), every cell labelled.
+    const phone = await openConsole(h, DEVELOPER, { path: `/console/api-keys/${made.id}`, viewport: { width: 390, height: 844 } });
+    try {
+      await phone.page.getByRole('list', { name: 'Requests per day' }).waitFor();
+      expect(await phone.page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).to.equal(true);
+      expect(await phone.page.locator('table.responsive tbody td:not([data-label])').count()).to.equal(0);
+    } finally {
+      await phone.context.close();
+    }
   });
 
   it('rolls a key: the new value is shown once; the old one stops now, or works for the overlap chosen', async () => {
