@@ -140,6 +140,7 @@ export function buildApp(runtime: Runtime): Koa {
     keys: runtime.keys,
     logger,
     protection: runtime.protection,
+    apiKeyUsage: runtime.apiKeyUsage,
     sealer: runtime.sealer,
     reloadKeys: async () => {
       await runtime.keyMaintenance.reload();

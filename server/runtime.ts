@@ -30,6 +30,7 @@ import { WebhookDispatcher } from './services/webhook-dispatcher.js';
 import { ensureSsfApi } from './services/ssf/api.js';
 import { recordGrantRevoked } from './services/ssf/events.js';
 import { Transmitter } from './services/ssf/transmitter.js';
+import { ApiKeyUsage } from './services/api-key-usage.js';
 
 /** Everything a node holds: connections, stores, and the oidc-provider instance built on them. */
 export interface Runtime {
@@ -47,6 +48,8 @@ export interface Runtime {
   protection: Protection;
   /** The Prometheus series of this node; undefined unless METRICS_PORT is set (server/telemetry/metrics.ts). */
   metrics: Metrics | undefined;
+  /** API key requests counted in memory and written every few seconds (server/services/api-key-usage.ts). */
+  apiKeyUsage: ApiKeyUsage;
   /** Seals secrets at rest under KEY_ENCRYPTION_SECRET (signing keys, webhook secrets, push receivers' credentials, TOTP secrets). */
   sealer: Sealer;
   /** Sends the outbox's webhook deliveries (server/services/webhook-dispatcher.ts). */
@@ -110,6 +113,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   let startedBackchannel: BackchannelDelivery | undefined;
   let startedWebhooks: WebhookDispatcher | undefined;
   let startedTransmitter: Transmitter | undefined;
+  let startedUsage: ApiKeyUsage | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
@@ -142,6 +146,9 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     const protection = createProtection(db, redis, config.issuer, config.protection, logger, config.redisPrefix);
     startedProtection = protection;
     const sealer = createSealer(config.keyEncryptionSecret);
+    const apiKeyUsage = new ApiKeyUsage(db, logger);
+    apiKeyUsage.start();
+    startedUsage = apiKeyUsage;
     const keys = new KeyRing(db, sealer);
     // Signing keys are cached by the KeyRing (the provider is built with them); a key change on any
     // node reloads them here at once rather than at the next minute's check.
@@ -163,7 +170,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       logger,
       activationDelay: config.keyActivationDelay,
       rotationDays: config.keyRotationDays,
-      buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache, protection }),
+      buildProvider: (jwks) => createProvider({ config, db, routing, jwks, keys, logger, reads: cache, protection, apiKeyUsage }),
     });
     keyMaintenance = maintenance;
     startedCache = cache;
@@ -206,6 +213,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       protection,
       metrics,
       sealer,
+      apiKeyUsage,
       webhooks,
       transmitter,
       keyMaintenance: maintenance,
@@ -217,6 +225,9 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
         await backchannel.stop();
         await webhooks.stop();
         await transmitter.stop();
+        // After the HTTP server has stopped taking requests, before the database closes: the last
+        // few seconds of counts are written, not lost.
+        await apiKeyUsage.close().catch((err) => logger.warn({ err: err.message }, 'could not write the last API key usage'));
         mailer?.close();
         await maintenance.stop();
         await cache.stop();
@@ -231,6 +242,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     await startedBackchannel?.stop().catch(() => undefined);
     await startedWebhooks?.stop().catch(() => undefined);
     await startedTransmitter?.stop().catch(() => undefined);
+    if (startedUsage) await startedUsage.close().catch(() => undefined);
     await keyMaintenance?.stop().catch(() => undefined);
     await startedCache?.stop().catch(() => undefined);
     await startedProtection?.close().catch(() => undefined);

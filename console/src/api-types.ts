@@ -39,6 +39,24 @@ export interface paths {
      */
     patch: operations["updateApiKey"];
   };
+  "/api-keys/{id}/roll": {
+    /**
+     * Roll an API key: a new value, the old one working for a while
+     * @description The response holds the new key, shown only here. The previous value keeps working for overlap_seconds (0: refused at once; at most 30 days). Needs what editing the key needs, and the key’s scopes.
+     *
+     * Needs the `api-keys:write` permission.
+     */
+    post: operations["rollApiKey"];
+  };
+  "/api-keys/{id}/usage": {
+    /**
+     * Requests per day and recent addresses of an API key
+     * @description Yours, or anyone’s with users:write. Counted in memory on each node and written every few seconds.
+     *
+     * Needs the `api-keys:read` permission.
+     */
+    get: operations["getApiKeyUsage"];
+  };
   "/apis": {
     /**
      * List APIs (resource servers) and their scopes
@@ -206,6 +224,20 @@ export interface paths {
      * Needs the `roles:write` permission.
      */
     patch: operations["updateRole"];
+  };
+  "/settings/key-reveal-statement": {
+    /**
+     * The statement to agree to before a new API key is revealed
+     * @description Any credential may read it: whoever may be shown a new key is asked to agree first. null when none is set.
+     */
+    get: operations["getKeyRevealStatement"];
+    /**
+     * Set or clear the statement to agree to before a new API key is revealed
+     * @description Administrators only (users:write, as for managing everyone’s keys). Audited as settings.updated.
+     *
+     * Needs the `users:write` permission.
+     */
+    patch: operations["updateKeyRevealStatement"];
   };
   "/ssf-streams": {
     /**
@@ -420,6 +452,8 @@ export interface components {
       name: string;
       /** @description The non-secret head of the key (ak_live_…). */
       prefix: string;
+      /** @description Until when the key’s previous value still works after a roll; null when there is none. */
+      previous_key_expires_at: string | null;
       scopes: string[];
       /** @enum {string} */
       status: "active" | "disabled" | "expired";
@@ -462,6 +496,8 @@ export interface components {
       name: string;
       /** @description The non-secret head of the key (ak_live_…). */
       prefix: string;
+      /** @description Until when the key’s previous value still works after a roll; null when there is none. */
+      previous_key_expires_at: string | null;
       scopes: string[];
       /** @enum {string} */
       status: "active" | "disabled" | "expired";
@@ -474,10 +510,31 @@ export interface components {
       /** @description Pass as `cursor` for the next page; null on the last page. */
       next_cursor: string | null;
     };
+    ApiKeyRoll: {
+      /** @description How long the current value keeps working beside the new one: 0 ends it now; at most 30 days. */
+      overlap_seconds: number;
+    };
     ApiKeyUpdate: {
       enabled?: boolean;
       name?: string;
       scopes?: string[];
+    };
+    ApiKeyUsage: {
+      /** @description The last few distinct addresses the key was used from, newest first. */
+      addresses: {
+          ip: string;
+          /** Format: date-time */
+          last_seen_at: string;
+        }[];
+      /** @description Requests per UTC day, the last 30 days oldest first, today last (days without use count 0). */
+      days: {
+          count: number;
+          /** @description A UTC day, YYYY-MM-DD. */
+          day: string;
+        }[];
+      key_id: string;
+      /** @description Requests over those 30 days. */
+      total: number;
     };
     ApiPage: {
       data: components["schemas"]["Api"][];
@@ -864,6 +921,14 @@ export interface components {
       /** @description The permission the request needs (403, RFC 6750 §3.1). */
       scope?: string;
       [key: string]: unknown;
+    };
+    KeyRevealStatement: {
+      /** @description What a person must agree to before a new API key is revealed; null when none is set. */
+      statement: string | null;
+    };
+    KeyRevealStatementUpdate: {
+      /** @description What a person must agree to before a new API key is revealed to them; null for none. */
+      statement: string | null;
     };
     KeyRotate: {
       /** @description Seconds until the new keys sign (default KEY_ACTIVATION_DELAY). */
@@ -1324,6 +1389,64 @@ export interface operations {
       404: components["responses"]["NotFound"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * Roll an API key: a new value, the old one working for a while
+   * @description The response holds the new key, shown only here. The previous value keeps working for overlap_seconds (0: refused at once; at most 30 days). Needs what editing the key needs, and the key’s scopes.
+   *
+   * Needs the `api-keys:write` permission.
+   */
+  rollApiKey: {
+    parameters: {
+      path: {
+        /** @description The key’s id. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ApiKeyRoll"];
+      };
+    };
+    responses: {
+      /** @description The key, with its new value */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ApiKeyCreated"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * Requests per day and recent addresses of an API key
+   * @description Yours, or anyone’s with users:write. Counted in memory on each node and written every few seconds.
+   *
+   * Needs the `api-keys:read` permission.
+   */
+  getApiKeyUsage: {
+    parameters: {
+      path: {
+        /** @description The key’s id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The key’s use over the last 30 days */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ApiKeyUsage"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      404: components["responses"]["NotFound"];
     };
   };
   /**
@@ -1908,6 +2031,47 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       403: components["responses"]["Forbidden"];
       404: components["responses"]["NotFound"];
+      413: components["responses"]["PayloadTooLarge"];
+      415: components["responses"]["UnsupportedMediaType"];
+    };
+  };
+  /**
+   * The statement to agree to before a new API key is revealed
+   * @description Any credential may read it: whoever may be shown a new key is asked to agree first. null when none is set.
+   */
+  getKeyRevealStatement: {
+    responses: {
+      /** @description The statement, or null */
+      200: {
+        content: {
+          "application/json": components["schemas"]["KeyRevealStatement"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /**
+   * Set or clear the statement to agree to before a new API key is revealed
+   * @description Administrators only (users:write, as for managing everyone’s keys). Audited as settings.updated.
+   *
+   * Needs the `users:write` permission.
+   */
+  updateKeyRevealStatement: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["KeyRevealStatementUpdate"];
+      };
+    };
+    responses: {
+      /** @description The statement now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["KeyRevealStatement"];
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
       413: components["responses"]["PayloadTooLarge"];
       415: components["responses"]["UnsupportedMediaType"];
     };

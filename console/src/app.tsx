@@ -6,6 +6,7 @@ import { Layout } from './components/layout.js';
 import { Button, ErrorNotice, Loading } from './components/ui.js';
 import { asApiError } from './hooks.js';
 import { ApiKeysPage } from './pages/api-keys.js';
+import { ApiKeyPage } from './pages/api-key.js';
 import { ApisPage } from './pages/apis.js';
 import { AuditPage } from './pages/audit-log.js';
 import { CredentialPage } from './pages/credential.js';
@@ -103,6 +104,7 @@ function Routes() {
   let params: Record<string, string> | undefined;
   if ((params = match('/console/credentials/:id/scopes', path))) return <ScopesPage clientId={params.id} />;
   if ((params = match('/console/credentials/:id', path))) return <CredentialPage clientId={params.id} />;
+  if ((params = match('/console/api-keys/:id', path))) return <ApiKeyPage keyId={params.id} />;
   if (match('/console/api-keys', path)) return <ApiKeysPage />;
   if (match('/console/apis', path)) return <ApisPage />;
   if (match('/console/users', path)) return <UsersPage />;

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import type { KeyRing } from '../services/keyring.js';
 import { checkApiKey } from '../services/api-key-check.js';
+import type { ApiKeyUsage } from '../services/api-key-usage.js';
 import { apiKeyPrincipal, principalForAccessToken } from '../services/credentials.js';
 import type { Principal } from '../services/principal.js';
 import { insufficientScope, invalidToken } from '../services/errors.js';
@@ -16,6 +17,8 @@ export interface AuthDeps {
   issuer: string;
   keys: KeyRing;
   protection: Protection;
+  /** Counts requests made with API keys (server/services/api-key-usage.ts). */
+  apiKeyUsage: ApiKeyUsage;
 }
 
 async function fromJwt(deps: AuthDeps, token: string, ip: string): Promise<Principal> {
@@ -41,7 +44,7 @@ async function fromJwt(deps: AuthDeps, token: string, ip: string): Promise<Princ
 }
 
 async function fromApiKey(deps: AuthDeps, presented: string, ip: string): Promise<Principal> {
-  const result = await checkApiKey(deps.db, presented, ip);
+  const result = await checkApiKey(deps.db, presented, ip, deps.apiKeyUsage);
   if (!result.ok && result.reason === 'unknown') throw guessed(invalidToken('the API key is not valid'));
   if (!result.ok) throw invalidToken(result.reason === 'unknown' ? 'the API key is not valid' : `the API key is ${result.reason.replace(/_/g, ' ')}`);
   return apiKeyPrincipal(result.value, ip);

@@ -6,6 +6,7 @@ import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { Actor } from '../services/audit.js';
+import type { ApiKeyUsage } from '../services/api-key-usage.js';
 import type { MANAGEMENT_SCOPES } from '../services/permissions.js';
 import type { RotationResult } from '../services/signing-key-schema.js';
 import type { Protection } from '../services/protection/index.js';
@@ -20,6 +21,8 @@ export interface ManagementDeps {
   logger: Logger;
   /** Limits on guessing (services/protection): the bearer check counts failures. */
   protection: Protection;
+  /** Counts requests made with API keys; GET /api-keys/{id}/usage writes this node's counts first. */
+  apiKeyUsage: ApiKeyUsage;
   /** Seals webhook secrets at rest (crypto/seal.ts). */
   sealer: Sealer;
   /** Reloads signing keys and rebuilds the provider on this node (after a rotation). */

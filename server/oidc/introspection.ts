@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { FailureMarks } from './throttle.js';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
+import type { ApiKeyUsage } from '../services/api-key-usage.js';
 import type { HotReads } from '../store/cache.js';
 import { keyGrants } from '../services/key-scopes.js';
 import type { KeyRing } from '../services/keyring.js';
@@ -34,9 +35,9 @@ import type { KeyRing } from '../services/keyring.js';
  * or read what they may do. The Management API is an API like the others here: its tokens and API
  * keys are introspectable only by the clients listed as its resource servers.
  */
-export function introspectionExtension(db: Database, reads: HotReads, keys: KeyRing, issuer: string) {
+export function introspectionExtension(db: Database, reads: HotReads, keys: KeyRing, issuer: string, usage: ApiKeyUsage) {
   async function forApiKey(ctx: KoaContextWithOIDC, token: string, asker: string) {
-    const checked = await checkApiKey(db, token, ctx.ip, reads);
+    const checked = await checkApiKey(db, token, ctx.ip, usage, reads);
     // A key that never existed is a guess (counted per address, server/oidc/throttle.ts); a disabled
     // or expired one is a resource server doing its job.
     if (!checked.ok && checked.reason === 'unknown') (ctx.state as FailureMarks).unknownCredential = true;

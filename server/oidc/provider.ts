@@ -16,6 +16,7 @@ import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
 import { ACR_VALUES } from '../services/two-factor-policy.js';
 import type { KeyRing } from '../services/keyring.js';
 import type { HotReads } from '../store/cache.js';
+import type { ApiKeyUsage } from '../services/api-key-usage.js';
 import { introspectionExtension } from './introspection.js';
 import { recordSessionUses, trackSessions } from './session-tracking.js';
 import { registerTokenExchange } from './token-exchange.js';
@@ -67,6 +68,8 @@ export interface ProviderDeps {
   /** What the token path reads, from this node's cache (server/store/cache.ts). */
   reads: HotReads;
   protection: Protection;
+  /** Counts requests made with API keys (token exchange, introspection). */
+  apiKeyUsage: ApiKeyUsage;
 }
 
 /** Asymmetric only: client secrets are stored as digests, so nothing can be keyed off them (HS*). */
@@ -88,7 +91,7 @@ export const OAUTH_ROUTES = {
 /** Access tokens never outlive an hour, whatever an API asks for (RFC 9068 tokens cannot be recalled). */
 const MAX_ACCESS_TOKEN_TTL = ACCESS_TOKEN_TTL.max;
 
-export function createProvider({ config, db, routing, jwks, keys, logger, reads, protection }: ProviderDeps): Provider {
+export function createProvider({ config, db, routing, jwks, keys, logger, reads, protection, apiKeyUsage }: ProviderDeps): Provider {
   const usage = secretUsage(db, logger);
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     Math.min(token.resourceServer?.accessTokenTTL ?? 900, MAX_ACCESS_TOKEN_TTL);
@@ -247,9 +250,9 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
     },
   });
   if (tracing) traceProviderModels(provider, tracing);
-  registerTokenExchange(provider, db, reads);
+  registerTokenExchange(provider, db, reads, apiKeyUsage);
   queueBackchannelLogouts(provider, db);
-  const introspect = introspectionExtension(db, reads, keys, config.issuer);
+  const introspect = introspectionExtension(db, reads, keys, config.issuer, apiKeyUsage);
   const introspectionPath = normalise(OAUTH_ROUTES.introspection);
   provider.use(function introspectionOnly(ctx, next) {
     return normalise(ctx.path) === introspectionPath ? introspect(ctx as KoaContextWithOIDC, next) : next();

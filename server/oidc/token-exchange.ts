@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
+import type { ApiKeyUsage } from '../services/api-key-usage.js';
 import type { HotReads } from '../store/cache.js';
 import { keyGrants, keyScopesAt } from '../services/key-scopes.js';
 import { splitScope } from '../services/scope-names.js';
@@ -29,7 +30,7 @@ const MAX_EXCHANGED_TTL = ACCESS_TOKEN_TTL.max;
 
 const PARAMETERS = ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'resource', 'audience', 'scope'];
 
-export function registerTokenExchange(provider: Provider, db: Database, reads: HotReads) {
+export function registerTokenExchange(provider: Provider, db: Database, reads: HotReads, usage: ApiKeyUsage) {
   async function tokenExchange(ctx: KoaContextWithOIDC) {
     const params = ctx.oidc.params as Record<string, string | undefined>;
     const client = ctx.oidc.client!;
@@ -48,7 +49,7 @@ export function registerTokenExchange(provider: Provider, db: Database, reads: H
     // RFC 9449 §5: with a DPoP proof the token is bound to its key (cnf.jkt), as at every other grant.
     const dpop = await checkedDpopProof(provider, ctx, client.clientId);
 
-    const checked = await checkApiKey(db, params.subject_token, ctx.ip, reads);
+    const checked = await checkApiKey(db, params.subject_token, ctx.ip, usage, reads);
     // RFC 6749 §5.2 invalid_grant: the grant (here the subject token) is invalid, expired or revoked.
     // The client sees only that; the reason goes to error_detail, which oidc-provider keeps for
     // server-side logs and events, so the endpoint does not tell a key's state to whoever holds it.

@@ -6,6 +6,7 @@ import { type ApiKey, touchApiKey } from '../store/api-keys.js';
 import { type HotReads, uncachedReads } from '../store/cache.js';
 import type { User } from '../store/users.js';
 import { recordAudit } from './audit.js';
+import type { ApiKeyUsage } from './api-key-usage.js';
 
 export interface VerifiedApiKey {
   key: ApiKey;
@@ -21,23 +22,27 @@ export type ApiKeyRefusal = 'unknown' | 'disabled' | 'expired' | 'ip_not_allowed
 
 /**
  * Checks a presented API key: shape and checksum, lookup by its non-secret prefix, constant-time
- * digest comparison, then enabled, expiry, IP allowlist and owner. Records use and audits use from
- * an address the key has not been used from before. `reads` is the token path's cache where there is
- * one; the key, its owner and their roles come from it.
+ * digest comparison, then enabled, expiry, IP allowlist and owner. A key's previous secret (one a
+ * roll replaced) passes until its overlap ends, and is then refused as expired. Records use (counted
+ * in memory, `usage`) and audits use from an address the key has not been used from before. `reads`
+ * is the token path's cache where there is one; the key, its owner and their roles come from it.
  */
 export async function checkApiKey(
   db: Queryable,
   presented: string,
   ip: string,
+  usage: ApiKeyUsage,
   reads: HotReads = uncachedReads(db),
 ): Promise<{ ok: true; value: VerifiedApiKey } | { ok: false; reason: ApiKeyRefusal; keyId?: string }> {
   const parsed = parseCredential(presented);
   if (!parsed || parsed.kind !== 'ak') return { ok: false, reason: 'unknown' };
   const key = await reads.findApiKeyByPrefix(parsed.prefix);
+  const previous = key?.previous?.prefix === parsed.prefix ? key.previous : undefined;
   // Compare against something even when the prefix is unknown, so timing does not tell them apart.
-  const matches = digestsEqual(key?.keyHash ?? digest('no key'), digest(presented));
+  const matches = digestsEqual((previous ?? key)?.keyHash ?? digest('no key'), digest(presented));
   if (!key || !matches) return { ok: false, reason: 'unknown' };
   if (!key.enabled) return { ok: false, reason: 'disabled', keyId: key.id };
+  if (previous && previous.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired', keyId: key.id };
   if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired', keyId: key.id };
   const address = normaliseIp(ip);
   if (!ipAllowed(key.ipAllowlist, address)) {
@@ -67,5 +72,6 @@ export async function checkApiKey(
     key.lastUsedAt = new Date();
     key.lastUsedIp = address;
   }
+  usage.count(key.id, address);
   return { ok: true, value: { key, owner, rolePermissions: await reads.permissionsOfUser(owner.id) } };
 }

@@ -60,6 +60,9 @@ export const apiKeySchema = z.strictObject({
   expires_at: optionalTimestamp,
   last_used_at: optionalTimestamp,
   last_used_ip: z.string().nullable(),
+  previous_key_expires_at: optionalTimestamp.meta({
+    description: 'Until when the key’s previous value still works after a roll; null when there is none.',
+  }),
 });
 
 export const apiKeyCreatedSchema = apiKeySchema.extend({
@@ -83,6 +86,7 @@ export function serializeApiKey(r: ApiKeyRow): z.infer<typeof apiKeySchema> {
     expires_at: iso(k.expiresAt),
     last_used_at: iso(k.lastUsedAt),
     last_used_ip: k.lastUsedIp,
+    previous_key_expires_at: k.previous && k.previous.expiresAt.getTime() > Date.now() ? k.previous.expiresAt.toISOString() : null,
   };
 }
 
@@ -117,7 +121,8 @@ function checkScopeKinds(list: string[]) {
   if (list.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
 }
 
-async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
+/** The key, if the caller may see it: their own, or anyone's with users:write. */
+export async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
   const row = await findApiKeyRow(q, id);
   // Someone else's key is "not found" to a caller who may not manage it: ids are not disclosed.
   if (!row || (row.user_id !== principal.userId && !principal.permissions.has('users:write'))) throw notFound(`API key ${id}`);
@@ -125,7 +130,7 @@ async function mustFind(q: Queryable, id: string, principal: Principal): Promise
 }
 
 /** Managing another user's key is acting on that user: the delegation rule applies. */
-async function checkMayManage(q: Queryable, key: ApiKeyRow, principal: Principal) {
+export async function checkMayManage(q: Queryable, key: ApiKeyRow, principal: Principal) {
   if (key.user_id !== principal.userId) await assertMayActOnUser(q, principal, key.user_id);
 }
 

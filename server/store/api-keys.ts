@@ -14,6 +14,8 @@ export interface ApiKey {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   lastUsedIp: string | null;
+  /** The secret a roll replaced, while it still works (until its expiresAt). */
+  previous: { prefix: string; keyHash: string; expiresAt: Date } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -31,6 +33,9 @@ export interface ApiKeyRow {
   expires_at: Date | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
+  previous_prefix: string | null;
+  previous_key_hash: string | null;
+  previous_expires_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -50,6 +55,9 @@ export const toApiKey = (r: ApiKeyRow): ApiKey => ({
   expiresAt: date(r.expires_at),
   lastUsedAt: date(r.last_used_at),
   lastUsedIp: r.last_used_ip,
+  previous: r.previous_prefix && r.previous_key_hash && r.previous_expires_at
+    ? { prefix: r.previous_prefix, keyHash: r.previous_key_hash, expiresAt: new Date(r.previous_expires_at) }
+    : null,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -100,9 +108,30 @@ export async function deleteApiKeyRow(db: Queryable, id: string): Promise<void> 
   await db.query('DELETE FROM api_keys WHERE id = $1', [id]);
 }
 
+/** By the prefix of its current secret, or of the previous one a roll left working for a while. */
 export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise<ApiKey | undefined> {
-  const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE prefix = $1', [prefix]);
+  const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE prefix = $1 OR previous_prefix = $1', [prefix]);
   return rows[0] && toApiKey(rows[0]);
+}
+
+/**
+ * Gives the key a new secret. The one it replaces keeps working until `previousUntil` (kept after
+ * that too, so that it is refused as expired rather than unknown). A previous secret from an earlier
+ * roll is forgotten: only one is kept.
+ */
+export async function rollApiKeySecret(
+  db: Queryable,
+  id: string,
+  next: { prefix: string; hash: string; previousUntil: Date },
+): Promise<ApiKeyRow> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET
+       previous_prefix = prefix, previous_key_hash = key_hash, previous_expires_at = $4,
+       prefix = $2, key_hash = $3, updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id, next.prefix, next.hash, next.previousUntil],
+  );
+  return rows[0];
 }
 
 /** Records use; returns the previous address so the caller can audit use from a new one. */

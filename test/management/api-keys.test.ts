@@ -236,7 +236,7 @@ describe('management API: API keys', () => {
       expect(seen.map((k) => k.id)).to.deep.equal([...made].reverse());
       expect(seen.every((k) => k.user_id === person.id)).to.equal(true);
       for (const k of seen) {
-        expect(k).to.have.all.keys('id', 'name', 'prefix', 'user_id', 'scopes', 'environment', 'ip_allowlist', 'enabled', 'status', 'created_at', 'updated_at', 'expires_at', 'last_used_at', 'last_used_ip');
+        expect(k).to.have.all.keys('id', 'name', 'prefix', 'user_id', 'scopes', 'environment', 'ip_allowlist', 'enabled', 'status', 'created_at', 'updated_at', 'expires_at', 'last_used_at', 'last_used_ip', 'previous_key_expires_at');
       }
       // The key this developer calls with has been used, from here.
       const self = seen.find((k) => k.id === keyId) as unknown as { last_used_at: string; last_used_ip: string };

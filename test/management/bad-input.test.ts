@@ -97,6 +97,8 @@ describe('management API: no bad input causes a 5xx, on any route', function () 
       'PATCH /roles/{name}': { description: `Probe ${u}` },
       'POST /api-keys': { name: `probe ${u}`, scopes: ['clients:read'] },
       'PATCH /api-keys/{id}': { name: `probe ${u}` },
+      'POST /api-keys/{id}/roll': { overlap_seconds: 60 },
+      'PATCH /settings/key-reveal-statement': { statement: `Probe ${u}` },
       'POST /keys/rotate': { activate_in: 3600 },
       'POST /webhooks': { url: `https://probe-${u}.example/hook`, event_types: ['*'] },
       'PATCH /webhooks/{id}': { description: `Probe ${u}` },

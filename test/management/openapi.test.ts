@@ -150,8 +150,8 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       }
       expect(op.security, where).to.deep.equal([{ bearer: [] }]);
       expect(errorSchemaOf(doc, op, 401), `${where}: 401`).to.deep.equal({ $ref: '#/components/schemas/Error' });
-      if (path === '/me') {
-        // Any valid credential: nothing to be refused for, so no 403.
+      if (OPERATIONS.some((o) => o.access === 'any credential' && o.path === path && o.method === method)) {
+        // Any valid credential (GET /me, the key-reveal statement): nothing to be refused for, so no 403.
         expect(op['x-required-scope'], where).to.equal(undefined);
         continue;
       }
@@ -170,6 +170,7 @@ describe('OpenAPI document: GET /api/v1/openapi.json', () => {
       keys: server.runtime.keys,
       logger: server.runtime.logger,
       protection: server.runtime.protection,
+      apiKeyUsage: server.runtime.apiKeyUsage,
       sealer: server.runtime.sealer,
       reloadKeys: async () => undefined,
       rotateKeys: async () => {

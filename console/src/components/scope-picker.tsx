@@ -1,4 +1,6 @@
+import { useEffect, useRef } from 'preact/hooks';
 import { MANAGEMENT_SCOPES } from '../../../server/services/permissions.js';
+import { Button } from './ui.js';
 import { lacking, notHeld } from '../delegation.js';
 import type { Api, Me } from '../types.js';
 
@@ -8,19 +10,49 @@ export interface ScopeGroup {
   scopes: { name: string; description?: string; unavailable?: string }[];
 }
 
-/** Scopes to choose from, grouped by API: the Management API first (its words from permissions.ts). */
+/**
+ * The order every scope editor lists APIs in (a credential's scopes, an API key's, a role's): your
+ * APIs by name, then the built-in Management API, which is for automation and most need none of.
+ */
+export const apisInPickerOrder = <A extends Pick<Api, 'builtin' | 'name'>>(apis: readonly A[]): A[] =>
+  [...apis].sort((a, b) => Number(a.builtin) - Number(b.builtin) || a.name.localeCompare(b.name));
+
+/** Scopes to choose from, grouped by API in picker order (the Management API's words from permissions.ts). */
 export function scopeGroups(apis: Api[]): ScopeGroup[] {
   const management = apis.find((a) => a.builtin);
-  const groups: ScopeGroup[] = [
-    {
-      name: management?.name ?? 'Gatehouse Management API',
-      scopes: Object.entries(MANAGEMENT_SCOPES).map(([name, description]) => ({ name, description })),
-    },
-  ];
-  for (const api of apis.filter((a) => !a.builtin).sort((a, b) => a.name.localeCompare(b.name))) {
+  const groups: ScopeGroup[] = [];
+  for (const api of apisInPickerOrder(apis.filter((a) => !a.builtin))) {
     if (api.scopes.length) groups.push({ name: api.name, scopes: api.scopes });
   }
+  groups.push({
+    name: management?.name ?? 'Gatehouse Management API',
+    scopes: Object.entries(MANAGEMENT_SCOPES).map(([name, description]) => ({ name, description })),
+  });
   return groups;
+}
+
+/** A group's select-all box: checked when all are, mixed (indeterminate) when some are. */
+export function GroupCheckbox({ name, selected, total, disabled, onToggle }: { name: string; selected: number; total: number; disabled: boolean; onToggle(all: boolean): void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.indeterminate = selected > 0 && selected < total;
+  }, [selected, total]);
+  return (
+    <label class="check">
+      <input ref={ref} type="checkbox" disabled={disabled} checked={total > 0 && selected === total} onChange={() => onToggle(selected < total)} aria-label={`Select all ${name} scopes`} />
+      {name}
+    </label>
+  );
+}
+
+/** The read-only preset of one API: its `*:read` scopes that may be chosen, and nothing else of it. */
+export function readOnlyOf(group: ScopeGroup, selected: Set<string>): Set<string> {
+  const next = new Set(selected);
+  for (const s of group.scopes) {
+    if (s.name.endsWith(':read') && !s.unavailable) next.add(s.name);
+    else next.delete(s.name);
+  }
+  return next;
 }
 
 /**
@@ -38,7 +70,10 @@ export function offerOnlyConferrable(groups: ScopeGroup[], me: Me, apis: readonl
 }
 
 /**
- * Checkboxes for scopes, grouped, each group with a count; used for API keys and roles. */
+ * Checkboxes for scopes, grouped, each group with a select-all box and a count; used for API keys and
+ * roles. `presets` adds a per-group "Read-only" button (API keys). What may not be chosen is shown,
+ * disabled, with the reason; select-all and the preset leave it as it is.
+ */
 export function ScopePicker({
   idPrefix,
   legend,
@@ -46,6 +81,7 @@ export function ScopePicker({
   groups,
   selected,
   onChange,
+  presets = false,
 }: {
   idPrefix: string;
   legend: string;
@@ -53,7 +89,13 @@ export function ScopePicker({
   groups: ScopeGroup[];
   selected: Set<string>;
   onChange(next: Set<string>): void;
+  presets?: boolean;
 }) {
+  const toggleGroup = (group: ScopeGroup, on: boolean) => {
+    const next = new Set(selected);
+    for (const s of group.scopes) if (!s.unavailable) on ? next.add(s.name) : next.delete(s.name);
+    onChange(next);
+  };
   const toggle = (scope: string, on: boolean) => {
     const next = new Set(selected);
     if (on) next.add(scope);
@@ -64,12 +106,25 @@ export function ScopePicker({
     <fieldset>
       <legend>{legend}</legend>
       {hint && <p class="hint">{hint}</p>}
-      {groups.map((g, gi) => (
+      {groups.map((g, gi) => {
+        const offered = g.scopes.filter((s) => !s.unavailable);
+        const reads = offered.filter((s) => s.name.endsWith(':read'));
+        const readOnly = readOnlyOf(g, selected);
+        const isReadOnly = readOnly.size === selected.size && [...readOnly].every((s) => selected.has(s));
+        return (
         <div class="scope-group" key={g.name} role="group" aria-label={g.name}>
           <div class="scope-group-head">
-            <strong>{g.name}</strong>
+            <GroupCheckbox name={g.name} selected={offered.filter((s) => selected.has(s.name)).length} total={offered.length} disabled={!offered.length} onToggle={(all) => toggleGroup(g, all)} />
             <span class="scope-count">
               {g.scopes.filter((s) => selected.has(s.name)).length} of {g.scopes.length} selected
+              {presets && reads.length > 0 && (
+                <>
+                  {' '}
+                  <Button variant="ghost" aria-label={`Read-only access to ${g.name}`} onClick={() => onChange(readOnly)} disabled={isReadOnly}>
+                    Read-only
+                  </Button>
+                </>
+              )}
             </span>
           </div>
           <ul class="scope-list">
@@ -102,7 +157,8 @@ export function ScopePicker({
             })}
           </ul>
         </div>
-      ))}
+        );
+      })}
     </fieldset>
   );
 }

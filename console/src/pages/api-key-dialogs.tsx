@@ -9,9 +9,17 @@ import { Button, ErrorNotice, Field, Loading, Notice } from '../components/ui.js
 import { EXPIRY_CHOICES, formatDate, lines } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { useSession } from '../session.js';
-import type { Api, ApiKey, ApiKeyCreated, Page } from '../types.js';
+import type { Api, ApiKey, ApiKeyCreated, KeyRevealStatement, Page } from '../types.js';
 
-// The dialogs of the API keys page: create (and show once), edit, disable or enable, revoke.
+// The dialogs of the API keys pages: create (and show once), roll, edit, disable or enable, revoke.
+
+/** How long the current value keeps working after a roll (the server allows up to 30 days). */
+const ROLL_OVERLAPS = [
+  { label: 'Now (stops at once)', seconds: 0 },
+  { label: '1 hour', seconds: 3600 },
+  { label: '24 hours', seconds: 86400 },
+  { label: '7 days', seconds: 7 * 86400 },
+];
 
 /** Why the dialog cannot be submitted yet, said beside its disabled button. */
 const whatIsMissing = (name: string, scopes: Set<string>) => (!name.trim() ? 'Give the key a name.' : scopes.size === 0 ? 'Choose at least one scope.' : undefined);
@@ -116,15 +124,23 @@ function EnvironmentChoice({ value, onChange }: { value: 'live' | 'test'; onChan
 function KeyScopes({ apis, selected, onChange }: { apis: Api[]; selected: Set<string>; onChange(next: Set<string>): void }) {
   const { me } = useSession();
   const groups = offerOnlyConferrable(scopeGroups(apis), me, apis);
-  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work." groups={groups} selected={selected} onChange={onChange} />;
+  return <ScopePicker idPrefix="key-scope" legend="Scopes" hint="What the key may do. Choose the fewest that work; “Read-only” picks an API’s read scopes." groups={groups} selected={selected} onChange={onChange} presets />;
 }
 
-/** The key, once: the server keeps only its digest, so it cannot be shown again. */
-export function KeyShownOnce({ created, onDone }: { created: ApiKeyCreated; onDone(): void }) {
+/**
+ * The key, once: the server keeps only its digest, so it cannot be shown again. When an
+ * administrator has set a statement (GET /settings/key-reveal-statement), the key is not put in the
+ * page until the person has ticked that they agree to it.
+ */
+export function KeyShownOnce({ created, onDone, title = 'API key created' }: { created: ApiKeyCreated; onDone(): void; title?: string }) {
   const [saved, setSaved] = useState(false);
+  const [agreed, setAgreed] = useState(false);
+  const statement = useLoad(() => api.get<KeyRevealStatement>('/settings/key-reveal-statement'), []);
+  const mustAgree = Boolean(statement.data?.statement);
+  const revealed = !statement.loading && (!mustAgree || agreed);
   return (
     <Dialog
-      title="API key created"
+      title={title}
       onClose={onDone}
       // Escape must not throw the key away before the person has confirmed they kept it.
       dismissible={false}
@@ -137,15 +153,32 @@ export function KeyShownOnce({ created, onDone }: { created: ApiKeyCreated; onDo
       <Notice kind="warning">
         <strong>Copy this key now. It will not be shown again.</strong> If it is lost, revoke it and create another.
       </Notice>
-      <CopyField id="created-api-key" label="API key" value={created.key} secret />
-      <p class="hint">
-        Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
-        {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
-      </p>
-      <label class="check key-saved" for="key-saved">
-        <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
-        I have saved my key securely
-      </label>
+      {statement.loading && <Loading label="Loading…" />}
+      {mustAgree && (
+        <div class="key-statement" role="group" aria-labelledby="key-statement-title">
+          <p id="key-statement-title">
+            <strong>Before you see the key</strong>
+          </p>
+          <blockquote class="key-statement-text">{statement.data!.statement}</blockquote>
+          <label class="check" for="key-agree">
+            <input id="key-agree" type="checkbox" checked={agreed} disabled={agreed} onChange={(e) => setAgreed((e.currentTarget as HTMLInputElement).checked)} />
+            I agree to this statement
+          </label>
+        </div>
+      )}
+      {revealed && (
+        <>
+          <CopyField id="created-api-key" label="API key" value={created.key} secret />
+          <p class="hint">
+            Send it as <code>Authorization: Bearer {created.prefix}…</code>. It has {created.scopes.length === 1 ? 'one scope' : `${created.scopes.length} scopes`} and{' '}
+            {created.expires_at ? `expires on ${formatDate(created.expires_at)}` : 'does not expire'}.
+          </p>
+          <label class="check key-saved" for="key-saved">
+            <input id="key-saved" type="checkbox" checked={saved} onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)} />
+            I have saved my key securely
+          </label>
+        </>
+      )}
     </Dialog>
   );
 }
@@ -230,5 +263,48 @@ export function ToggleKeyDialog({ apiKey, onClose, onDone }: { apiKey: ApiKey; o
         <p>The key works again, with its scopes, as soon as you enable it.</p>
       )}
     </ConfirmDialog>
+  );
+}
+
+/**
+ * Rolling: a new value for the same key (name, scopes, settings), shown once; the current value keeps
+ * working for the chosen overlap so that everything using it can switch first. "Now" is for a key
+ * that leaked.
+ */
+export function RollKeyDialog({ apiKey, onClose, onRolled }: { apiKey: ApiKey; onClose(): void; onRolled(key: ApiKeyCreated): void }) {
+  const [overlap, setOverlap] = useState(86400);
+  const roll = useAction(() => api.post<ApiKeyCreated>(`/api-keys/${encodeURIComponent(apiKey.id)}/roll`, { overlap_seconds: overlap }));
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const key = await roll.run();
+    if (key) onRolled(key);
+  };
+  return (
+    <Dialog
+      title={`Roll ${apiKey.name}?`}
+      description="A new value is issued and shown once. Everything else about the key stays the same."
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="roll-key-form" busy={roll.busy} busyLabel="Rolling…">
+            Roll key
+          </Button>
+        </>
+      }
+    >
+      <form id="roll-key-form" onSubmit={submit} noValidate>
+        <Field id="roll-overlap" label="Current value keeps working for" hint="Long enough to put the new value everywhere that uses this key. Choose “Now” if it may have leaked.">
+          <select id="roll-overlap" value={overlap} onChange={(e) => setOverlap(Number((e.currentTarget as HTMLSelectElement).value))}>
+            {ROLL_OVERLAPS.map((o) => (
+              <option key={o.seconds} value={o.seconds}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <ErrorNotice error={roll.error} title="The key was not rolled." />
+      </form>
+    </Dialog>
   );
 }

@@ -8,8 +8,10 @@ import { disabledBecause, notHeld, useLacking } from '../delegation.js';
 import { formatDate, formatDateTime, relative, scopeSummary } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { usePaged } from '../paged.js';
+import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { ApiKey, ApiKeyCreated, Page, Role, User } from '../types.js';
+import { KeyRevealSettings } from './api-key-statement.js';
 import { CreateKeyDialog, EditKeyDialog, KeyShownOnce, RevokeKeyDialog, ToggleKeyDialog } from './api-key-dialogs.js';
 import './api-keys.css';
 import { IdCell } from '../components/id-cell.js';
@@ -80,6 +82,7 @@ function KeysList() {
           You can see your keys, but creating or revoking one needs the <code>api-keys:write</code> permission. Ask an administrator for a role that includes it.
         </Notice>
       )}
+      {isAdmin && <KeyRevealSettings onSaved={setDone} />}
       {isAdmin && <WhoseSwitch value={whose} onChange={setWhose} />}
       <Toast message={done} onDone={() => setDone(undefined)} />
       <ErrorNotice error={list.error} />
@@ -264,7 +267,9 @@ function KeysTable({
             return (
             <tr key={k.id}>
               <td class="cell-name" data-label="Name">
-                <strong>{k.name}</strong>
+                <Link href={`/console/api-keys/${encodeURIComponent(k.id)}`}>
+                  <strong>{k.name}</strong>
+                </Link>
               </td>
               {showOwner && (
                 <td data-label="Owner" class="key-owner">

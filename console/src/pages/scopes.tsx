@@ -1,5 +1,5 @@
 import { PAGE_SIZE } from '../../../server/services/limits.js';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Button, EmptyState, ErrorNotice, Loading, NeedsPermission, PageHeader } from '../components/ui.js';
 import { Toast } from '../components/toast.js';
@@ -10,6 +10,7 @@ import { Link } from '../router.js';
 import { useSession } from '../session.js';
 import type { Api, Client, Page } from '../types.js';
 import { SpansApisNote } from './credential-usage.js';
+import { apisInPickerOrder, GroupCheckbox } from '../components/scope-picker.js';
 
 const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
 
@@ -25,20 +26,6 @@ export function readOnly(selected: Set<string>, defined: Set<string>): Set<strin
     else if (defined.has(`${resource}:read`)) out.add(`${resource}:read`);
   }
   return out;
-}
-
-/** A group's select-all box: checked when all are, mixed (indeterminate) when some are. */
-function GroupCheckbox({ api: group, selected, total, disabled, onToggle }: { api: Api; selected: number; total: number; disabled: boolean; onToggle(all: boolean): void }) {
-  const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (ref.current) ref.current.indeterminate = selected > 0 && selected < total;
-  }, [selected, total]);
-  return (
-    <label class="check">
-      <input ref={ref} type="checkbox" disabled={disabled} checked={total > 0 && selected === total} onChange={() => onToggle(selected < total)} aria-label={`Select all ${group.name} scopes`} />
-      {group.name}
-    </label>
-  );
 }
 
 /** Edit scopes: what a credential's tokens may carry, grouped by API. Saving applies at the next token request. */
@@ -107,8 +94,8 @@ export function ScopesPage({ clientId }: { clientId: string }) {
     });
   };
   const readOnlyVersion = readOnly(selected, defined);
-  // Management API permissions last: they are for automation, and most credentials need none.
-  const groups = [...apis].sort((a, b) => Number(a.builtin) - Number(b.builtin) || a.name.localeCompare(b.name));
+  // The order of every scope editor (components/scope-picker.tsx): the Management API last.
+  const groups = apisInPickerOrder(apis);
   // Not yours without clients:admin, or holding what you do not hold: read-only (services/clients.ts).
   const beyond = lacking(me, apis, client.scope.split(' '));
   const locked = whyNotChangeable(me, client) ?? (beyond.length ? `${notHeld(beyond)}, which ${name} holds, so you cannot change its scopes` : undefined);
@@ -151,7 +138,7 @@ export function ScopesPage({ clientId }: { clientId: string }) {
             <section class="scope-group" key={group.id} aria-label={group.name}>
               <div class="scope-group-head">
                 <GroupCheckbox
-                  api={group}
+                  name={group.name}
                   selected={offered.filter((s) => selected.has(s.name)).length}
                   total={offered.length}
                   disabled={!editable || !offered.length}

@@ -1,6 +1,9 @@
 import { streamOverviewSchema } from '../../services/ssf/streams.js';
 import { z } from 'zod';
 import { apiKeyCreatedSchema, apiKeySchema, createApiKeySchema, updateApiKeySchema } from '../../services/api-keys.js';
+import { rollApiKeySchema } from '../../services/api-key-roll.js';
+import { apiKeyUsageSchema } from '../../services/api-key-usage-report.js';
+import { keyRevealStatementSchema, updateKeyRevealStatementSchema } from '../../services/key-reveal-statement.js';
 import { apiSchema, apiScopeSchema, createApiSchema, updateApiSchema } from '../../services/apis.js';
 import { auditEventSchema } from '../../services/audit.js';
 import { auditLogEntrySchema } from '../../services/audit-log.js';
@@ -50,6 +53,10 @@ const NAMES: [z.ZodType, string][] = [
   [apiKeyCreatedSchema, 'ApiKeyCreated'],
   [createApiKeySchema, 'ApiKeyCreate'],
   [updateApiKeySchema, 'ApiKeyUpdate'],
+  [rollApiKeySchema, 'ApiKeyRoll'],
+  [apiKeyUsageSchema, 'ApiKeyUsage'],
+  [keyRevealStatementSchema, 'KeyRevealStatement'],
+  [updateKeyRevealStatementSchema, 'KeyRevealStatementUpdate'],
   [auditEventSchema, 'AuditEvent'],
   [auditLogEntrySchema, 'AuditLogEntry'],
   [signingKeySchema, 'SigningKey'],
