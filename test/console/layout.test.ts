@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { projectPath } from '../../server/paths.js';
 import { skipWithoutChromium } from '../support/browser.js';
 import { openConsole, startConsoleHarness, type ConsoleHarness } from '../support/console.js';
+import { SERVICE } from '../support/fixtures.js';
 
 /**
  * The console as people use it beyond clicking: at 1280 px and on a phone, with the keyboard, with
@@ -17,7 +18,9 @@ const PAGES = [
   { path: '/console/users', name: 'users', heading: 'Users' },
   { path: '/console/roles', name: 'roles', heading: 'Roles' },
   { path: '/console/signing-keys', name: 'signing-keys', heading: 'Signing keys' },
+  { path: '/console/resource-servers', name: 'resource-servers', heading: 'Resource servers' },
   { path: '/console/audit', name: 'audit', heading: 'Audit log' },
+  { path: '/console/webhooks', name: 'webhooks', heading: 'Webhooks' },
 ];
 const screenshotDir = process.env.UPDATE_SCREENSHOTS ? projectPath('docs', 'screenshots') : undefined;
 
@@ -90,6 +93,20 @@ describe('console: layout, keyboard and labels', function () {
       await page.getByRole('region', { name: 'Orders API' }).getByLabel('Select all Orders API scopes').check();
       expect(await unlabelled(page)).to.deep.equal([]);
       await shoot(page, 'scopes-desktop');
+
+      // A credential's page ("Use this credential") and an API key's page (usage, roll).
+      await page.goto(`${h.server.url}/console/credentials/${SERVICE.id}`);
+      await page.getByRole('heading', { name: 'Use this credential' }).waitFor();
+      expect(await unlabelled(page)).to.deep.equal([]);
+      expect(await fitsWidth(page)).to.equal(true);
+      await shoot(page, 'credential-desktop');
+      await page.goto(`${h.server.url}/console/api-keys`);
+      await page.getByRole('link', { name: 'CI deploys' }).click();
+      await page.getByRole('heading', { name: 'CI deploys', level: 1 }).waitFor();
+      await page.locator('.loading').first().waitFor({ state: 'detached' });
+      expect(await unlabelled(page)).to.deep.equal([]);
+      expect(await fitsWidth(page)).to.equal(true);
+      await shoot(page, 'api-key-desktop');
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
@@ -114,6 +131,18 @@ describe('console: layout, keyboard and labels', function () {
       await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
       expect(await nav.isVisible(), 'the menu closes after navigating').to.equal(false);
       expect(await fitsWidth(page)).to.equal(true);
+      await shoot(page, 'audit-phone');
+      for (const [path, heading, name] of [
+        [`/console/credentials/${SERVICE.id}`, 'Use this credential', 'credential-phone'],
+        ['/console/api-keys', 'API keys', 'api-keys-phone'],
+        ['/console/webhooks', 'Webhooks', 'webhooks-phone'],
+      ]) {
+        await page.goto(`${h.server.url}${path}`);
+        await page.getByRole('heading', { name: heading }).first().waitFor();
+        await page.locator('.loading').first().waitFor({ state: 'detached' });
+        expect(await fitsWidth(page), `${path} fits a phone`).to.equal(true);
+        await shoot(page, name);
+      }
       expect(problems).to.deep.equal([]);
     } finally {
       await context.close();
