@@ -95,7 +95,7 @@ export interface paths {
   "/audit-events": {
     /**
      * Read the audit log, newest first
-     * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. Each actor and target carries `display`: the user’s email and name, the credential’s or API key’s name, or `deleted`.
+     * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. `actor_display` and `target_display` say who or what the actor and target are: the user’s email and name, the credential’s or API key’s name, or `deleted`.
      *
      * Needs the `audit:read` permission.
      */
@@ -564,21 +564,21 @@ export interface components {
     };
     AuditLogEntry: {
       actor: {
-        /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
-        display: ({
-          /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
-          deleted: boolean;
-          /** @description A user’s email (also of a deleted user, from the user.deleted event). */
-          email: string | null;
-          /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
-          name: string | null;
-        }) | null;
         /** @description A user id, API key id or client_id; null for the system. */
         id: string | null;
         ip: string | null;
         /** @enum {string} */
         type: "user" | "api_key" | "client" | "system" | "anonymous";
       };
+      /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
+      actor_display: ({
+        /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
+        deleted: boolean;
+        /** @description A user’s email (also of a deleted user, from the user.deleted event). */
+        email: string | null;
+        /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
+        name: string | null;
+      }) | null;
       /** @description What changed: ids, names, scopes, reasons; never a secret. */
       data: {
         [key: string]: unknown;
@@ -588,17 +588,17 @@ export interface components {
       /** Format: date-time */
       occurred_at: string;
       target: ({
-        /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
-        display: ({
-          /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
-          deleted: boolean;
-          /** @description A user’s email (also of a deleted user, from the user.deleted event). */
-          email: string | null;
-          /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
-          name: string | null;
-        }) | null;
         id: string | null;
         type: string;
+      }) | null;
+      /** @description Who or what the id names, resolved when the page is read: null for the system, anonymous callers, roles, signing keys, webhooks and streams, for ids the log holds nothing about, and when the caller may not read that kind of object (users:read for users, clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write). */
+      target_display: ({
+        /** @description The object no longer exists; the id stays, and what its deletion event recorded is shown. */
+        deleted: boolean;
+        /** @description A user’s email (also of a deleted user, from the user.deleted event). */
+        email: string | null;
+        /** @description A user’s name, a credential’s (client_name), an API key’s or an API’s name; null when not known. */
+        name: string | null;
       }) | null;
       type: string;
     };
@@ -1584,7 +1584,7 @@ export interface operations {
   };
   /**
    * Read the audit log, newest first
-   * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. Each actor and target carries `display`: the user’s email and name, the credential’s or API key’s name, or `deleted`.
+   * @description Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. `actor_display` and `target_display` say who or what the actor and target are: the user’s email and name, the credential’s or API key’s name, or `deleted`.
    *
    * Needs the `audit:read` permission.
    */

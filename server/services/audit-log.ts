@@ -22,10 +22,13 @@ const displaySchema = z
       'clients:read for credentials, apis:read for APIs, api-keys:read for API keys: their own, or anyone’s with users:write).',
   });
 
-/** One event of the audit list: the event as webhooks deliver it, with a display name for actor and target. */
+/**
+ * One event of the audit list: the event exactly as webhooks deliver it (actor and target unchanged,
+ * so what a consumer compares stays the same), plus who or what its actor and target name.
+ */
 export const auditLogEntrySchema = auditEventSchema.extend({
-  actor: auditEventSchema.shape.actor.extend({ display: displaySchema }),
-  target: auditEventSchema.shape.target.unwrap().extend({ display: displaySchema }).nullable(),
+  actor_display: displaySchema,
+  target_display: displaySchema,
 });
 export type AuditLogEntry = z.infer<typeof auditLogEntrySchema>;
 type Display = z.infer<typeof displaySchema>;
@@ -118,8 +121,8 @@ export async function listAudit(
       const event = auditView(r);
       return {
         ...event,
-        actor: { ...event.actor, display: shown(r.actor_type, r.actor_id) },
-        target: event.target && { ...event.target, display: shown(event.target.type, event.target.id) },
+        actor_display: shown(r.actor_type, r.actor_id),
+        target_display: event.target ? shown(event.target.type, event.target.id) : null,
       };
     },
     (r) => ({ id: r.id }),

@@ -108,10 +108,10 @@ function AuditLog() {
                     <Badge tone={/refused|failed/.test(e.type) ? 'danger' : 'neutral'}>{e.type}</Badge>
                   </td>
                   <td data-label="Actor">
-                    <Who who={e.actor} />
+                    <Who who={e.actor} display={e.actor_display} />
                     {e.actor.ip && <span class="sub">from {e.actor.ip}</span>}
                   </td>
-                  <td data-label="Target">{e.target ? <Who who={e.target} /> : <span class="muted">—</span>}</td>
+                  <td data-label="Target">{e.target ? <Who who={e.target} display={e.target_display} /> : <span class="muted">—</span>}</td>
                   <td data-label="Details">
                     <EventDetails data={e.data} />
                   </td>

@@ -3,12 +3,13 @@ import { Link } from '../router.js';
 import type { AuditEvent } from '../types.js';
 
 type Named = AuditEvent['actor'] | NonNullable<AuditEvent['target']>;
+type Display = AuditEvent['actor_display'];
 
 /** What each kind of object is called, and where its page is (users: the list, searched for them). */
 const KINDS: Record<string, { noun: string; href?: (id: string, email: string | null) => string }> = {
   user: { noun: 'User', href: (_id, email) => `/console/users${email ? `?q=${encodeURIComponent(email)}` : ''}` },
   client: { noun: 'Credential', href: (id) => `/console/credentials/${encodeURIComponent(id)}` },
-  api_key: { noun: 'API key', href: () => '/console/api-keys' },
+  api_key: { noun: 'API key', href: (id) => `/console/api-keys/${encodeURIComponent(id)}` },
   api: { noun: 'API', href: () => '/console/apis' },
   role: { noun: 'Role', href: () => '/console/roles' },
   webhook: { noun: 'Webhook', href: () => '/console/webhooks' },
@@ -23,9 +24,8 @@ const KINDS: Record<string, { noun: string; href?: (id: string, email: string | 
  * name, linking to its page; a deleted one says so and keeps what the log recorded. The id is kept
  * in the tooltip and, when nothing better is known (or the caller may not read names), shown itself.
  */
-export function Who({ who }: { who: Named }) {
+export function Who({ who, display: d }: { who: Named; display: Display }) {
   const kind = KINDS[who.type] ?? { noun: who.type };
-  const d = who.display;
   const label = d?.name || d?.email;
   if (!label && !d?.deleted) {
     return (

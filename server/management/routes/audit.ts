@@ -24,7 +24,7 @@ export const auditOperations = [
     summary: 'Read the audit log, newest first',
     description:
       'Logins, credential changes, API-key use from a new IP, refused token requests, role and user changes. Append-only. ' +
-      'Each actor and target carries `display`: the user’s email and name, the credential’s or API key’s name, or `deleted`.',
+      '`actor_display` and `target_display` say who or what the actor and target are: the user’s email and name, the credential’s or API key’s name, or `deleted`.',
     query: auditQuery,
     status: 200, response: pageSchema(auditLogEntrySchema), responseDescription: 'A page of events',
     handle: (ctx, { query }, { db }) =>
