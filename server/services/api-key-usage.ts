@@ -29,11 +29,14 @@ export class ApiKeyUsage {
 
   /** One request made with the key, from this address (already normalised). */
   count(keyId: string, ip: string, at = new Date()): void {
-    const day = utcDay(at);
-    const c = this.counts.get(`${keyId} ${day}`);
-    if (c) c.count++;
-    else this.counts.set(`${keyId} ${day}`, { keyId, day, count: 1 });
+    this.add(keyId, utcDay(at), 1);
     this.addresses.set(`${keyId} ${ip}`, { keyId, ip, at });
+  }
+
+  private add(keyId: string, day: string, n: number): void {
+    const c = this.counts.get(`${keyId} ${day}`);
+    if (c) c.count += n;
+    else this.counts.set(`${keyId} ${day}`, { keyId, day, count: n });
   }
 
   start(): void {
@@ -73,11 +76,7 @@ export class ApiKeyUsage {
 
   /** Puts a batch that could not be written back, under what was counted meanwhile. */
   private restore(batch: UsageBatch) {
-    for (const c of batch.counts) {
-      const now = this.counts.get(`${c.keyId} ${c.day}`);
-      if (now) now.count += c.count;
-      else this.counts.set(`${c.keyId} ${c.day}`, { ...c });
-    }
+    for (const c of batch.counts) this.add(c.keyId, c.day, c.count);
     for (const a of batch.addresses) {
       if (!this.addresses.has(`${a.keyId} ${a.ip}`)) this.addresses.set(`${a.keyId} ${a.ip}`, a);
     }
