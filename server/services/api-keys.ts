@@ -122,10 +122,14 @@ function checkScopeKinds(list: string[]) {
 }
 
 /** The key, if the caller may see it: their own, or anyone's with users:write. */
+/** Whether the caller may see a key of this owner at all: their own, or anyone's with users:write. */
+export const maySeeKeyOf = (principal: Principal, ownerId: string | null) =>
+  (ownerId !== null && ownerId === principal.userId) || principal.permissions.has('users:write');
+
 export async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
   const row = await findApiKeyRow(q, id);
   // Someone else's key is "not found" to a caller who may not manage it: ids are not disclosed.
-  if (!row || (row.user_id !== principal.userId && !principal.permissions.has('users:write'))) throw notFound(`API key ${id}`);
+  if (!row || !maySeeKeyOf(principal, row.user_id)) throw notFound(`API key ${id}`);
   return row;
 }
 

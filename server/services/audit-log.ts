@@ -3,6 +3,7 @@ import type { Queryable } from '../db/database.js';
 import { type AuditRow, listAuditEvents } from '../store/audit.js';
 import { type AuditRef, type AuditRefRow, findAuditRefs, hasDeletionEvent } from '../store/audit-names.js';
 import { auditEventSchema, auditView } from './audit.js';
+import { maySeeKeyOf } from './api-keys.js';
 import { invalidRequest } from './errors.js';
 import { clampInstant, parseIsoInstant } from './instant.js';
 import { decodeCursor, pageOf, parseLimit } from './pagination.js';
@@ -50,7 +51,7 @@ function mayName(caller: Principal, ref: AuditRefRow): boolean {
       return has('apis:read');
     case 'api_key': {
       const owner = ref.owner_id ?? (typeof ref.deletion?.user_id === 'string' ? ref.deletion.user_id : null);
-      return has('api-keys:read') && (has('users:write') || (owner !== null && owner === caller.userId));
+      return has('api-keys:read') && maySeeKeyOf(caller, owner);
     }
     default:
       return false;
