@@ -13,8 +13,10 @@ interface Event {
   id: string;
   type: string;
   occurred_at: string;
-  actor: { type: string; id: string | null; ip: string | null; display: unknown };
-  target: { type: string; id: string | null; display: unknown } | null;
+  actor: { type: string; id: string | null; ip: string | null };
+  target: { type: string; id: string | null } | null;
+  actor_display: unknown;
+  target_display: unknown;
   data: Record<string, unknown>;
 }
 
@@ -54,18 +56,22 @@ describe('audit log: GET /audit-events', () => {
     expect(res.body.next_cursor).to.equal(null);
     const events = res.body.data as Event[];
     expect(events.map((e) => e.data.n)).to.deep.equal([4, 3, 2, 1, 0]);
-    expect(events[0]).to.have.keys('id', 'type', 'occurred_at', 'actor', 'target', 'data');
+    expect(events[0]).to.have.keys('id', 'type', 'occurred_at', 'actor', 'target', 'data', 'actor_display', 'target_display');
     expect(events[0]).to.deep.include({
       type: 'test.user_changed',
       // Ids the log knows nothing about are shown as they are, without a name (audit-names.test.ts).
-      actor: { type: 'user', id: 'actor-even', ip: '192.0.2.7', display: null },
-      target: { type: 'user', id: 'user-4', display: null },
+      actor: { type: 'user', id: 'actor-even', ip: '192.0.2.7' },
+      target: { type: 'user', id: 'user-4' },
+      actor_display: null,
+      target_display: null,
     });
     expect(events[0].id).to.be.a('string');
     expect(new Date(events[0].occurred_at).toISOString()).to.equal(events[0].occurred_at);
     const system = (await api.get('/audit-events?type=test.other&limit=1')).body.data[0] as Event;
-    expect(system.actor).to.deep.equal({ type: 'system', id: null, ip: null, display: null });
+    expect(system.actor).to.deep.equal({ type: 'system', id: null, ip: null });
+    expect(system.actor_display).to.equal(null);
     expect(system.target).to.equal(null);
+    expect(system.target_display).to.equal(null);
   });
 
   it('orders by the numeric event id, also where ids grow a digit (9 before 10 is older, not newer)', async () => {
