@@ -22,8 +22,10 @@
  * Environment: DATABASE_URL (an admin URL; a gatehouse_bench_* database is created from it and
  * dropped after), REDIS_URL, BENCH_ALG (RS256), BENCH_CONCURRENCY (16), BENCH_SECONDS per run (5),
  * BENCH_REQUESTS per run (5000), BENCH_ROUNDS (2), BENCH_TRIALS (50), BENCH_PROFILE (1 or
- * client_credentials profiles that flow, refresh_token the refresh flow), BENCH_FLOWS (a comma-separated
- * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default).
+ * client_credentials profiles that flow, refresh_token the refresh flow, JWKS the key set, a request
+ * that touches no database), BENCH_FLOWS (a comma-separated
+ * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default),
+ * BENCH_LOG_LEVEL (info: every request line is written, as in production; warn shows what they cost).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -57,8 +59,8 @@ const WARMUP_REQUESTS = 500;
 const MINT_SECONDS = 20;
 
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
-if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded'].includes(PROFILE)) {
-  throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token or client_credentials/embedded');
+if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded', 'JWKS'].includes(PROFILE)) {
+  throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token, client_credentials/embedded or JWKS');
 }
 
 function positive(name: string, fallback: number): number {
@@ -339,7 +341,7 @@ async function main() {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
     DATA_DIR: workDir,
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'info',
     // The login flood (bench/login-flood.ts) sends each attempt from its own X-Forwarded-For address.
     TRUST_PROXY: 'true',
     ...secrets,
@@ -619,7 +621,7 @@ async function main() {
         : gatehouse('profiled node', profPort, {}, profArgs);
       await ready(prof, '/readyz');
       // The refresh chains live in the database the profiled node shares: it carries them on.
-      const load = PROFILE === 'refresh_token' ? refresh(prof.port, gatehouseChains) : cc(prof.port);
+      const load = PROFILE === 'refresh_token' ? refresh(prof.port, gatehouseChains) : PROFILE === 'JWKS' ? jwks(prof.port) : cc(prof.port);
       await measure(WARMUP_REQUESTS, load);
       // Three times a normal run, so that start-up (compiling modules) weighs little in the profile.
       const run = await measure(3 * MAX_REQUESTS, load, 3 * SECONDS);

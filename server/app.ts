@@ -95,7 +95,7 @@ export function buildApp(runtime: Runtime): Koa {
   app.use(requestLog(logger, runtime.metrics));
   app.use(errorBoundary(logger));
   // Before anything reads ctx.href or ctx.cookies: URLs and cookie flags follow ISSUER, never the request.
-  app.use(issuerOrigin(config.issuer));
+  app.use(issuerOrigin(app, config.issuer));
 
   // Everything below is reached through one switch on the first path segment, so a request passes
   // only through the middleware of the part of the app that answers it: a token request meets the

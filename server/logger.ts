@@ -50,5 +50,11 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  },
+  // Written asynchronously: a request's line is handed to the kernel after the response rather than in
+  // a write(2) of its own on the request path (issue 10: "logging stays asynchronous"). Under load,
+  // lines that arrive while a write is under way go out together. pino flushes what is left,
+  // synchronously, when the process exits (lib/tools.js, on-exit-leak-free).
+  pino.destination({ dest: 1, sync: false }),
+  );
 }
