@@ -551,7 +551,7 @@ async function main() {
 
     // ------------------------------------------------------------------ revocation across nodes
     if (wanted('revocation')) console.log(`measuring the time from a suspension on node A to the first refusal at node B (${TRIALS} trials) ...`);
-    const adminToken = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials', scope: 'clients:write' }, basic(ADMIN.id, ADMIN.secret))).json.access_token;
+    const adminToken = (await postForm(a.port, '/oauth/token', { grant_type: 'client_credentials', scope: 'clients:write clients:admin' }, basic(ADMIN.id, ADMIN.secret))).json.access_token;
     if (typeof adminToken !== 'string') throw new Error('no Management API token for the admin client');
     const setEnabled = async (enabled: boolean) => {
       const r = await send(a.port, 'PATCH', `/api/v1/clients/${VICTIM.id}`, JSON.stringify({ enabled }), {
@@ -562,6 +562,9 @@ async function main() {
     };
     const victimAt = (port: number) => postForm(port, '/oauth/token', { grant_type: 'client_credentials' }, basic(VICTIM.id, VICTIM.secret)).then((r) => r.status);
     const operator = new pg.Client({ connectionString: databaseUrl });
+    // If a trial fails, the cleanup below drops the database WITH (FORCE), which ends this connection:
+    // without a listener that 'error' event would end the process and hide the failure itself.
+    operator.on('error', () => undefined);
     await operator.connect();
     /**
      * One trial: node B is polled without pause from the moment `revoke` starts until it refuses the
