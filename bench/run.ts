@@ -23,7 +23,7 @@
  * dropped after), REDIS_URL, BENCH_ALG (RS256), BENCH_CONCURRENCY (16), BENCH_SECONDS per run (5),
  * BENCH_REQUESTS per run (5000), BENCH_ROUNDS (2), BENCH_TRIALS (50), BENCH_PROFILE (1 or
  * client_credentials profiles that flow, refresh_token the refresh flow, JWKS the key set, a request
- * that touches no database), BENCH_FLOWS (a comma-separated
+ * that touches no database, introspection that of a JWT), BENCH_FLOWS (a comma-separated
  * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default),
  * BENCH_LOG_LEVEL (info: every request line is written, as in production; warn shows what they cost).
  */
@@ -59,8 +59,8 @@ const WARMUP_REQUESTS = 500;
 const MINT_SECONDS = 20;
 
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
-if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded', 'JWKS'].includes(PROFILE)) {
-  throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token, client_credentials/embedded or JWKS');
+if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded', 'JWKS', 'introspection'].includes(PROFILE)) {
+  throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token, client_credentials/embedded, JWKS or introspection');
 }
 
 function positive(name: string, fallback: number): number {
@@ -624,7 +624,12 @@ async function main() {
         : gatehouse('profiled node', profPort, {}, profArgs);
       await ready(prof, '/readyz');
       // The refresh chains live in the database the profiled node shares: it carries them on.
-      const load = PROFILE === 'refresh_token' ? refresh(prof.port, gatehouseChains) : PROFILE === 'JWKS' ? jwks(prof.port) : cc(prof.port);
+      const loads: Record<string, () => (worker: number) => Promise<boolean>> = {
+        refresh_token: () => refresh(prof.port, gatehouseChains),
+        JWKS: () => jwks(prof.port),
+        introspection: () => introspect(prof.port, jwt, SERVICE),
+      };
+      const load = (loads[PROFILE] ?? (() => cc(prof.port)))();
       await measure(WARMUP_REQUESTS, load);
       // Three times a normal run, so that start-up (compiling modules) weighs little in the profile.
       const run = await measure(3 * MAX_REQUESTS, load, 3 * SECONDS);

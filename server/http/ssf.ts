@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
@@ -53,7 +52,7 @@ async function receiverOf(ctx: Context, deps: SsfDeps): Promise<string> {
   if (!m) throw invalidToken('send a client-credentials access token for the Shared Signals API as a Bearer token');
   let payload;
   try {
-    ({ payload } = await jwtVerify(m[1], deps.keys.verifier(), { issuer: deps.issuer, audience: ssfApiIdentifier(deps.issuer), typ: 'at+jwt' }));
+    payload = await deps.keys.verifyAccessToken(m[1], { issuer: deps.issuer, audience: ssfApiIdentifier(deps.issuer) });
   } catch {
     throw invalidToken();
   }

@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors } from 'jose';
 import type { Database } from '../db/database.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import type { KeyRing } from '../services/keyring.js';
@@ -24,11 +24,7 @@ export interface AuthDeps {
 async function fromJwt(deps: AuthDeps, token: string, ip: string): Promise<Principal> {
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, deps.keys.verifier(), {
-      issuer: deps.issuer,
-      audience: managementApiIdentifier(deps.issuer),
-      typ: 'at+jwt', // RFC 9068 §4: only access tokens, never an ID token
-    }));
+    payload = await deps.keys.verifyAccessToken(token, { issuer: deps.issuer, audience: managementApiIdentifier(deps.issuer) });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw invalidToken('the access token has expired');
     throw guessed(invalidToken());

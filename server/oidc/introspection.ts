@@ -1,5 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors } from 'jose';
 import type { FailureMarks } from './throttle.js';
 import type { Database } from '../db/database.js';
 import { checkApiKey } from '../services/api-key-check.js';
@@ -63,7 +63,7 @@ export function introspectionExtension(db: Database, reads: HotReads, keys: KeyR
   async function forJwt(ctx: KoaContextWithOIDC, token: string, asker: string) {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, keys.verifier(), { issuer, typ: 'at+jwt' }));
+      payload = await keys.verifyAccessToken(token, { issuer });
     } catch (err) {
       // A forged or foreign JWT is a guess; an expired one of ours is not.
       if (!(err instanceof joseErrors.JWTExpired)) (ctx.state as FailureMarks).unknownCredential = true;

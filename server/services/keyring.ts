@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import {
@@ -19,9 +19,21 @@ function publicPart(jwk: JWK): JWK {
  * This node's view of the signing keys. The provider signs with providerJwks(); our own resource
  * server (the Management API) verifies with verifier(), offline, like any resource server would.
  */
+/** How many verified access tokens a node remembers (about 1 KB each), oldest forgotten first. */
+const VERIFIED_TOKENS = 10_000;
+
 export class KeyRing {
   private keys: StoredKey[] = [];
   private keySet: JWTVerifyGetKey | undefined;
+  /**
+   * Access tokens whose signature, issuer and type were checked against the current key set, with
+   * their claims. A token's bytes and the keys decide that check, so it is done once per token and
+   * key set: a resource server introspecting the same token on each call, or a console token
+   * presented to the Management API, costs no signature verification after the first (issue 10).
+   * Emptied whenever the keys are loaded again, so a key that is removed stops verifying at once;
+   * expiry and audience are checked on every use.
+   */
+  private verified = new Map<string, { issuer: string; payload: JWTPayload }>();
 
   constructor(
     private readonly db: Database,
@@ -31,6 +43,7 @@ export class KeyRing {
   async load(): Promise<void> {
     this.keys = await loadSigningKeys(this.db, this.sealer);
     this.keySet = createLocalJWKSet({ keys: providerJwks(this.keys).keys.map(publicPart) });
+    this.verified.clear();
   }
 
   /** Key ids, newest first: lets a caller tell whether a reload changed anything. */
@@ -68,5 +81,31 @@ export class KeyRing {
   verifier(): JWTVerifyGetKey {
     if (!this.keySet) throw new Error('KeyRing.load() has not run');
     return this.keySet;
+  }
+
+  /**
+   * Verifies one of our RFC 9068 access tokens (`typ: at+jwt`, §4: never an ID token) from `issuer`,
+   * for `audience` when given, and returns its claims. Throws jose's errors, JWTExpired for an
+   * expired token, as jwtVerify does.
+   */
+  async verifyAccessToken(token: string, expected: { issuer: string; audience?: string }): Promise<JWTPayload> {
+    const known = this.verified.get(token);
+    let payload = known?.issuer === expected.issuer ? known.payload : undefined;
+    if (payload) {
+      // jose's rule (no clock tolerance): expired once exp is this second or earlier.
+      if (typeof payload.exp === 'number' && payload.exp <= Math.floor(Date.now() / 1000)) {
+        this.verified.delete(token);
+        throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+      }
+    } else {
+      ({ payload } = await jwtVerify(token, this.verifier(), { issuer: expected.issuer, typ: 'at+jwt' }));
+      if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { issuer: expected.issuer, payload });
+    }
+    const { aud } = payload;
+    if (expected.audience !== undefined && !(aud === expected.audience || (Array.isArray(aud) && aud.includes(expected.audience)))) {
+      throw new joseErrors.JWTClaimValidationFailed('unexpected "aud" claim value', payload, 'aud', 'check_failed');
+    }
+    return payload;
   }
 }
