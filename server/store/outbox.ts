@@ -44,9 +44,13 @@ export async function claimDue(q: Queryable, consumer: string, o: { limit: numbe
 /** Seconds until this consumer's next row is due (0 if one is due now); null when none is pending. */
 export async function secondsUntilDue(q: Queryable, consumer: string): Promise<number | null> {
   const { rows } = await q.query<{ s: number | null }>(
-    `SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - now()))::float8 AS s FROM outbox
-     WHERE consumer = $1 AND state = 'pending'
-       AND subscriber IN (SELECT subscriber FROM outbox_subscriptions WHERE consumer = $1)`,
+    // No row when nothing is pending: greatest() skips NULLs, so greatest(0, min(...)) over no rows
+    // is 0, "due now", and an idle dispatcher would look again every 50 ms for ever.
+    `SELECT greatest(0, extract(epoch FROM due - now()))::float8 AS s
+     FROM (SELECT min(next_attempt_at) AS due FROM outbox
+           WHERE consumer = $1 AND state = 'pending'
+             AND subscriber IN (SELECT subscriber FROM outbox_subscriptions WHERE consumer = $1)) pending
+     WHERE due IS NOT NULL`,
     [consumer],
   );
   return rows[0]?.s ?? null;

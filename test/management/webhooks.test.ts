@@ -5,6 +5,8 @@ import { managementApi, managementToken } from '../support/management.js';
 import type { TestServer } from '../support/server.js';
 import { type ManagementApi, useServer } from '../support/setup.js';
 import { startReceiver, verified } from '../support/webhook-receiver.js';
+import { secondsUntilDue } from '../../server/store/outbox.js';
+import { WEBHOOK_CONSUMER } from '../../server/services/webhooks.js';
 
 /**
  * Webhook endpoints through the Management API, and their deliveries to a real HTTP receiver that
@@ -17,6 +19,10 @@ describe('webhooks', function () {
   let admin: ManagementApi;
   // Retries at once, so that a failing endpoint runs through its whole schedule (3 attempts) quickly.
   useServer({ admin: true, start: { env: { WEBHOOK_RETRY_DELAYS: '0,0' } } }, (s) => ({ server, admin } = s));
+
+  it('sleeps while nothing is pending: no next due time, rather than "due now" (which polled Postgres every 50 ms)', async () => {
+    expect(await secondsUntilDue(server.runtime.db, WEBHOOK_CONSUMER)).to.equal(null);
+  });
 
   const newClient = async (name: string) => {
     const res = await admin.post('/clients', { client_name: name, type: 'service', scope: 'orders:read' });
