@@ -31,6 +31,46 @@ function owner(url: string, functionName: string): string {
   return 'other';
 }
 
+/** Busy (not idle) self time per function, keyed `name [owner]`, and the busy total, in µs. */
+function selfTimes(file: string): { byFunction: Map<string, number>; busy: number } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byFunction = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)') return;
+    const time = profile.timeDeltas[i] ?? 0;
+    busy += time;
+    const key = `${functionName || '(anonymous)'} [${owner(url, functionName)}]`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + time);
+  });
+  return { byFunction, busy };
+}
+
+/**
+ * Gatehouse's profile against bare oidc-provider's under the same load: CPU per request of each, and
+ * the functions whose self time per request differs most, so the gap is read function by function
+ * (a function of bench/bare.ts itself is owned by "other").
+ */
+export function compareProfiles(ours: { file: string; requests: number }, bare: { file: string; requests: number }): string {
+  const a = selfTimes(ours.file);
+  const b = selfTimes(bare.file);
+  const perRequest = (m: Map<string, number>, n: number, k: string) => (m.get(k) ?? 0) / n;
+  const keys = new Set([...a.byFunction.keys(), ...b.byFunction.keys()]);
+  const diffs = [...keys]
+    .map((k) => ({ k, ours: perRequest(a.byFunction, ours.requests, k), bare: perRequest(b.byFunction, bare.requests, k) }))
+    .sort((x, y) => y.ours - y.bare - (x.ours - x.bare));
+  const row = (d: (typeof diffs)[number]) => `  ${(d.ours - d.bare).toFixed(1).padStart(7)}  ${d.ours.toFixed(1).padStart(7)}  ${d.bare.toFixed(1).padStart(7)}  ${d.k}`;
+  return [
+    `Against bare oidc-provider under the same load (profiled too, ${bare.requests} requests): ${(a.busy / ours.requests).toFixed(0)} µs of busy main thread per request, bare ${(b.busy / bare.requests).toFixed(0)} µs`,
+    'functions that cost Gatehouse most beyond bare (self µs per request: difference, Gatehouse, bare):',
+    ...diffs.slice(0, 20).map(row),
+    'and that cost bare more:',
+    ...diffs.slice(-3).reverse().map(row),
+  ].join('\n');
+}
+
 /**
  * Where one process's main thread spent its time: self time by owner (package), the hottest
  * functions, and the inclusive share of our own middleware, each as a share of the busy (not idle)

@@ -39,7 +39,7 @@ import { createPostgresDatabase } from '../server/db/postgres.js';
 import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
-import { summarizeProfile } from './profile.js';
+import { compareProfiles, summarizeProfile } from './profile.js';
 import { NODE, cpuMs, freePort, ready, running, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -364,20 +364,22 @@ async function main() {
     const [bPort, twoPort, barePort, helperPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const b = gatehouse('node B', bPort);
     const two = gatehouse('two workers', twoPort, { WEB_CONCURRENCY: '2' });
-    const bare = start(
-      'bare oidc-provider',
-      ['--import', 'tsx', join(projectRoot, 'bench', 'bare.ts')],
-      {
-        PORT: String(barePort),
-        HELPER_PORT: String(helperPort),
-        BENCH_ALG: ALG,
-        BENCH_API: API,
-        BENCH_REDIRECT: WEB.redirect,
-        BENCH_SERVICE_SECRET: SERVICE.secret,
-        BENCH_WEB_SECRET: WEB.secret,
-      },
-      barePort,
-    );
+    const startBare = (name: string, port: number, helper: number, nodeArgs: string[] = []) =>
+      start(
+        name,
+        [...nodeArgs, '--import', 'tsx', join(projectRoot, 'bench', 'bare.ts')],
+        {
+          PORT: String(port),
+          HELPER_PORT: String(helper),
+          BENCH_ALG: ALG,
+          BENCH_API: API,
+          BENCH_REDIRECT: WEB.redirect,
+          BENCH_SERVICE_SECRET: SERVICE.secret,
+          BENCH_WEB_SECRET: WEB.secret,
+        },
+        port,
+      );
+    const bare = startBare('bare oidc-provider', barePort, helperPort);
     // The embedded default (PGlite in its own data folder, no Redis): what `npm start` runs.
     const embeddedPort = await freePort();
     const embeddedDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-embedded-'));
@@ -636,6 +638,25 @@ async function main() {
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE) : 'no profile was written';
+      // The same load on a profiled bare oidc-provider, where it has the same operation: what
+      // Gatehouse spends beyond the library, function by function.
+      const bareLoads: Record<string, (port: number) => (worker: number) => Promise<boolean>> = {
+        client_credentials: (port) => cc(port),
+        'client_credentials/embedded': (port) => cc(port),
+        JWKS: (port) => jwks(port),
+      };
+      if (file && bareLoads[PROFILE]) {
+        const bareDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-bare-'));
+        const profiledBare = startBare('profiled bare oidc-provider', await freePort(), await freePort(), ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
+        await ready(profiledBare, '/oauth/jwks');
+        const bareLoad = bareLoads[PROFILE](profiledBare.port);
+        await measure(WARMUP_REQUESTS, bareLoad);
+        const bareRun = await measure(3 * MAX_REQUESTS, bareLoad, 3 * SECONDS);
+        await stop(profiledBare);
+        const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
+        if (bareFile) profileSummary += `\n${compareProfiles({ file: join(dir, file), requests: run.requests }, { file: join(bareDir, bareFile), requests: bareRun.requests })}`;
+        rmSync(bareDir, { recursive: true, force: true });
+      }
       rmSync(dir, { recursive: true, force: true });
     }
 
