@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,9 @@ import { answerClientErrors } from '../../server/http/client-errors.js';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { createRuntime, type Runtime } from '../../server/runtime.js';
+import { createEmbeddedDatabase } from '../../server/db/embedded.js';
+import { migrate, readMigrations } from '../../server/db/migrate.js';
+import { afterMigrations } from '../../server/services/two-factor-policy.js';
 import { applySeed, seedSchema, type Seed } from '../../server/seed.js';
 import { deleteKeysWithPrefix, withRedis } from './redis.js';
 
@@ -86,9 +89,35 @@ export interface StartOptions {
   adminTwoFactors?: boolean;
 }
 
+let migratedFolder: Promise<string> | undefined;
+
+/**
+ * An embedded data folder with every migration applied, made once per test process with the steps
+ * the server takes on a first start (migrate, then afterMigrations) and nothing after them: no keys,
+ * no built-in clients, no issuer. A new embedded test server starts from a copy of it, which the
+ * server then finds as it would after any restart with nothing to migrate. Creating the database and
+ * migrating it was about 3 of the 3.5 s an embedded start took, many times over in a run.
+ */
+function migratedDataDir(): Promise<string> {
+  migratedFolder ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-migrated-'));
+    const db = await createEmbeddedDatabase(dir, 'the tests’ migrated template');
+    try {
+      const applied = await migrate(db);
+      await afterMigrations(db, applied, readMigrations()[0]?.version);
+    } finally {
+      await db.close();
+    }
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  })();
+  return migratedFolder;
+}
+
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const databaseUrl = options.embedded ? undefined : (options.databaseUrl ?? (await createTestDatabase()));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  if (!databaseUrl && !options.dataDir) cpSync(await migratedDataDir(), dataDir, { recursive: true });
   const redisUrl = options.redisUrl === null || options.embedded ? undefined : (options.redisUrl ?? process.env.REDIS_URL);
   const redisPrefix = options.env?.REDIS_PREFIX ?? redisPrefixOf(databaseUrl, dataDir);
   const env: Record<string, string | undefined> = {
