@@ -1,5 +1,7 @@
+import { lookup as lookupCallback, type LookupAddress, type LookupOptions } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { Agent } from 'undici';
 
 /**
  * Where the server's own outgoing requests may go. Webhook deliveries and Shared Signals pushes are
@@ -9,9 +11,10 @@ import { BlockList, isIP } from 'node:net';
  * special-use addresses (RFC 6890) are refused unless OUTBOUND_PRIVATE_ADDRESSES=true, the same
  * switch that lifts oidc-provider's own guard on jwks_uri and back-channel logout.
  *
- * The name is resolved here and again by fetch, so a DNS answer that changes in between (rebinding)
- * is not caught; redirects are not followed by the callers, so a public URL cannot hand over to a
- * private one.
+ * The check is made where the connection is made (fetchOutbound below): the addresses a name resolves
+ * to when the socket connects are the ones checked, so a DNS answer that changes between a check and
+ * the connection (rebinding) cannot slip through. Redirects are not followed by the callers, so a
+ * public URL cannot hand over to a private one.
  */
 const SPECIAL_USE = new BlockList();
 for (const [address, prefix] of [
@@ -39,5 +42,50 @@ export async function assertPublicDestination(url: string, allowPrivate: boolean
   const blocked = addresses.find(isSpecialUse);
   if (blocked) {
     throw new OutboundRefusedError(`refused: ${host} is a loopback, private or special-use address (${blocked}); OUTBOUND_PRIVATE_ADDRESSES=true allows it`);
+  }
+}
+
+/**
+ * The resolver of outgoing connections when private addresses are not allowed: Node's own lookup,
+ * then a refusal if any address is special-use. net.connect calls it for every name it connects to
+ * (not for IP literals, which assertPublicDestination checks), and connects only to what it returns.
+ */
+function publicOnlyLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  lookupCallback(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const blocked = addresses.find((a) => isSpecialUse(a.address));
+    if (blocked) {
+      return callback(
+        new OutboundRefusedError(`refused: ${hostname} is a loopback, private or special-use address (${blocked.address}); OUTBOUND_PRIVATE_ADDRESSES=true allows it`),
+        [],
+      );
+    }
+    if (options.all) return callback(null, addresses);
+    callback(null, addresses[0].address, addresses[0].family);
+  });
+}
+
+/** fetch's connection pool for outgoing requests that must reach public addresses only. */
+export const PUBLIC_ONLY = new Agent({ connect: { lookup: publicOnlyLookup as never } });
+
+/**
+ * fetch for the server's own outgoing requests (webhook deliveries, Shared Signals pushes): refused
+ * with OutboundRefusedError when the destination is, or at connection time resolves to, a special-use
+ * address, unless `allowPrivate`.
+ */
+export async function fetchOutbound(url: string, init: RequestInit, allowPrivate: boolean): Promise<Response> {
+  // An IP literal never goes through a lookup, and a name is refused here with no connection attempted.
+  await assertPublicDestination(url, allowPrivate);
+  try {
+    return await fetch(url, allowPrivate ? init : ({ ...init, dispatcher: PUBLIC_ONLY } as RequestInit));
+  } catch (err) {
+    // fetch reports a refused connection as "fetch failed" with the lookup's error as its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof OutboundRefusedError) throw cause;
+    throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboundRefusedError, assertPublicDestination } from '../net/outbound.js';
+import { OutboundRefusedError, fetchOutbound } from '../net/outbound.js';
 import type { Database } from '../db/database.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { WebhookConfig } from '../config.js';
@@ -182,15 +182,18 @@ export class WebhookDispatcher {
       status, error: error && error.slice(0, ERROR_MAX), startedAt, durationMs: Math.round(performance.now() - started),
     });
     try {
-      await assertPublicDestination(endpoint.url, this.allowPrivateAddresses);
       const message = webhookMessage(messageId(row.id), row.event, this.secretsOf(endpoint), startedAt);
-      const response = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: message.headers,
-        body: message.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeout * 1000), stopping]),
-      });
+      const response = await fetchOutbound(
+        endpoint.url,
+        {
+          method: 'POST',
+          headers: message.headers,
+          body: message.body,
+          redirect: 'manual',
+          signal: AbortSignal.any([AbortSignal.timeout(this.config.timeout * 1000), stopping]),
+        },
+        this.allowPrivateAddresses,
+      );
       // Only the status counts; the body is not read.
       await response.body?.cancel().catch(() => undefined);
       return done(response.status, response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`);

@@ -6,6 +6,7 @@ import type { TestServer } from '../support/server.js';
 import { type ManagementApi, useServer } from '../support/setup.js';
 import { startReceiver, verified } from '../support/webhook-receiver.js';
 import { secondsUntilDue } from '../../server/store/outbox.js';
+import { OutboundRefusedError, PUBLIC_ONLY, fetchOutbound } from '../../server/net/outbound.js';
 import { WEBHOOK_CONSUMER } from '../../server/services/webhooks.js';
 
 /**
@@ -190,6 +191,33 @@ describe('webhooks to the server’s own network (SSRF, OWASP ASVS 5.2.6)', func
         expect(d.attempt_log[0].error).to.match(/^refused: 127\.0\.0\.1 is a loopback, private or special-use address/);
       });
       expect(receiver.received).to.have.length(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('checks the address the connection is made to, not only an earlier answer for the name (DNS rebinding)', async () => {
+    const receiver = await startReceiver();
+    try {
+      // Straight to the connection pool, past the check made before it: the name is resolved again
+      // as the socket connects, and that answer (loopback) is refused there.
+      const url = receiver.url.replace('127.0.0.1', 'localhost');
+      const failure = await fetch(url, { method: 'POST', body: '{}', dispatcher: PUBLIC_ONLY } as RequestInit).then(
+        () => undefined,
+        (err: Error & { cause?: unknown }) => err,
+      );
+      expect(failure?.cause).to.be.instanceOf(OutboundRefusedError);
+      expect((failure!.cause as Error).message).to.match(/^refused: localhost is a loopback, private or special-use address/);
+      // fetchOutbound, as the webhook and Shared Signals senders call it, throws that refusal itself.
+      const thrown = await fetchOutbound(url, { method: 'POST', body: '{}' }, false).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(thrown).to.be.instanceOf(OutboundRefusedError);
+      expect(receiver.received).to.have.length(0);
+      // Allowed private addresses (development, tests) go through.
+      expect((await fetchOutbound(url, { method: 'POST', body: '{}' }, true)).status).to.equal(204);
+      expect(receiver.received).to.have.length(1);
     } finally {
       await receiver.close();
     }

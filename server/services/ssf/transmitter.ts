@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { assertPublicDestination } from '../../net/outbound.js';
+import { fetchOutbound } from '../../net/outbound.js';
 import type { Database } from '../../db/database.js';
 import type { Sealer } from '../../crypto/seal.js';
 import type { Logger } from '../../logger.js';
@@ -148,16 +148,19 @@ export class Transmitter {
     const timeout = setTimeout(() => controller.abort(), PUSH_TIMEOUT_MS);
     this.inFlight.add(controller);
     try {
-      await assertPublicDestination(stream.endpoint_url!, this.deps.allowPrivateAddresses ?? false);
       const authorization = authorizationHeaderOf(this.deps.sealer, stream);
-      const res = await fetch(stream.endpoint_url!, {
-        method: 'POST',
-        // RFC 8935 §2.3 expects 202 or an error; a redirect is not followed to where it points.
-        redirect: 'manual',
-        headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json', ...(authorization ? { authorization } : {}) },
-        body: set,
-        signal: controller.signal,
-      });
+      const res = await fetchOutbound(
+        stream.endpoint_url!,
+        {
+          method: 'POST',
+          // RFC 8935 §2.3 expects 202 or an error; a redirect is not followed to where it points.
+          redirect: 'manual',
+          headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json', ...(authorization ? { authorization } : {}) },
+          body: set,
+          signal: controller.signal,
+        },
+        this.deps.allowPrivateAddresses ?? false,
+      );
       await res.arrayBuffer().catch(() => undefined);
       if (res.status === 202) return true;
       if (res.status === 400) {
