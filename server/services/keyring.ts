@@ -15,13 +15,14 @@ function publicPart(jwk: JWK): JWK {
   return Object.fromEntries(Object.entries(jwk).filter(([k]) => !PRIVATE_MEMBERS.includes(k))) as JWK;
 }
 
-/**
- * This node's view of the signing keys. The provider signs with providerJwks(); our own resource
- * server (the Management API) verifies with verifier(), offline, like any resource server would.
- */
 /** How many verified access tokens a node remembers (about 1 KB each), oldest forgotten first. */
 const VERIFIED_TOKENS = 10_000;
 
+/**
+ * This node's view of the signing keys. The provider signs with providerJwks(); our own resource
+ * servers (the Management API, the Shared Signals API, introspection) verify with
+ * verifyAccessToken(), offline, like any resource server would.
+ */
 export class KeyRing {
   private keys: StoredKey[] = [];
   private keySet: JWTVerifyGetKey | undefined;
@@ -86,9 +87,9 @@ export class KeyRing {
   /**
    * Verifies one of our RFC 9068 access tokens (`typ: at+jwt`, §4: never an ID token) from `issuer`,
    * for `audience` when given, and returns its claims. Throws jose's errors, JWTExpired for an
-   * expired token, as jwtVerify does.
+   * expired token, as jwtVerify does. The claims are shared by every use of the token: read only.
    */
-  async verifyAccessToken(token: string, expected: { issuer: string; audience?: string }): Promise<JWTPayload> {
+  async verifyAccessToken(token: string, expected: { issuer: string; audience?: string }): Promise<Readonly<JWTPayload>> {
     const known = this.verified.get(token);
     let payload = known?.issuer === expected.issuer ? known.payload : undefined;
     if (payload) {
