@@ -46,18 +46,21 @@ describe('seed file: roles, user roles, Management API clients', () => {
   let dir: string;
   let file: string;
   let server: TestServer | undefined;
+  /** The server that made the database and data folder: destroying it removes them, after a restart too. */
+  let first: TestServer | undefined;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-seed-'));
     file = join(dir, 'seed.json');
     writeFileSync(file, JSON.stringify(extendedSeed()));
   });
   after(async () => {
-    await server?.destroy();
+    if (server !== first) await server?.stop();
+    await first?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates custom roles before users and grants users their roles', async () => {
-    server = await startServer({ env: { SEED_FILE: file, ISSUER } });
+    server = first = await startServer({ env: { SEED_FILE: file, ISSUER } });
     const db = server.runtime.db;
     const support = (await db.query<{ permissions: string[]; description: string; builtin: boolean }>(`SELECT * FROM roles WHERE name = 'support'`)).rows[0];
     expect(support).to.deep.include({ description: 'Helps customers', builtin: false, permissions: ['clients:read', 'users:read', 'orders:read'] });
