@@ -9,8 +9,6 @@ import { normaliseIp } from '../net/ip-allowlist.js';
 import { allowedApps, withdrawConsent } from '../services/app-access.js';
 import { resendVerification } from '../services/email-verification.js';
 import { PasswordChangeRefusedError, WrongCurrentPasswordError, changeOwnPassword } from '../services/own-password.js';
-import { LoginThrottle } from '../services/protection/login-throttle.js';
-import { limitAddress } from '../services/protection/address.js';
 import { endSession, recordSessionUse, sessionsOf } from '../services/user-sessions.js';
 import { errorPage, errorViewFor } from '../../views/error.js';
 import { accountPage } from '../../views/account.js';
@@ -114,9 +112,8 @@ export function mountAccountPage(router: Router, deps: AccountDeps): void {
     const { who, form } = input;
     // The current password is a secret an attacker with a stolen session cookie could guess here: the
     // guesses count against the same limits as sign-in (NIST SP 800-63B §5.2.2, OWASP ASVS 2.2.1).
-    const account = LoginThrottle.account(who.user.id, who.user.email);
-    const address = limitAddress(ctx.ip);
-    const wait = await deps.protection.login.retryAfter(account, address);
+    const guesses = deps.protection.login.of(who.user, ctx.ip);
+    const wait = await guesses.retryAfter();
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return render(ctx, who, { error: `Too many wrong passwords. Try again in ${Math.ceil(wait / 60)} minute(s).` }, 429);
@@ -130,10 +127,10 @@ export function mountAccountPage(router: Router, deps: AccountDeps): void {
       await who.session.persist();
     } catch (err) {
       if (!(err instanceof PasswordChangeRefusedError)) throw err;
-      if (err instanceof WrongCurrentPasswordError) await deps.protection.login.failed(account, address, who.user.id);
+      if (err instanceof WrongCurrentPasswordError) await guesses.failed();
       return render(ctx, who, { error: err.message }, 400);
     }
-    await deps.protection.login.succeeded(account, address);
+    await guesses.succeeded();
     done(ctx, 'password');
   });
 

@@ -10,8 +10,7 @@ import { normaliseIp } from '../net/ip-allowlist.js';
 import type { Actor } from '../services/audit.js';
 import { recordAudit } from '../services/audit.js';
 import { passkeyAnswer, passkeyName, passkeysOfUser, registerPasskey, registrationOptions, relyingPartyOf, removePasskey, renamePasskey } from '../services/passkeys.js';
-import { LoginThrottle, type Protection } from '../services/protection/index.js';
-import { limitAddress } from '../services/protection/address.js';
+import type { Protection } from '../services/protection/index.js';
 import { newRecoveryCodes, recoveryCodesLeft } from '../services/recovery-codes.js';
 import { confirmTotp, removeTotp, startTotpEnrolment } from '../services/totp.js';
 import { roleRequiresTwoFactors } from '../services/two-factor-policy.js';
@@ -146,16 +145,15 @@ export function accountSecurityRoutes({ provider, db, cookieSecrets, protection,
     const f = await withForm(ctx);
     if (!f || !(await recentSignIn(ctx, f.p))) return;
     // Guesses at the confirmation code are limited like passwords (the login limiter).
-    const account = LoginThrottle.account(f.p.user.id, f.p.user.email);
-    const address = limitAddress(ctx.ip);
-    const wait = await protection.login.retryAfter(account, address);
+    const guesses = protection.login.of(f.p.user, ctx.ip);
+    const wait = await guesses.retryAfter();
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return enrolPage(ctx, f.p, `Too many wrong codes. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
     }
     const codes = await confirmTotp(db, sealer, f.p.user.id, (f.form.get('code') ?? '').slice(0, 64), f.p.actor);
     if (!codes) {
-      await protection.login.failed(account, address, f.p.user.id);
+      await guesses.failed();
       return enrolPage(ctx, f.p, 'That code is not right. Check the time on your phone and try the next code.', 401);
     }
     sendHtml(ctx, accountRecoveryCodesPage(codes, f.p.token));

@@ -132,7 +132,7 @@ export function interactionRoutes({ provider, db, logger, cookieSecrets, protect
     const ip = normaliseIp(ctx.ip);
     const amr = amrOf(methods, twoFactors);
     metrics?.login('success');
-    await protection.login.succeeded(LoginThrottle.account(user.id, user.email), limitAddress(ctx.ip));
+    await protection.login.of(user, ctx.ip).succeeded();
     await afterSessionCutoff(user.sessionsValidAfter);
     logger.info({ reqId: ctx.state.requestId, event: 'login.succeeded', sub: user.id, client: params.client_id }, 'login');
     const client = typeof params.client_id === 'string' ? params.client_id : undefined;

@@ -10,8 +10,7 @@ import type { Logger } from '../logger.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
 import { recordAudit } from '../services/audit.js';
 import { authenticationOptions, passkeyAnswer, passkeyName, registerPasskey, registrationOptions, relyingPartyOf, verifyPasskey } from '../services/passkeys.js';
-import { LoginThrottle, type Protection } from '../services/protection/index.js';
-import { limitAddress } from '../services/protection/address.js';
+import type { Protection } from '../services/protection/index.js';
 import { spendRecoveryCode } from '../services/recovery-codes.js';
 import { confirmTotp, startTotpEnrolment, verifyTotp } from '../services/totp.js';
 import { acrAsksForTwoFactors, factorKinds, roleRequiresTwoFactors } from '../services/two-factor-policy.js';
@@ -102,7 +101,7 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
   /** A wrong code costs what a wrong password costs; past the limit the answer is 429. */
   async function countFailure(ctx: Context, user: User, interaction: Interaction, reason: string): Promise<number> {
     const ip = normaliseIp(ctx.ip);
-    const failure = await protection.login.failed(LoginThrottle.account(user.id, user.email), limitAddress(ctx.ip), user.id);
+    const failure = await protection.login.of(user, ctx.ip).failed();
     await protection.audit.failure({
       type: 'login.failed',
       actor: { type: 'user', id: user.id, ip },
@@ -115,7 +114,7 @@ export function secondFactorRoutes(router: Router, deps: SecondFactorDeps) {
     return failure.retryAfter;
   }
 
-  const retryAfter = (ctx: Context, user: User) => protection.login.retryAfter(LoginThrottle.account(user.id, user.email), limitAddress(ctx.ip));
+  const retryAfter = (ctx: Context, user: User) => protection.login.of(user, ctx.ip).retryAfter();
 
   const throttled = (seconds: number) => `Too many wrong codes. For your security, try again in ${Math.ceil(seconds / 60)} minute(s).`;
 

@@ -1,5 +1,4 @@
 import { lookup as lookupCallback, type LookupAddress, type LookupOptions } from 'node:dns';
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { Agent } from 'undici';
 
@@ -34,21 +33,13 @@ function isSpecialUse(address: string): boolean {
   return SPECIAL_USE.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** Throws OutboundRefusedError when `url`'s host is, or resolves to, a special-use address. */
-export async function assertPublicDestination(url: string, allowPrivate: boolean): Promise<void> {
-  if (allowPrivate) return;
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-  const blocked = addresses.find(isSpecialUse);
-  if (blocked) {
-    throw new OutboundRefusedError(`refused: ${host} is a loopback, private or special-use address (${blocked}); OUTBOUND_PRIVATE_ADDRESSES=true allows it`);
-  }
-}
+const refused = (host: string, address: string) =>
+  new OutboundRefusedError(`refused: ${host} is a loopback, private or special-use address (${address}); OUTBOUND_PRIVATE_ADDRESSES=true allows it`);
 
 /**
  * The resolver of outgoing connections when private addresses are not allowed: Node's own lookup,
  * then a refusal if any address is special-use. net.connect calls it for every name it connects to
- * (not for IP literals, which assertPublicDestination checks), and connects only to what it returns.
+ * (not for IP literals, which fetchOutbound checks), and connects only to what it returns.
  */
 function publicOnlyLookup(
   hostname: string,
@@ -58,12 +49,7 @@ function publicOnlyLookup(
   lookupCallback(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     const blocked = addresses.find((a) => isSpecialUse(a.address));
-    if (blocked) {
-      return callback(
-        new OutboundRefusedError(`refused: ${hostname} is a loopback, private or special-use address (${blocked.address}); OUTBOUND_PRIVATE_ADDRESSES=true allows it`),
-        [],
-      );
-    }
+    if (blocked) return callback(refused(hostname, blocked.address), []);
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);
   });
@@ -78,10 +64,12 @@ export const PUBLIC_ONLY = new Agent({ connect: { lookup: publicOnlyLookup as ne
  * address, unless `allowPrivate`.
  */
 export async function fetchOutbound(url: string, init: RequestInit, allowPrivate: boolean): Promise<Response> {
-  // An IP literal never goes through a lookup, and a name is refused here with no connection attempted.
-  await assertPublicDestination(url, allowPrivate);
+  if (allowPrivate) return fetch(url, init);
+  // An IP literal is connected to without a lookup, so it is checked here; a name, as it is resolved.
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && isSpecialUse(host)) throw refused(host, host);
   try {
-    return await fetch(url, allowPrivate ? init : ({ ...init, dispatcher: PUBLIC_ONLY } as RequestInit));
+    return await fetch(url, { ...init, dispatcher: PUBLIC_ONLY } as RequestInit);
   } catch (err) {
     // fetch reports a refused connection as "fetch failed" with the lookup's error as its cause.
     const cause = (err as { cause?: unknown }).cause;

@@ -121,11 +121,11 @@ function checkScopeKinds(list: string[]) {
   if (list.some(isOidcScope)) throw invalidRequest('scopes: identity scopes cannot be given to an API key', 'scopes');
 }
 
-/** The key, if the caller may see it: their own, or anyone's with users:write. */
 /** Whether the caller may see a key of this owner at all: their own, or anyone's with users:write. */
 export const maySeeKeyOf = (principal: Principal, ownerId: string | null) =>
   (ownerId !== null && ownerId === principal.userId) || principal.permissions.has('users:write');
 
+/** The key, if the caller may see it (maySeeKeyOf). */
 export async function mustFind(q: Queryable, id: string, principal: Principal): Promise<ApiKeyRow> {
   const row = await findApiKeyRow(q, id);
   // Someone else's key is "not found" to a caller who may not manage it: ids are not disclosed.

@@ -47,7 +47,7 @@ export interface AuditFilter {
   actorId?: string;
   /**
    * With actorId: also the events of every user whose email contains this (any case), and of their
-   * API keys. Only for callers who may read users (services/audit.ts decides).
+   * API keys. Only for callers who may read users (services/audit-log.ts decides).
    */
   actorEmail?: string;
   since?: Date;

@@ -199,8 +199,8 @@ describe('webhooks to the server’s own network (SSRF, OWASP ASVS 5.2.6)', func
   it('checks the address the connection is made to, not only an earlier answer for the name (DNS rebinding)', async () => {
     const receiver = await startReceiver();
     try {
-      // Straight to the connection pool, past the check made before it: the name is resolved again
-      // as the socket connects, and that answer (loopback) is refused there.
+      // Straight to the connection pool: the name is resolved as the socket connects, and that answer
+      // (loopback) is refused there, whatever an earlier lookup of the name said.
       const url = receiver.url.replace('127.0.0.1', 'localhost');
       const failure = await fetch(url, { method: 'POST', body: '{}', dispatcher: PUBLIC_ONLY } as RequestInit).then(
         () => undefined,

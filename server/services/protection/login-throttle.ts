@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ProtectionConfig } from '../../config.js';
+import { limitAddress } from './address.js';
 import { FailureLimit, blockAt } from './failure-limit.js';
 import { guarded, type LimiterStore } from './limiter-store.js';
 
@@ -49,6 +50,21 @@ export class LoginThrottle {
   /** The counting key of an account: its id, or a digest of an email that names no account. */
   static account(userId: string | undefined, login: string): string {
     return userId ?? `unknown:${createHash('sha256').update(login.trim().toLowerCase()).digest('base64url').slice(0, 32)}`;
+  }
+
+  /**
+   * The guesses of one known person from one address, however they guess (a sign-in, a second
+   * factor, their current password on /account, a code confirming a new authenticator): all count
+   * against the same limits, keyed the same way.
+   */
+  of(user: { id: string; email: string }, ip: string) {
+    const account = LoginThrottle.account(user.id, user.email);
+    const address = limitAddress(ip);
+    return {
+      retryAfter: () => this.retryAfter(account, address),
+      failed: () => this.failed(account, address, user.id),
+      succeeded: () => this.succeeded(account, address),
+    };
   }
 
   /** The limits sign-ins are counted against (for the metrics). */
