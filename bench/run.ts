@@ -229,13 +229,18 @@ interface Row {
   note?: string;
 }
 
-/** Alternates the two sides ROUNDS times each; the baseline is left out where there is none. */
+/**
+ * Alternates the two sides ROUNDS times each, Gatehouse first in even rounds and the baseline first in
+ * odd ones, so that a machine slowing down or speeding up over a flow's runs falls on both sides
+ * alike; the baseline is left out where there is none.
+ */
 async function compare(flow: string, ours: Side, baseline: Side | undefined, baselineName = 'bare oidc-provider', note?: string): Promise<Row | undefined> {
   if (!wanted(flow)) return undefined;
   const mine: Run[] = [];
   const theirs: Run[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [side, runs] of [[ours, mine], [baseline, theirs]] as const) {
+    const sides = [[ours, mine], [baseline, theirs]] as const;
+    for (const [side, runs] of round % 2 === 0 ? sides : [...sides].reverse()) {
       if (!side) continue;
       const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
       const cpuBefore = cpuMs(side.pid);

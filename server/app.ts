@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import { projectPath } from './paths.js';
+import { chain } from './http/chain.js';
 import { errorBoundary } from './http/errors.js';
 import { strictTransportSecurity } from './http/hsts.js';
 import { issuerOrigin } from './http/issuer-origin.js';
@@ -31,14 +32,6 @@ const SCRIPTS: Record<string, Buffer> = {
 function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
   return (end === -1 ? path.slice(1) : path.slice(1, end)).toLowerCase();
-}
-
-/** Middleware run in order, as app.use would, ending in the `next` they are given. */
-function chain(...middleware: Koa.Middleware[]): Koa.Middleware {
-  return function chained(ctx, next) {
-    const step = (i: number): Promise<unknown> => (i === middleware.length ? next() : Promise.resolve(middleware[i](ctx, () => step(i + 1))));
-    return step(0) as Promise<void>;
-  };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,8 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** SHA-256, base64url: how bearer values (secrets, codes, token ids) become storage keys. */
+/**
+ * SHA-256, base64url: how bearer values (secrets, codes, token ids) become storage keys. Node's
+ * one-shot hash(), which skips the Hash object createHash() builds (every token request digests the
+ * presented secret).
+ */
 export function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
 /** Constant-time comparison of two digests (equal length by construction). */

@@ -32,10 +32,11 @@ export function issuerOrigin(app: Koa, issuer: string): Middleware {
     protocol: { get: () => scheme, configurable: true },
     host: { get: () => host, configurable: true },
   });
-  return async function pinOriginToIssuer(ctx, next) {
-    // The Host header is no longer used, but RFC 9112 §3.2 still makes an invalid one a 400.
+  return function pinOriginToIssuer(ctx, next) {
+    // The Host header is no longer used, but RFC 9112 §3.2 still makes an invalid one a 400. ISSUER's
+    // own host, what nearly every request sends, is known to be valid.
     const sentHost = ctx.get('host');
-    if (sentHost && !URL.canParse(`http://${sentHost}`)) throw new BadRequestError('malformed Host header');
+    if (sentHost && sentHost !== host && !URL.canParse(`http://${sentHost}`)) throw new BadRequestError('malformed Host header');
     const target = ctx.originalUrl;
     if (target.charCodeAt(0) !== 47 /* "/" */) {
       const authority = ABSOLUTE_FORM.exec(target);
@@ -48,6 +49,6 @@ export function issuerOrigin(app: Koa, issuer: string): Middleware {
         ctx.request.originalUrl = originForm;
       }
     }
-    await next();
+    return next();
   };
 }

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is 10.0.0.1 for allowlist purposes. */
 export function normaliseIp(ip: string): string {
+  if (!ip.startsWith('::')) return ip;
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   return m ? m[1] : ip;
 }

@@ -97,8 +97,8 @@ export async function revokeGrantEverywhere(routing: ArtifactRouting, grantId: s
  * (kept for the request that read it, and handed out once), and the consume is held back and done
  * in the same statement that writes the successor, which is written only if the consume succeeds:
  * single use stays atomic (of two concurrent refreshes exactly one wins, the other revokes the
- * grant, as before). settleDeferredConsume() runs after every request so that a consume never
- * stays held back, whatever path the library takes.
+ * grant, as before). settleDeferredConsume() runs after every token request (the only kind that
+ * can hold one back) so that a consume never stays held back, whatever path the library takes.
  */
 interface RequestMemo {
   grant?: { id: string; payload: Payload | undefined };

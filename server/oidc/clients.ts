@@ -47,28 +47,33 @@ export function toProviderMetadata(record: ClientRecord): Record<string, unknown
 }
 
 /**
- * The Client model's adapter: read-only, from the clients table through this node's cache, which a
- * change on any node invalidates (server/store/cache.ts), so that a suspension, deletion or scope
- * change applies at the next token request on every node. Expiry is checked here on every call, on
- * the cached copy. A suspended or expired client is reported as unknown: oidc-provider answers
- * invalid_client.
+ * The record of a client that may authenticate now, through this node's cache, which a change on any
+ * node invalidates (server/store/cache.ts), so that a suspension, deletion or scope change applies at
+ * the next token request on every node. Expiry is checked here on every call, on the cached copy. A
+ * suspended or expired client is reported as unknown: oidc-provider answers invalid_client.
  */
+async function findActiveClient(reads: Pick<HotReads, 'findClient'>, clientId: string): Promise<ClientRecord | undefined> {
+  const record = await reads.findClient(clientId);
+  if (!record) return undefined;
+  if (!record.enabled || (record.expiresAt && record.expiresAt.getTime() <= Date.now())) {
+    // A client refused by decision, not a guess: its refusals are not counted against it
+    // (server/oidc/throttle.ts), or resuming it would find it blocked for having been suspended.
+    const current = ProviderClass.ctx;
+    if (current) {
+      (current.state as FailureMarks).inactiveClient = true;
+      (current.state as FailureMarks).inactiveReason = record.enabled ? 'client_expired' : 'client_suspended';
+    }
+    return undefined;
+  }
+  return record;
+}
+
+/** The Client model's adapter: read-only, from the clients table (findActiveClient). */
 export function createClientAdapter(reads: Pick<HotReads, 'findClient'>): (name: string) => Adapter {
   return () => ({
     async find(clientId: string) {
-      const record = await reads.findClient(clientId);
-      if (!record) return undefined;
-      if (!record.enabled || (record.expiresAt && record.expiresAt.getTime() <= Date.now())) {
-        // A client refused by decision, not a guess: its refusals are not counted against it
-        // (server/oidc/throttle.ts), or resuming it would find it blocked for having been suspended.
-        const current = ProviderClass.ctx;
-        if (current) {
-          (current.state as FailureMarks).inactiveClient = true;
-          (current.state as FailureMarks).inactiveReason = record.enabled ? 'client_expired' : 'client_suspended';
-        }
-        return undefined;
-      }
-      return toProviderMetadata(record) as never;
+      const record = await findActiveClient(reads, clientId);
+      return record ? (toProviderMetadata(record) as never) : undefined;
     },
     async upsert() {
       throw new Error('clients are managed through the management API, not dynamic registration');
@@ -87,6 +92,29 @@ export function createClientAdapter(reads: Pick<HotReads, 'findClient'>): (name:
   });
 }
 
+/**
+ * Hands out the same oidc-provider Client for as long as the cache holds the same record of it. The
+ * library would otherwise rebuild the metadata and digest it (lib/models/client.js, find) on every
+ * request to find the Client it already built; this skips that work on the token path (issue 10).
+ * The cache replaces a record whenever its row changes, so a changed client never gets an old Client;
+ * whether it may authenticate is still decided on each call (findActiveClient).
+ */
+export function reuseClients(provider: Provider, reads: Pick<HotReads, 'findClient'>): void {
+  const Client = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
+  const build = Client.find.bind(Client);
+  const built = new WeakMap<ClientRecord, unknown>();
+  Client.find = async function find(id) {
+    if (typeof id !== 'string' || !id) return build(id);
+    const record = await findActiveClient(reads, id);
+    if (!record) return undefined;
+    const known = built.get(record);
+    if (known) return known;
+    const client = await build(id);
+    if (client) built.set(record, client);
+    return client;
+  };
+}
+
 interface SecretEntry {
   id: string;
   hash: string;
@@ -96,8 +124,8 @@ interface SecretEntry {
 export interface SecretCheckHooks {
   /** The request's client address (oidc-provider's ALS context), for the IP allowlist. */
   requestIp(): string | undefined;
-  /** Runs before the secret is compared: throws to refuse (a client_id refused at this address). */
-  beforeCompare?(clientId: string): Promise<void>;
+  /** Runs before the secret is compared: rejects to refuse (a client_id refused at this address). */
+  beforeCompare?(clientId: string): Promise<void> | undefined;
   onMatch?(clientId: string, secretId: string): void;
   onIpRefused?(clientId: string, ip: string): void;
 }
@@ -115,7 +143,8 @@ export function installSecretComparison(provider: Provider, hooks: SecretCheckHo
     ): Promise<boolean>;
   };
   proto.compareClientSecret = async function compareClientSecret(actual) {
-    await hooks.beforeCompare?.(this.clientId);
+    const refused = hooks.beforeCompare?.(this.clientId);
+    if (refused) await refused;
     const allowlist = this.gatehouse_ip_allowlist ?? [];
     const ip = hooks.requestIp();
     if (allowlist.length && !(ip && ipAllowed(allowlist, ip))) {

@@ -58,10 +58,9 @@ export function deviceFlowFeature(protection: Protection, logger: Logger) {
  * RFC 8628 §5.1: an address that typed too many wrong codes is refused before its next code is
  * looked up, on a page that says until when.
  */
-export function deviceCodeGuard(protection: Protection, path: string): Middleware {
-  const target = path.toLowerCase();
+export function deviceCodeGuard(protection: Protection): Middleware {
   return async function deviceCodeGuard(ctx, next) {
-    if (ctx.method !== 'POST' || ctx.path.toLowerCase().replace(/(.)\/$/, '$1') !== target) return next();
+    if (ctx.method !== 'POST') return next();
     const wait = await protection.userCodes.retryAfter(limitAddress(ctx.ip));
     if (!wait) return next();
     const err = new TooManyAttemptsError(wait, 'wrong codes');
@@ -83,12 +82,11 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * of authorization_pending. oidc-provider answers the poll; this only decides, after it, whether the
  * poll came too early, so an approved or denied code is answered at once whatever the pace.
  */
-export function devicePollPace(protection: Protection, tokenPath: string): Middleware {
-  const target = tokenPath.toLowerCase();
+export function devicePollPace(protection: Protection): Middleware {
   return async function devicePollPace(ctx, next) {
     await next();
     const oidc = (ctx as KoaContextWithOIDC).oidc;
-    if (ctx.path.toLowerCase().replace(/(.)\/$/, '$1') !== target || oidc?.params?.grant_type !== DEVICE_CODE_GRANT) return;
+    if (oidc?.params?.grant_type !== DEVICE_CODE_GRANT) return;
     const body = ctx.body as { error?: string } | undefined;
     const code = oidc.params.device_code;
     if (body?.error !== 'authorization_pending' || typeof code !== 'string') return;

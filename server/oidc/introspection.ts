@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors as joseErrors } from 'jose';
 import type { FailureMarks } from './throttle.js';
@@ -93,8 +94,9 @@ export function introspectionExtension(db: Database, reads: HotReads, keys: KeyR
     return { ...payload, active: true, token_type: bound ? 'DPoP' : 'Bearer', ...(scope !== undefined ? { scope } : {}) };
   }
 
-  return async function introspectOtherTokens(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+  return async function introspectOtherTokens(koaCtx: Context, next: () => Promise<void>) {
     await next();
+    const ctx = koaCtx as KoaContextWithOIDC;
     if (ctx.oidc?.route !== 'introspection' || !ctx.oidc.client) return;
     const token = ctx.oidc.params?.token;
     if (typeof token !== 'string') return;

@@ -7,9 +7,9 @@ import type { Protection } from '../services/protection/index.js';
 import { awaitAudit, refuseBlockedClient, throttleFailedCredentials, watchFailures, type FailureMarks } from './throttle.js';
 import { secretUsage } from './secret-usage.js';
 import { accountFinder, interactionPolicyWithAccountCheck } from './accounts.js';
-import { endpointGuard, normalise } from './endpoints.js';
+import { endpointGuard } from './endpoints.js';
 import { type ArtifactRouting, createAdapterClass, settleDeferredConsume } from './adapter.js';
-import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison } from './clients.js';
+import { EXTRA_CLIENT_METADATA, createClientAdapter, installSecretComparison, reuseClients } from './clients.js';
 import { existingGrantLoader } from './grants.js';
 import { resourceIndicators } from './resources.js';
 import { CLAIMS, OIDC_SCOPES } from '../services/scope-names.js';
@@ -206,27 +206,36 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   // lib/models/session.js) and then marks them secure when our context is (server/http/issuer-origin.ts
   // pins that to ISSUER). Trusting X-Forwarded-Proto here would let a caller's header decide instead.
   provider.proxy = false;
-  // With tracing on (only then), a span around each token request, its client authentication and signing.
+  reuseClients(provider, reads);
+  // Each endpoint's additions, looked up by path once per request (endpointGuard): a token request runs
+  // the token endpoint's and nothing else.
   const tracing = tracer();
-  if (tracing) provider.use(traceTokenRequests(tracing, OAUTH_ROUTES.token));
-  provider.use(endpointGuard(OAUTH_ROUTES));
+  const throttle = throttleFailedCredentials(protection);
+  const introspect = introspectionExtension(db, reads, keys, config.issuer, apiKeyUsage);
   provider.use(recordSessionUses);
+  provider.use(
+    endpointGuard(OAUTH_ROUTES, {
+      token: [
+        // With tracing on (only then), a span around each token request, its client authentication and signing.
+        ...(tracing ? [traceTokenRequests(tracing)] : []),
+        async function settleDeferredConsumes(ctx, next) {
+          await next();
+          await settleDeferredConsume(routing, ctx).catch((err) => {
+            if (!(err instanceof errors.InvalidGrant)) throw err;
+            ctx.status = 400;
+            ctx.body = { error: 'invalid_grant', error_description: 'refresh token already used' };
+          });
+        },
+        throttle,
+        devicePollPace(protection),
+      ],
+      introspection: [throttle, introspect],
+      revocation: [throttle],
+      code_verification: [deviceCodeGuard(protection)],
+      end_session: [logoutWithoutSession(provider)],
+    }),
+  );
   trackSessions(provider, db, reads, logger);
-  // Only token requests can hold a consume back; every other request goes straight through.
-  const tokenPath = normalise(OAUTH_ROUTES.token);
-  provider.use(async function settleDeferredConsumes(ctx, next) {
-    if (normalise(ctx.path) !== tokenPath) return next();
-    await next();
-    await settleDeferredConsume(routing, ctx).catch((err) => {
-      if (!(err instanceof errors.InvalidGrant)) throw err;
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_grant', error_description: 'refresh token already used' };
-    });
-  });
-  provider.use(throttleFailedCredentials(protection, OAUTH_ROUTES));
-  provider.use(deviceCodeGuard(protection, OAUTH_ROUTES.code_verification));
-  provider.use(devicePollPace(protection, OAUTH_ROUTES.token));
-  provider.use(logoutWithoutSession(provider));
   watchFailures(provider, attemptedClientId);
   installSecretComparison(provider, {
     requestIp: () => Provider.ctx?.ip,
@@ -252,11 +261,6 @@ export function createProvider({ config, db, routing, jwks, keys, logger, reads,
   if (tracing) traceProviderModels(provider, tracing);
   registerTokenExchange(provider, db, reads, apiKeyUsage);
   queueBackchannelLogouts(provider, db);
-  const introspect = introspectionExtension(db, reads, keys, config.issuer, apiKeyUsage);
-  const introspectionPath = normalise(OAUTH_ROUTES.introspection);
-  provider.use(function introspectionOnly(ctx, next) {
-    return normalise(ctx.path) === introspectionPath ? introspect(ctx as KoaContextWithOIDC, next) : next();
-  });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string }) => {
     if (err.error !== 'invalid_client' || ctx.state?.ipRefused) return;
     const clientId = attemptedClientId(ctx);

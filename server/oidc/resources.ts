@@ -3,10 +3,28 @@ import type { Api } from '../store/apis.js';
 import type { HotReads } from '../store/cache.js';
 import { isOidcScope, splitScope } from '../services/scope-names.js';
 
-/** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */
-export function clientApiScopes(client: Client): Set<string> {
-  return new Set(splitScope((client as unknown as { gatehouse_api_scopes?: string }).gatehouse_api_scopes));
+/**
+ * What the token path derives from cached objects, kept beside them: the same Client is handed out
+ * while its record is cached (clients.ts, reuseClients), the same Api and list of Apis while theirs
+ * are, so each is worked out once per change rather than once per request.
+ */
+const apiScopesOf = new WeakMap<Client, ReadonlySet<string>>();
+const scopeNamesOf = new WeakMap<Api, readonly string[]>();
+const definedBy = new WeakMap<readonly Api[], ReadonlySet<string>>();
+
+function remembered<K extends object, V>(memo: WeakMap<K, V>, key: K, make: (key: K) => V): V {
+  let value = memo.get(key);
+  if (value === undefined) memo.set(key, (value = make(key)));
+  return value;
 }
+
+/** The API scopes a client may be granted (see EXTRA_CLIENT_METADATA). */
+function clientApiScopes(client: Client): ReadonlySet<string> {
+  return remembered(apiScopesOf, client, (c) => new Set(splitScope((c as unknown as { gatehouse_api_scopes?: string }).gatehouse_api_scopes)));
+}
+
+/** The names of the scopes an API defines. */
+const scopeNames = (api: Api) => remembered(scopeNamesOf, api, (a) => a.scopes.map((s) => s.name));
 
 /** The user who created the client, if a person did (see EXTRA_CLIENT_METADATA). */
 const ownerOf = (client: Client) => (client as unknown as { gatehouse_owner?: string }).gatehouse_owner;
@@ -45,7 +63,7 @@ function refuseIdentityScopes(ctx: KoaContextWithOIDC) {
 export function resourceIndicators(reads: HotReads) {
   async function apisOwning(scopes: string[]): Promise<Api[]> {
     const apis = await reads.findApisByScopes(scopes);
-    const defined = new Set(apis.flatMap((a) => a.scopes.map((s) => s.name)));
+    const defined = remembered(definedBy, apis, (list) => new Set(list.flatMap(scopeNames)));
     const unknown = scopes.find((s) => !defined.has(s));
     // RFC 6749 §3.3 / §5.2: an unknown scope is refused with invalid_scope, never silently dropped.
     if (unknown) throw new errors.InvalidScope('requested scope is not defined by any API', unknown);
@@ -77,7 +95,7 @@ export function resourceIndicators(reads: HotReads) {
       const api = await reads.findApiByIdentifier(identifier);
       if (!api) throw new errors.InvalidTarget('resource indicator is not a registered API');
       const allowed = clientApiScopes(client);
-      const defined = api.scopes.map((s) => s.name);
+      const defined = scopeNames(api);
       let grantable = defined.filter((s) => allowed.has(s));
       // For APIs that enforce roles, a user can be given only what their roles allow right now: the
       // consent page never offers the rest (oidc-provider asks only for scopes the API lists here), and

@@ -26,9 +26,6 @@ export function awaitAudit(ctx: Context | undefined, write: Promise<void>): void
 
 const marks = (ctx: Context) => ctx.state as FailureMarks;
 
-/** The endpoints whose failures are counted, by path (oidc-provider matches without case or a trailing slash). */
-const normalise = (path: string) => path.toLowerCase().replace(/(.)\/$/, '$1');
-
 /** RFC 6585 §4 with an RFC 6749 §5.2-style body. */
 export function answerTooMany(ctx: Context, err: TooManyAttemptsError): void {
   ctx.status = 429;
@@ -39,22 +36,23 @@ export function answerTooMany(ctx: Context, err: TooManyAttemptsError): void {
 }
 
 /**
- * Limits on guessing at the token, introspection and revocation endpoints (NIST SP 800-63B §5.2.2):
- * failed client authentication per client_id and address and per address, and unknown API keys or
- * tokens per address. oidc-provider authenticates; this only reads what it decided (its error events
- * mark ctx.state, see watchFailures) and counts, so a good request costs at most a cached lookup.
+ * Limits on guessing at the token, introspection and revocation endpoints (provider.ts runs this
+ * there; NIST SP 800-63B §5.2.2): failed client authentication per client_id and address and per
+ * address, and unknown API keys or tokens per address. oidc-provider authenticates; this only reads
+ * what it decided (its error events mark ctx.state, see watchFailures) and counts, so a good request
+ * costs at most a cached lookup.
  *
  * A refused address is answered before anything is read or hashed. A refused client_id is answered in
  * the client's secret comparison (server/oidc/clients.ts) before the secret is compared, so a right
  * guess is refused too; for a client_id that does not exist, the same 429 comes from here.
  */
-export function throttleFailedCredentials(protection: Protection, routes: { token: string; introspection: string; revocation: string }): Middleware {
-  const guarded = new Set([routes.token, routes.introspection, routes.revocation].map(normalise));
+export function throttleFailedCredentials(protection: Protection): Middleware {
   return async function throttleCredentials(ctx, next) {
-    if (ctx.method !== 'POST' || !guarded.has(normalise(ctx.path))) return next();
+    if (ctx.method !== 'POST') return next();
     const ip = limitAddress(ctx.ip);
     try {
-      await protection.refuseIfBlocked([[protection.clientAuthAddress, ip], [protection.credentials, ip]]);
+      const refused = protection.refuseIfBlocked([[protection.clientAuthAddress, ip], [protection.credentials, ip]]);
+      if (refused) await refused;
     } catch (err) {
       if (err instanceof TooManyAttemptsError) return answerTooMany(ctx, err);
       throw err;
@@ -81,12 +79,14 @@ export function watchFailures(provider: Provider, attemptedClientId: (ctx: KoaCo
   provider.on('revocation.error', mark);
 }
 
-/** The check made in the secret comparison: throws 429 while this client_id is refused at this address. */
-export async function refuseBlockedClient(protection: Protection, clientId: string, ip: string | undefined, ctx: Context | undefined): Promise<void> {
-  try {
-    await protection.refuseIfBlocked([[protection.clientAuth, `${clientId}|${limitAddress(ip ?? '')}`]], 'failed client authentications');
-  } catch (err) {
+/**
+ * The check made in the secret comparison: rejects with 429 while this client_id is refused at this
+ * address; undefined when this node knows it is not (Protection.refuseIfBlocked).
+ */
+export function refuseBlockedClient(protection: Protection, clientId: string, ip: string | undefined, ctx: Context | undefined): Promise<void> | undefined {
+  const refused = protection.refuseIfBlocked([[protection.clientAuth, `${clientId}|${limitAddress(ip ?? '')}`]], 'failed client authentications');
+  return refused?.catch((err: unknown) => {
     if (err instanceof TooManyAttemptsError) ctx?.set('Retry-After', String(err.retryAfter));
     throw err;
-  }
+  });
 }

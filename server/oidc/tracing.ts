@@ -1,7 +1,6 @@
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Tracer } from '../telemetry/spans.js';
-import { normalise } from './endpoints.js';
 import { grantTypeOf, outcomeOf } from '../telemetry/labels.js';
 
 /**
@@ -10,11 +9,9 @@ import { grantTypeOf, outcomeOf } from '../telemetry/labels.js';
  * and under them come from the standard instrumentations (server/telemetry/tracing.ts).
  */
 
-/** `oauth.token` around each token request, with its grant type and status once answered. */
-export function traceTokenRequests(tracer: Tracer, tokenRoute: string): Middleware {
-  const tokenPath = normalise(tokenRoute);
+/** `oauth.token` around each token request (provider.ts runs it there), with its grant type and status once answered. */
+export function traceTokenRequests(tracer: Tracer): Middleware {
   return function traceTokenRequest(ctx, next) {
-    if (normalise(ctx.path) !== tokenPath) return next();
     return tracer.span('oauth.token', {}, async (span) => {
       await next();
       span.setAttribute('oauth.grant_type', grantTypeOf(ctx));

@@ -8,7 +8,8 @@ import { normaliseIp } from '../../net/ip-allowlist.js';
  */
 export function limitAddress(ip: string): string {
   const address = normaliseIp(ip);
-  if (!isIPv6(address)) return address;
+  // Every IPv6 address has a colon and no IPv4 address has one: the common case skips the parser.
+  if (!address.includes(':') || !isIPv6(address)) return address;
   const [head, tail = ''] = address.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];

@@ -37,6 +37,8 @@ export class FailureLimit {
   private readonly counter: RateLimiterAbstract;
   private readonly blocks: RateLimiterAbstract;
   private readonly clear = new Map<string, number>();
+  /** Store reads under way, by key: concurrent checks of one key share one read. */
+  private readonly reading = new Map<string, Promise<number>>();
 
   constructor(
     store: LimiterStore,
@@ -47,13 +49,33 @@ export class FailureLimit {
     this.blocks = store.limiter(`${options.name}-block`, BLOCK_POINTS, 1);
   }
 
+  /** Whether this node may answer "not refused" for the key without asking the store (clearCacheMs). */
+  knownClear(key: string): boolean {
+    return (this.clear.get(key) ?? 0) > Date.now();
+  }
+
   /** Seconds the key is still refused for; 0 when it may try. */
   async retryAfter(key: string): Promise<number> {
     const cacheMs = this.options.clearCacheMs ?? 0;
-    if (cacheMs && (this.clear.get(key) ?? 0) > Date.now()) return 0;
+    if (cacheMs && this.knownClear(key)) return 0;
+    // When a known-clear answer lapses, every request then in flight for the key would read the
+    // store at once; with clearCacheMs they wait for the first one's answer instead.
+    let reading = cacheMs ? this.reading.get(key) : undefined;
+    if (!reading) {
+      reading = this.readRefusal(key, cacheMs);
+      if (cacheMs) {
+        this.reading.set(key, reading);
+        void reading.finally(() => this.reading.delete(key)).catch(() => undefined);
+      }
+    }
+    const wait = await reading;
+    if (wait) this.refusals++;
+    return wait;
+  }
+
+  private async readRefusal(key: string, cacheMs: number): Promise<number> {
     const res = await guarded(this.redis, () => this.blocks.get(stored(key)));
     const wait = res && res.consumedPoints > BLOCK_POINTS ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-    if (wait) this.refusals++;
     if (cacheMs && !wait) {
       if (this.clear.size >= CACHE_CAP) this.clear.clear();
       this.clear.set(key, Date.now() + cacheMs);

@@ -52,8 +52,11 @@ export interface Protection {
   audit: AuditFolding;
   /** Every limit above, for the metrics (each counts its hits and refusals). */
   readonly limits: readonly FailureLimit[];
-  /** Throws 429 if any of the (limit, key) pairs is refused now. */
-  refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void>;
+  /**
+   * Rejects with 429 if any of the (limit, key) pairs is refused now. Nothing to wait for (undefined)
+   * when this node already knows every key is clear, as on nearly every good token request.
+   */
+  refuseIfBlocked(checks: [FailureLimit, string][], what?: string): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -100,10 +103,12 @@ export function createProtection(db: Database, redis: Redis | undefined, issuer:
     }),
     devicePolls: new PollPace(store, r, DEVICE_POLL_INTERVAL),
     audit: new AuditFolding(db, store, r, config.auditFoldWindow, logger),
-    async refuseIfBlocked(checks, what) {
-      const waits = await Promise.all(checks.map(([limit, key]) => limit.retryAfter(key)));
-      const wait = Math.max(0, ...waits);
-      if (wait > 0) throw new TooManyAttemptsError(wait, what);
+    refuseIfBlocked(checks, what) {
+      if (checks.every(([limit, key]) => limit.knownClear(key))) return undefined;
+      return Promise.all(checks.map(([limit, key]) => limit.retryAfter(key))).then((waits) => {
+        const wait = Math.max(0, ...waits);
+        if (wait > 0) throw new TooManyAttemptsError(wait, what);
+      });
     },
     async close() {
       await this.audit.flush();
