@@ -8,8 +8,9 @@
  *   - Gatehouse with WEB_CONCURRENCY=2 on the same database (for 1 against 2 workers);
  *   - bare oidc-provider (bench/bare.ts): in-memory adapter, static clients, the same signing algorithm.
  * and drives them over loopback with keep-alive HTTP from this process. Each flow runs BENCH_ROUNDS
- * times on each side, alternating (Gatehouse, bare, Gatehouse, bare, ...), so that whatever else the
- * machine is doing falls on both; each run is bounded by BENCH_SECONDS and BENCH_REQUESTS.
+ * times on each side, alternating in mirrored pairs (Gatehouse, bare, bare, Gatehouse, ...), so that
+ * whatever else the machine is doing, and any drift over the flow's runs, falls on both; each run is
+ * bounded by BENCH_SECONDS and BENCH_REQUESTS.
  *
  * Flows: client_credentials; authorization_code (only the exchange at /oauth/token is timed; codes
  * are minted first, through the login and consent pages for Gatehouse and through the library's
@@ -441,8 +442,8 @@ async function main() {
       );
       return codes;
     };
-    const mintBare = async (n: number, scope: string) => {
-      const res = await fetch(`http://127.0.0.1:${helperPort}/codes?n=${n}&scope=${encodeURIComponent(scope)}`);
+    const mintBare = async (n: number, scope: string, helper = helperPort) => {
+      const res = await fetch(`http://127.0.0.1:${helper}/codes?n=${n}&scope=${encodeURIComponent(scope)}`);
       if (res.status !== 200) throw new Error(`bare could not mint codes: ${await res.text()}`);
       return (await res.json()) as { code: string; verifier: string }[];
     };
@@ -504,12 +505,17 @@ async function main() {
       return chains;
     };
     const gatehouseChains = await chainsAt(a.port, jar);
-    const bareChains: string[] = [];
-    for (const { code, verifier } of await mintBare(CONCURRENCY + 1, 'openid offline_access orders:read')) {
-      const r = await postForm(bare.port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
-      if (typeof r.json.refresh_token !== 'string') throw new Error(`bare: no refresh token to start a chain (status ${r.status})`);
-      bareChains.push(r.json.refresh_token);
-    }
+    /** One refresh chain per loop (and one token more) at a bare oidc-provider, from codes its helper mints. */
+    const bareChainsAt = async (port: number, helper: number) => {
+      const chains: string[] = [];
+      for (const { code, verifier } of await mintBare(CONCURRENCY + 1, 'openid offline_access orders:read', helper)) {
+        const r = await postForm(port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
+        if (typeof r.json.refresh_token !== 'string') throw new Error(`bare: no refresh token to start a chain (status ${r.status})`);
+        chains.push(r.json.refresh_token);
+      }
+      return chains;
+    };
+    const bareChains = await bareChainsAt(bare.port, helperPort);
     // The last bare refresh token is kept unspent for the introspection baseline below.
     const bareOpaque = bareChains.pop()!;
     const refresh = (port: number, chains: string[]) => async (worker: number) => {
@@ -645,16 +651,19 @@ async function main() {
       profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE) : 'no profile was written';
       // The same load on a profiled bare oidc-provider, where it has the same operation: what
       // Gatehouse spends beyond the library, function by function.
-      const bareLoads: Record<string, (port: number) => (worker: number) => Promise<boolean>> = {
-        client_credentials: (port) => cc(port),
-        'client_credentials/embedded': (port) => cc(port),
-        JWKS: (port) => jwks(port),
+      const bareLoads: Record<string, (port: number, helper: number) => Promise<(worker: number) => Promise<boolean>>> = {
+        client_credentials: async (port) => cc(port),
+        'client_credentials/embedded': async (port) => cc(port),
+        JWKS: async (port) => jwks(port),
+        // Chains of its own, started before the measured runs as Gatehouse's were.
+        refresh_token: async (port, helper) => refresh(port, await bareChainsAt(port, helper)),
       };
       if (file && bareLoads[PROFILE]) {
         const bareDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-bare-'));
-        const profiledBare = startBare('profiled bare oidc-provider', await freePort(), await freePort(), ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
+        const profiledHelper = await freePort();
+        const profiledBare = startBare('profiled bare oidc-provider', await freePort(), profiledHelper, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
         await ready(profiledBare, '/oauth/jwks');
-        const bareLoad = bareLoads[PROFILE](profiledBare.port);
+        const bareLoad = await bareLoads[PROFILE](profiledBare.port, profiledHelper);
         await measure(WARMUP_REQUESTS, bareLoad);
         const bareRun = await measure(3 * MAX_REQUESTS, bareLoad, 3 * SECONDS);
         await stop(profiledBare);
