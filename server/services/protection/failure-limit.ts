@@ -39,6 +39,11 @@ export class FailureLimit {
   private readonly clear = new Map<string, number>();
   /** Store reads under way, by key: concurrent checks of one key share one read. */
   private readonly reading = new Map<string, Promise<number>>();
+  /**
+   * Moves when this node starts and finishes storing a refusal. A store read that overlapped either
+   * may hold the answer from before the refusal: it is used once, never remembered.
+   */
+  private refusing = 0;
 
   constructor(
     store: LimiterStore,
@@ -65,7 +70,9 @@ export class FailureLimit {
       reading = this.readRefusal(key, cacheMs);
       if (cacheMs) {
         this.reading.set(key, reading);
-        void reading.finally(() => this.reading.delete(key)).catch(() => undefined);
+        const shared = reading;
+        // Only its own entry: a refusal may have dropped it and a newer read taken its place.
+        void shared.finally(() => this.reading.get(key) === shared && this.reading.delete(key)).catch(() => undefined);
       }
     }
     const wait = await reading;
@@ -74,9 +81,10 @@ export class FailureLimit {
   }
 
   private async readRefusal(key: string, cacheMs: number): Promise<number> {
+    const refusingBefore = this.refusing;
     const res = await guarded(this.redis, () => this.blocks.get(stored(key)));
     const wait = res && res.consumedPoints > BLOCK_POINTS ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-    if (cacheMs && !wait) {
+    if (cacheMs && !wait && this.refusing === refusingBefore) {
       if (this.clear.size >= CACHE_CAP) this.clear.clear();
       this.clear.set(key, Date.now() + cacheMs);
     }
@@ -90,8 +98,18 @@ export class FailureLimit {
     const retryAfter = this.options.waitAfter(failures);
     if (retryAfter > 0) {
       this.hits++;
+      // "A refusal made on this node applies at once" (clearCacheMs): from here on, nothing read
+      // before it is stored is remembered or shared with later checks.
+      this.refusing++;
       this.clear.delete(key);
-      await guarded(this.redis, () => this.blocks.block(stored(key), retryAfter));
+      this.reading.delete(key);
+      try {
+        await guarded(this.redis, () => this.blocks.block(stored(key), retryAfter));
+      } finally {
+        this.refusing++;
+        this.clear.delete(key);
+        this.reading.delete(key);
+      }
     }
     return { failures, retryAfter };
   }
