@@ -29,7 +29,7 @@ const METHODS: Record<string, readonly string[]> = {
 const DISCOVERY = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 
 /** oidc-provider matches paths without regard to case or one trailing slash; so does this. */
-export const normalise = (path: string) => path.toLowerCase().replace(/(.)\/$/, '$1');
+const normalise = (path: string) => path.toLowerCase().replace(/(.)\/$/, '$1');
 
 /** Our additions to one oidc-provider endpoint, by its name in OAUTH_ROUTES, run in this order. */
 export type EndpointExtensions = Partial<Record<string, Middleware[]>>;

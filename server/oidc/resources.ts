@@ -9,8 +9,14 @@ import { isOidcScope, splitScope } from '../services/scope-names.js';
  * are, so each is worked out once per change rather than once per request.
  */
 const apiScopesOf = new WeakMap<Client, ReadonlySet<string>>();
-const scopeNamesOf = new WeakMap<Api, readonly string[]>();
+const scopesOfApi = new WeakMap<Api, ApiScopes>();
 const definedBy = new WeakMap<readonly Api[], ReadonlySet<string>>();
+
+/** The names of the scopes an API defines, in its order and as a set. */
+interface ApiScopes {
+  names: readonly string[];
+  set: ReadonlySet<string>;
+}
 
 function remembered<K extends object, V>(memo: WeakMap<K, V>, key: K, make: (key: K) => V): V {
   let value = memo.get(key);
@@ -23,8 +29,11 @@ function clientApiScopes(client: Client): ReadonlySet<string> {
   return remembered(apiScopesOf, client, (c) => new Set(splitScope((c as unknown as { gatehouse_api_scopes?: string }).gatehouse_api_scopes)));
 }
 
-/** The names of the scopes an API defines. */
-const scopeNames = (api: Api) => remembered(scopeNamesOf, api, (a) => a.scopes.map((s) => s.name));
+const apiScopes = (api: Api) =>
+  remembered(scopesOfApi, api, (a) => {
+    const names = a.scopes.map((s) => s.name);
+    return { names, set: new Set(names) };
+  });
 
 /** The user who created the client, if a person did (see EXTRA_CLIENT_METADATA). */
 const ownerOf = (client: Client) => (client as unknown as { gatehouse_owner?: string }).gatehouse_owner;
@@ -63,7 +72,7 @@ function refuseIdentityScopes(ctx: KoaContextWithOIDC) {
 export function resourceIndicators(reads: HotReads) {
   async function apisOwning(scopes: string[]): Promise<Api[]> {
     const apis = await reads.findApisByScopes(scopes);
-    const defined = remembered(definedBy, apis, (list) => new Set(list.flatMap(scopeNames)));
+    const defined = remembered(definedBy, apis, (list) => new Set(list.flatMap((api) => apiScopes(api).names)));
     const unknown = scopes.find((s) => !defined.has(s));
     // RFC 6749 §3.3 / §5.2: an unknown scope is refused with invalid_scope, never silently dropped.
     if (unknown) throw new errors.InvalidScope('requested scope is not defined by any API', unknown);
@@ -95,7 +104,7 @@ export function resourceIndicators(reads: HotReads) {
       const api = await reads.findApiByIdentifier(identifier);
       if (!api) throw new errors.InvalidTarget('resource indicator is not a registered API');
       const allowed = clientApiScopes(client);
-      const defined = scopeNames(api);
+      const { names: defined, set: ours } = apiScopes(api);
       let grantable = defined.filter((s) => allowed.has(s));
       // For APIs that enforce roles, a user can be given only what their roles allow right now: the
       // consent page never offers the rest (oidc-provider asks only for scopes the API lists here), and
@@ -123,7 +132,6 @@ export function resourceIndicators(reads: HotReads) {
           if (!grantable.length) throw new errors.InvalidScope('the client is granted no scope of this API', identifier);
           ctx.oidc.params!.scope = grantable.join(' ');
         }
-        const ours = new Set(defined);
         const denied = requested.find((s) => ours.has(s) && !allowed.has(s));
         if (denied) throw new errors.InvalidScope('requested scope is not allowed for this client', denied);
         const lost = requested.find((s) => ours.has(s) && !grantable.includes(s));

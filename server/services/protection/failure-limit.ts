@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { digest } from '../../crypto/tokens.js';
 import { guarded, type LimiterStore } from './limiter-store.js';
 
 export interface FailureLimitOptions {
@@ -23,7 +23,7 @@ const BLOCK_POINTS = 1;
 const CACHE_CAP = 10_000;
 
 /** Keys hold what a caller sent (a client_id); long ones are digested to fit rate_limits.key. */
-const stored = (key: string) => (key.length <= 160 ? key : `#${createHash('sha256').update(key).digest('base64url')}`);
+const stored = (key: string) => (key.length <= 160 ? key : `#${digest(key)}`);
 
 /**
  * Counts failures per key and refuses the key for a while once waitAfter says so. Only failures are
