@@ -1,6 +1,6 @@
 /** The benchmarks' child processes: Gatehouse nodes, bare oidc-provider, resource servers. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ export function start(name: string, args: string[], env: Record<string, string>,
   let stderr = '';
   const child = spawn(NODE, args, {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    // BENCH_NODE_OPTIONS reaches the servers only (--perf-basic-prof for perf, say), not the load generator.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? os.tmpdir(), ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...env },
     // Log lines are written (that cost is part of what is measured) and discarded.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -81,4 +82,37 @@ export function cpuMs(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The process names of the stores Gatehouse uses, when they run on this machine. */
+const STORES = new Set(['postgres', 'redis-server']);
+
+/**
+ * CPU time (ms) that every Postgres and Redis process on this machine has used so far; undefined if
+ * none runs here (stores on other hosts) or there is no /proc. On a machine that also runs the
+ * stores, their work for Gatehouse's requests takes cores the server and the load generator would
+ * otherwise have: the bench reports it per request beside the server's own.
+ */
+export function storesCpuMs(): number | undefined {
+  let total = 0;
+  let found = false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!STORES.has(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    const ms = cpuMs(Number(pid));
+    if (ms === undefined) continue;
+    total += ms;
+    found = true;
+  }
+  return found ? total : undefined;
 }

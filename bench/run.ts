@@ -26,11 +26,13 @@
  * client_credentials profiles that flow, refresh_token the refresh flow, JWKS the key set, a request
  * that touches no database, introspection that of a JWT), BENCH_FLOWS (a comma-separated
  * list of the flows to measure, by the names printed, plus `workers` and `revocation`; all by default),
- * BENCH_LOG_LEVEL (info: every request line is written, as in production; warn shows what they cost).
+ * BENCH_LOG_LEVEL (info: every request line is written, as in production; warn shows what they cost),
+ * BENCH_PROFILE_DIR (a folder to keep the .cpuprofile files in, for Chrome DevTools or a script of
+ * one's own; they are deleted after the summary otherwise).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +43,7 @@ import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { compareProfiles, summarizeProfile } from './profile.js';
-import { NODE, cpuMs, freePort, ready, running, start, stop } from './processes.js';
+import { NODE, cpuMs, freePort, ready, running, start, stop, storesCpuMs } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -52,6 +54,7 @@ const MAX_REQUESTS = positive('BENCH_REQUESTS', 5000);
 const ROUNDS = positive('BENCH_ROUNDS', 2);
 const TRIALS = positive('BENCH_TRIALS', 50);
 const PROFILE = process.env.BENCH_PROFILE === '1' ? 'client_credentials' : process.env.BENCH_PROFILE || undefined;
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR || undefined;
 const FLOWS = process.env.BENCH_FLOWS ? new Set(process.env.BENCH_FLOWS.split(',').map((f) => f.trim())) : undefined;
 /** Whether a flow is measured in this run (BENCH_FLOWS narrows a run to what one is working on). */
 const wanted = (flow: string) => !FLOWS || FLOWS.has(flow);
@@ -62,6 +65,15 @@ const MINT_SECONDS = 20;
 if (!['RS256', 'ES256', 'PS256'].includes(ALG)) throw new Error('BENCH_ALG must be RS256, ES256 or PS256');
 if (PROFILE && !['client_credentials', 'refresh_token', 'client_credentials/embedded', 'JWKS', 'introspection'].includes(PROFILE)) {
   throw new Error('BENCH_PROFILE must be 1, client_credentials, refresh_token, client_credentials/embedded, JWKS or introspection');
+}
+
+/** Copies a profile into BENCH_PROFILE_DIR, when set, as <side>-<flow>.cpuprofile. */
+function keepProfile(file: string, side: 'gatehouse' | 'bare') {
+  if (!PROFILE || !PROFILE_DIR) return;
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const kept = join(PROFILE_DIR, `${side}-${PROFILE.replace(/\W+/g, '-')}.cpuprofile`);
+  copyFileSync(file, kept);
+  console.log(`kept ${kept}`);
 }
 
 function positive(name: string, fallback: number): number {
@@ -158,6 +170,8 @@ interface Run {
   latencies: number[];
   /** CPU time the server process used during the run (ms), where its pid is known. */
   cpuMs?: number;
+  /** CPU time the local Postgres and Redis processes used during the run (ms), where they run here. */
+  storesMs?: number;
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
@@ -199,6 +213,8 @@ interface Totals {
   p99: number;
   /** The server process's own CPU per request (µs): its user + system time over the runs. */
   cpuUs?: number;
+  /** The local Postgres and Redis processes' CPU per request (µs), where they run on this machine. */
+  storesUs?: number;
 }
 
 function total(runs: Run[]): Totals {
@@ -211,6 +227,7 @@ function total(runs: Run[]): Totals {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpuUs: runs.every((r) => r.cpuMs !== undefined) ? (1000 * runs.reduce((s, r) => s + r.cpuMs!, 0)) / latencies.length : undefined,
+    storesUs: runs.every((r) => r.storesMs !== undefined) ? (1000 * runs.reduce((s, r) => s + r.storesMs!, 0)) / latencies.length : undefined,
   };
 }
 
@@ -245,9 +262,12 @@ async function compare(flow: string, ours: Side, baseline: Side | undefined, bas
       if (!side) continue;
       const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
       const cpuBefore = cpuMs(side.pid);
+      const storesBefore = side === ours ? storesCpuMs() : undefined;
       const run = await measure(Math.min(limit, MAX_REQUESTS), side.op);
       const cpuAfter = cpuMs(side.pid);
+      const storesAfter = storesBefore === undefined ? undefined : storesCpuMs();
       if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpuMs = cpuAfter - cpuBefore;
+      if (storesBefore !== undefined && storesAfter !== undefined) run.storesMs = storesAfter - storesBefore;
       runs.push(run);
     }
   }
@@ -294,9 +314,16 @@ function table(header: string[], rows: string[][]) {
  */
 const cpuRatio = (r: Row) => (r.ours.cpuUs && r.baseline?.cpuUs ? `${(r.baseline.cpuUs / r.ours.cpuUs).toFixed(2)}×` : undefined);
 
+/**
+ * The same ratio with Gatehouse's Postgres and Redis work counted in (the baseline keeps everything
+ * in its own memory): what the stores cost per request, where they share the machine.
+ */
+const withStoresRatio = (r: Row) =>
+  r.ours.cpuUs && r.ours.storesUs !== undefined && r.baseline?.cpuUs ? `${(r.baseline.cpuUs / (r.ours.cpuUs + r.ours.storesUs)).toFixed(2)}×` : undefined;
+
 function printComparison(rows: Row[]) {
   table(
-    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'CPU µs/req (ours / baseline)', 'CPU ratio', 'errors (ours / baseline)'],
+    ['flow', 'Gatehouse req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'p50 ms', 'p99 ms', 'ratio', 'CPU µs/req (ours / baseline)', 'CPU ratio', 'Postgres + Redis µs/req', 'CPU ratio with them', 'errors (ours / baseline)'],
     rows.map((r) => [
       r.flow,
       num(r.ours.rps),
@@ -308,6 +335,8 @@ function printComparison(rows: Row[]) {
       r.baseline ? `${(r.ours.rps / r.baseline.rps).toFixed(2)}×` : '-',
       r.ours.cpuUs ? `${num(r.ours.cpuUs)} / ${r.baseline?.cpuUs ? num(r.baseline.cpuUs) : '-'}` : '-',
       cpuRatio(r) ?? '-',
+      r.ours.storesUs !== undefined ? num(r.ours.storesUs) : '-',
+      withStoresRatio(r) ?? '-',
       r.baseline ? `${r.ours.errors} / ${r.baseline.errors}` : String(r.ours.errors),
     ]),
   );
@@ -423,9 +452,14 @@ async function main() {
 
     // authorization_code. Gatehouse: sign in once, then one authorization request per code through
     // the pages with that session. Bare: codes made with the library's models. Same count each run.
+    // Both sides answer with the same three tokens (access, ID and refresh token): Gatehouse issues a
+    // refresh token to every client allowed the grant (server/oidc/provider.ts issueRefreshToken),
+    // the library by default only with offline_access, which the codes of both sides therefore carry.
+    const CODE_SCOPE = 'openid profile offline_access orders:read';
     const server = { url: `http://127.0.0.1:${a.port}` };
-    const first = await authorize(server, { client: WEB, scope: 'openid profile orders:read', user: USER });
-    const jar: CookieJar = first.jar;
+    // One browser per loop: offline_access asks for consent (an interaction) on every request, and
+    // concurrent interactions in one browser would replace each other's cookies.
+    const browsers: (CookieJar | undefined)[] = Array.from({ length: CONCURRENCY }, () => undefined);
     let gatehouseCodes: { code: string; verifier: string }[] = [];
     let bareCodes: { code: string; verifier: string }[] = [];
     let minted = 0;
@@ -433,9 +467,10 @@ async function main() {
       const codes: { code: string; verifier: string }[] = [];
       const deadline = performance.now() + MINT_SECONDS * 1000;
       await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
+        browsers.map(async (_, i) => {
           while (codes.length < MAX_REQUESTS && performance.now() < deadline) {
-            const flow = await authorize(server, { client: WEB, scope: 'openid profile orders:read', user: USER, jar });
+            const flow = await authorize(server, { client: WEB, scope: CODE_SCOPE, user: USER, jar: browsers[i] });
+            browsers[i] = flow.jar;
             codes.push({ code: flow.code, verifier: flow.verifier });
           }
         }),
@@ -455,7 +490,7 @@ async function main() {
         op: async () => {
           const { code, verifier } = codes()[next++];
           const r = await postForm(port, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: WEB.redirect, code_verifier: verifier }, basic(WEB.id, WEB.secret));
-          const ok = r.status === 200 && typeof r.json.id_token === 'string' && typeof r.json.access_token === 'string';
+          const ok = r.status === 200 && ['access_token', 'id_token', 'refresh_token'].every((t) => typeof r.json[t] === 'string');
           if (!ok && !reported) {
             reported = true;
             console.log(`  ${side}: unexpected code exchange answer ${r.status} ${JSON.stringify(r.json)}`);
@@ -480,7 +515,7 @@ async function main() {
         },
         {
           prepare: async () => {
-            bareCodes = await mintBare(minted, 'openid profile orders:read');
+            bareCodes = await mintBare(minted, CODE_SCOPE);
             bareExchange.reset();
             return bareCodes.length;
           },
@@ -504,7 +539,7 @@ async function main() {
       }
       return chains;
     };
-    const gatehouseChains = await chainsAt(a.port, jar);
+    const gatehouseChains = await chainsAt(a.port, browsers[0]);
     /** One refresh chain per loop (and one token more) at a bare oidc-provider, from codes its helper mints. */
     const bareChainsAt = async (port: number, helper: number) => {
       const chains: string[] = [];
@@ -669,8 +704,10 @@ async function main() {
         await stop(profiledBare);
         const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
         if (bareFile) profileSummary += `\n${compareProfiles({ file: join(dir, file), requests: run.requests }, { file: join(bareDir, bareFile), requests: bareRun.requests })}`;
+        if (bareFile) keepProfile(join(bareDir, bareFile), 'bare');
         rmSync(bareDir, { recursive: true, force: true });
       }
+      if (file) keepProfile(join(dir, file), 'gatehouse');
       rmSync(dir, { recursive: true, force: true });
     }
 
