@@ -10,6 +10,13 @@ export interface ArtifactStore {
   readonly name: string;
   /** Creates or replaces. expiresIn is seconds; undefined means no expiry. */
   upsert(model: string, id: string, payload: Payload, expiresIn: number | undefined): Promise<void>;
+  /**
+   * Stores the artifact only if no live one has this id, and says whether this call stored it,
+   * atomically: of concurrent calls exactly one returns true. An expired artifact counts as absent.
+   * For records that exist to be seen once (replay detection), so the payload may not carry fields
+   * the stores index (grantId, uid, userCode, clientId, accountId).
+   */
+  create(model: string, id: string, payload: Payload, expiresIn: number): Promise<boolean>;
   /** The stored payload, with `consumed` (epoch seconds) once consumed; undefined if absent or expired. */
   find(model: string, id: string): Promise<Payload | undefined>;
   findByUid(model: string, uid: string): Promise<Payload | undefined>;
@@ -55,3 +62,9 @@ export function indexFields(payload: Payload): { grantId?: string; uid?: string;
 }
 
 export const epochNow = () => Math.floor(Date.now() / 1000);
+
+/** create() takes no indexed payload: an index entry written by a call that lost the race would dangle. */
+export function assertUnindexed(payload: Payload): void {
+  const fields = Object.entries(indexFields(payload)).filter(([, v]) => v !== undefined);
+  if (fields.length) throw new TypeError(`create() stores no indexed fields (${fields.map(([k]) => k).join(', ')})`);
+}

@@ -1,6 +1,6 @@
 import type { Queryable } from '../server/db/database.js';
 import { AlreadyConsumedError } from '../server/db/errors.js';
-import { type ArtifactStore, type OwnerField, type Payload, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, epochNow, indexFields } from './contract.js';
 
 interface Row {
   payload: Payload;
@@ -31,6 +31,21 @@ export class PostgresArtifactStore implements ArtifactStore {
              expires_at = EXCLUDED.expires_at, consumed_at = NULL`,
       [model, id, JSON.stringify(payload), grantId ?? null, uid ?? null, expiresIn ?? null],
     );
+  }
+
+  async create(model: string, id: string, payload: Payload, expiresIn: number): Promise<boolean> {
+    assertUnindexed(payload);
+    // The insert, or the replacement of an expired row the sweep has not removed yet; a live row is
+    // left as it is and nothing is returned. Row locking decides between concurrent callers.
+    const { rowCount } = await this.db.query(
+      `INSERT INTO oidc_artifacts (model, id, payload, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))
+       ON CONFLICT (model, id) DO UPDATE
+         SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at, grant_id = NULL, uid = NULL, consumed_at = NULL
+         WHERE oidc_artifacts.expires_at IS NOT NULL AND oidc_artifacts.expires_at <= now()`,
+      [model, id, JSON.stringify(payload), Math.max(1, Math.ceil(expiresIn))],
+    );
+    return rowCount === 1;
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AlreadyConsumedError, StorageUnavailableError, isConnectionError } from '../server/db/errors.js';
-import { type ArtifactStore, type OwnerField, type Payload, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, epochNow, indexFields } from './contract.js';
 
 /**
  * Marks an artifact consumed if it exists and is not consumed yet. Returns 1 when this call consumed
@@ -9,6 +9,18 @@ import { type ArtifactStore, type OwnerField, type Payload, epochNow, indexField
 const CONSUME = `
 if redis.call('exists', KEYS[1]) == 0 then return -1 end
 return redis.call('hsetnx', KEYS[1], 'consumed', ARGV[1])
+`;
+
+/**
+ * Stores an artifact only if its key does not exist (Redis drops expired keys, so an expired one
+ * does not): 1 when this call stored it, 0 otherwise. KEYS[1] the artifact; ARGV[1] the payload;
+ * ARGV[2] its TTL in seconds.
+ */
+const CREATE = `
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], 'payload', ARGV[1])
+redis.call('expire', KEYS[1], ARGV[2])
+return 1
 `;
 
 /**
@@ -131,6 +143,12 @@ export class RedisArtifactStore implements ArtifactStore {
     // EXEC succeeds even when a queued command failed; each reply carries its own error.
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
+  }
+
+  async create(model: string, id: string, payload: Payload, expiresIn: number): Promise<boolean> {
+    assertUnindexed(payload);
+    const stored = await this.call(() => this.redis.eval(CREATE, 1, this.key(model, id), JSON.stringify(payload), String(Math.max(1, Math.ceil(expiresIn)))));
+    return stored === 1;
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {

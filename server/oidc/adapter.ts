@@ -61,6 +61,17 @@ const storedKeyAllowed = () => STORED_KEY_ROUTES.has(String(Provider.ctx?.oidc?.
 const USER_CODE_DIGEST = /^[\w-]{43}$/;
 const atRestUserCode = (code: string) => (USER_CODE_DIGEST.test(code) ? code : digest(code));
 
+/**
+ * oidc-provider's ReplayDetection.unique() reads a jti's record and then writes it, so two requests
+ * carrying the same client assertion or DPoP proof at once would both read "not seen" and both be
+ * served. The adapter's find() for that model claims the record instead, atomically (the stores'
+ * create()): of concurrent callers exactly one hears "not seen", and the upsert() unique() makes next
+ * gives the record its real expiry. The claim's own lifetime only matters if that upsert never
+ * comes (the request failed in between), and then it keeps the jti refused a while longer.
+ * RFC 7523 §3 (7) and RFC 7519 §4.1.7 (a jti used once), RFC 9449 §11.1 (DPoP proof replay).
+ */
+const REPLAY_CLAIM_SECONDS = 600;
+
 function fromRest(id: string, payload: Payload): AdapterPayload {
   const { returnToBase, ...restored } = payload;
   if (typeof returnToBase === 'string') restored.returnTo = `${returnToBase}${id}`;
@@ -185,6 +196,10 @@ export function createAdapterClass(routing: ArtifactRouting, clientAdapter: (nam
 
     async find(id: string) {
       if (this.delegate) return this.delegate.find(id);
+      if (this.model === 'ReplayDetection') {
+        const unseen = await this.store.create(this.model, this.key(id), { claimed: true }, REPLAY_CLAIM_SECONDS);
+        return unseen ? undefined : ({ jti: id } as AdapterPayload);
+      }
       if (this.batching) {
         const { payload, grant } = await this.batching.findWithGrant(this.model, this.key(id));
         const m = memo();

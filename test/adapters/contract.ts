@@ -98,11 +98,16 @@ export function artifactStoreContract(name: string, makeStore: () => Promise<Sto
       // expire with the short-lived member, or revoking the grant would miss the long-lived one.
       await store.upsert('RefreshToken', unexpiring, { grantId }, undefined);
       await store.upsert('RefreshToken', uid(), { grantId }, TTL);
+      const seenOnce = uid();
+      expect(await store.create('ReplayDetection', seenOnce, { v: 1 }, TTL)).to.equal(true);
       expect(await store.find('DeviceCode', short)).to.deep.equal({ grantId, uid: shortUid, userCode });
 
       await sleep(Math.max(0, written + TTL * 1000 + 1100 - Date.now()));
 
       expect(await store.find('DeviceCode', short)).to.equal(undefined);
+      // An expired record is absent to create() too (Postgres keeps the row until the sweep).
+      expect(await store.create('ReplayDetection', seenOnce, { v: 2 }, 60)).to.equal(true);
+      expect(await store.find('ReplayDetection', seenOnce)).to.deep.equal({ v: 2 });
       expect(await store.findByUid('DeviceCode', shortUid)).to.equal(undefined);
       expect(await store.findByUserCode('DeviceCode', userCode)).to.equal(undefined);
       // An expired artifact is absent: consuming it is refused, and it names no grant, because
@@ -202,6 +207,22 @@ export function artifactStoreContract(name: string, makeStore: () => Promise<Sto
         expect((reason as AlreadyConsumedError).grantId).to.equal(grantId);
         expect((reason as AlreadyConsumedError).model).to.equal('RefreshToken');
       }
+    });
+
+    it('create is atomic: of 20 concurrent calls for one id exactly one stores, and a live record stays', async () => {
+      const id = uid();
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create('ReplayDetection', id, { caller: i }, 60)));
+      expect(results.filter(Boolean)).to.have.length(1);
+      const winner = results.indexOf(true);
+      expect(await store.find('ReplayDetection', id)).to.deep.equal({ caller: winner });
+      expect(await store.create('ReplayDetection', id, { caller: 'late' }, 60)).to.equal(false);
+      expect(await store.find('ReplayDetection', id)).to.deep.equal({ caller: winner });
+      // upsert() still replaces it (oidc-provider saves the record it claimed, with its real expiry).
+      await store.upsert('ReplayDetection', id, { caller: winner, iss: 'client' }, 120);
+      expect(await store.find('ReplayDetection', id)).to.deep.equal({ caller: winner, iss: 'client' });
+      // Indexed fields would leave index entries behind for a caller that lost: refused.
+      const err = await rejection(store.create('ReplayDetection', uid(), { grantId: uid() }, 60));
+      expect(err).to.be.instanceOf(TypeError);
     });
 
     it('consume of an artifact already consumed rejects, naming its grant', async () => {

@@ -107,6 +107,25 @@ describe('private_key_jwt client authentication (RFC 7523 §2.2, OIDC Core §9)'
     expect((await form(await assertion(client.client_id, keys.privateKey, keys.kid, server.issuer))).status).to.equal(200);
   });
 
+  it('takes an assertion sent many times at once exactly once (the jti check and its record are one step)', async () => {
+    const keys = await clientKeys();
+    const client = await keyedClient(keys);
+    const once = await assertion(client.client_id, keys.privateKey, keys.kid, tokenEndpoint());
+    // A captured assertion replayed concurrently with its first use: every request reads "not seen"
+    // unless the check and the record are atomic (RFC 7523 §3 (7), RFC 7519 §4.1.7).
+    // Six, to stay below this address's limit on failed client authentications (later tests use it).
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        postForm(tokenEndpoint().replace(server.issuer, server.url), {
+          grant_type: 'client_credentials', client_id: client.client_id, client_assertion_type: ASSERTION_TYPE, client_assertion: once,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses, JSON.stringify(answers.map((a) => a.json))).to.deep.equal([200, 401, 401, 401, 401, 401]);
+    for (const a of answers.filter((x) => x.status === 401)) expect(a.json.error).to.equal('invalid_client');
+  });
+
   it('fetches a jwks_uri once and caches it; a set larger than the limit is refused', async () => {
     const keys = await clientKeys();
     let document = JSON.stringify({ keys: [keys.publicJwk] });
