@@ -88,31 +88,41 @@ export function cpuMs(pid: number | undefined): number | undefined {
 const STORES = new Set(['postgres', 'redis-server']);
 
 /**
- * CPU time (ms) that every Postgres and Redis process on this machine has used so far; undefined if
- * none runs here (stores on other hosts) or there is no /proc. On a machine that also runs the
- * stores, their work for Gatehouse's requests takes cores the server and the load generator would
- * otherwise have: the bench reports it per request beside the server's own.
+ * CPU time (ms) so far of each Postgres and Redis process on this machine, by pid; undefined if none
+ * runs here (stores on other hosts) or there is no /proc. On a machine that also runs the stores,
+ * their work for Gatehouse's requests takes cores the server and the load generator would otherwise
+ * have: the bench reports it per request beside the server's own (storesCpuSince).
  */
-export function storesCpuMs(): number | undefined {
-  let total = 0;
-  let found = false;
+export function storesCpu(): Map<number, number> | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return undefined;
   }
-  for (const pid of entries) {
-    if (!/^\d+$/.test(pid)) continue;
+  const byPid = new Map<number, number>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
-      if (!STORES.has(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+      if (!STORES.has(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) continue;
     } catch {
       continue; // the process ended meanwhile
     }
-    const ms = cpuMs(Number(pid));
-    if (ms === undefined) continue;
-    total += ms;
-    found = true;
+    const ms = cpuMs(Number(entry));
+    if (ms !== undefined) byPid.set(Number(entry), ms);
   }
-  return found ? total : undefined;
+  return byPid.size ? byPid : undefined;
+}
+
+/**
+ * The stores' CPU time (ms) since `before`: each process's own growth, a process started since
+ * counting whole. One that ended meanwhile (a pooled connection closed when idle) takes its time with
+ * it, so the figure can be a little low, never negative.
+ */
+export function storesCpuSince(before: Map<number, number>): number | undefined {
+  const after = storesCpu();
+  if (!after) return undefined;
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - Math.min(ms, before.get(pid) ?? 0);
+  return total;
 }

@@ -43,7 +43,7 @@ import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { compareProfiles, summarizeProfile } from './profile.js';
-import { NODE, cpuMs, freePort, ready, running, start, stop, storesCpuMs } from './processes.js';
+import { NODE, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -262,12 +262,11 @@ async function compare(flow: string, ours: Side, baseline: Side | undefined, bas
       if (!side) continue;
       const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
       const cpuBefore = cpuMs(side.pid);
-      const storesBefore = side === ours ? storesCpuMs() : undefined;
+      const storesBefore = side === ours ? storesCpu() : undefined;
       const run = await measure(Math.min(limit, MAX_REQUESTS), side.op);
       const cpuAfter = cpuMs(side.pid);
-      const storesAfter = storesBefore === undefined ? undefined : storesCpuMs();
       if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpuMs = cpuAfter - cpuBefore;
-      if (storesBefore !== undefined && storesAfter !== undefined) run.storesMs = storesAfter - storesBefore;
+      if (storesBefore) run.storesMs = storesCpuSince(storesBefore);
       runs.push(run);
     }
   }
