@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions, type Results, type Transaction } from '@electric-sql/pglite';
 import { UnstorableValueError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { preparedStatements } from './pglite-statements.js';
 import { tracer } from '../telemetry/spans.js';
 
 /** SELECT, INSERT, ...: the statement's first word, the only part of it a span carries. */
@@ -57,20 +58,41 @@ export async function createEmbeddedDatabase(dataDir: string, what = 'a Gatehous
     throw err;
   }
 
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+  // Every query through a named prepared statement (pglite-statements.ts), as PGlite's own query()
+  // would run it otherwise: a root query waits for any open transaction (PGlite's transaction lock)
+  // and syncs the files after it; one inside a transaction holds only the query lock.
+  const statements = preparedStatements(pglite);
+  const answer = async <R>(run: () => Promise<Results<R>>): Promise<QueryResult<R>> => {
+    try {
+      const r = await run();
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+    } catch (err) {
+      // The same answer as the pg pool gives (server/db/postgres.ts): a NUL from a request is a 400.
+      if (isUnstorableValue(err)) throw new UnstorableValueError({ cause: err });
+      throw err;
+    }
+  };
+  const rootQueries: Queryable = {
     async exec(sql: string) {
-      await q.exec(sql);
+      await pglite.exec(sql);
     },
-    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      try {
-        const r = await q.query<R>(text, params as unknown[]);
-        return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
-      } catch (err) {
-        // The same answer as the pg pool gives (server/db/postgres.ts): a NUL from a request is a 400.
-        if (isUnstorableValue(err)) throw new UnstorableValueError({ cause: err });
-        throw err;
-      }
+    query: <R>(text: string, params: readonly unknown[] = []) =>
+      answer<R>(async () => {
+        await pglite._checkReady();
+        return pglite._runExclusiveTransaction(() =>
+          pglite._runExclusiveQuery(async () => {
+            const r = await statements.run(text, params);
+            await pglite.syncToFs();
+            return r as Results<R>;
+          }),
+        );
+      }),
+  };
+  const transactionQueries = (tx: Transaction): Queryable => ({
+    async exec(sql: string) {
+      await tx.exec(sql);
     },
+    query: <R>(text: string, params: readonly unknown[] = []) => answer<R>(() => pglite._runExclusiveQuery(() => statements.run(text, params)) as Promise<Results<R>>),
   });
   // With tracing on, a span per query, as the pg instrumentation makes for a real Postgres.
   const tracing = tracer();
@@ -84,13 +106,13 @@ export async function createEmbeddedDatabase(dataDir: string, what = 'a Gatehous
             ),
         }
       : q;
-  const root = traced(wrap(pglite));
+  const root = traced(rootQueries);
 
   return {
     kind: 'embedded',
     query: root.query,
     exec: root.exec,
-    transaction: (fn) => pglite.transaction((tx) => fn(traced(wrap(tx)))),
+    transaction: (fn) => pglite.transaction((tx) => fn(traced(transactionQueries(tx)))),
     withAdvisoryLock: (_key, fn) => fn(root),
     async ping() {
       await pglite.query('SELECT 1');

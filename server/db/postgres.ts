@@ -2,6 +2,7 @@ import pg from 'pg';
 import { StorageUnavailableError, UnstorableValueError, isConnectionError, isUnstorableValue } from './errors.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { listenPostgres } from './listen.js';
+import { NamedStatements, isStalePlan } from './statement-names.js';
 
 // bigint (int8) and numeric come back as strings by default; our counters fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -12,29 +13,14 @@ function translate(err: unknown): never {
   throw err;
 }
 
-/**
- * Each parameterised statement gets a name of its own, so every pooled connection parses and plans
- * it once (Postgres extended protocol, named prepared statements) instead of on every execution:
- * less work for Postgres, which shares the machine, and shorter messages on the wire. The statements
- * are the fixed set written in the store layer, so the names stay few; should a store function ever
- * build texts without bound, those past MAX_NAMED run unnamed, as before, rather than fill each
- * connection with plans.
- */
-const MAX_NAMED = 1000;
-const statementNames = new Map<string, string>();
-let named = 0;
+// Each parameterised statement runs under a name of its own (statement-names.ts); pg prepares it on
+// each pooled connection the first time that connection runs it.
+const statements = new NamedStatements<string>();
 const statementName = (text: string) => {
-  let name = statementNames.get(text);
-  if (!name && statementNames.size < MAX_NAMED) statementNames.set(text, (name = `gh${named++}`));
+  let name = statements.get(text);
+  if (!name && !statements.full) statements.keep(text, (name = statements.nextName()));
   return name;
 };
-
-/**
- * A statement prepared before a migration on another node changed its table (a rolling upgrade) can
- * no longer run as prepared: "cached plan must not change result type". It is prepared again under a
- * new name, once.
- */
-const isStalePlan = (err: unknown) => (err as { code?: string }).code === '0A000' && /cached plan/.test(String((err as Error).message));
 
 async function run<R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
   const once = () => (params?.length ? q.query({ name: statementName(text), text, values: params as unknown[] }) : q.query(text));
@@ -44,7 +30,7 @@ async function run<R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonl
       r = await once();
     } catch (err) {
       if (!isStalePlan(err)) throw err;
-      statementNames.delete(text);
+      statements.forget(text);
       r = await once();
     }
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
