@@ -50,8 +50,14 @@ export interface InteractionDeps {
  */
 export async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
   if (!cutoff) return;
-  const wait = Math.ceil(cutoff.getTime() / 1000) * 1000 - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
+  const nextSecond = Math.ceil(cutoff.getTime() / 1000) * 1000;
+  const until = Math.min(nextSecond, Date.now() + 1000);
+  // A timer can end a millisecond or two early by Date.now(): Node counts it from the event loop's
+  // time, taken before whatever ran since in the same turn (an embedded query runs on this thread).
+  // One early wake-up signed the person out of the browser they had just changed their password in.
+  for (let wait = until - Date.now(); wait > 0; wait = until - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 /** The same words for an unknown email and a wrong password, so neither reveals an account. */
