@@ -3,8 +3,40 @@ import { readFileSync } from 'node:fs';
 /** The parts of a V8 .cpuprofile (written by node --cpu-prof) that this summary reads. */
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  /** When sampling began, in µs on the monotonic clock (V8's TimeTicks: CLOCK_MONOTONIC on Linux). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** A stretch of time in µs on the monotonic clock, as process.hrtime gives it (now()). */
+export interface Window {
+  from: number;
+  to: number;
+}
+
+/** The monotonic clock in µs: the clock V8 stamps profile samples with, on Linux as uv_hrtime. */
+export const now = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * A profile with only the samples taken within the window: the measured run, without the start-up
+ * before it (on a fresh embedded node, migrating and seeding its database is about a third of the
+ * profile) or the shutdown after it. A window that holds no sample (a clock that is not the one V8
+ * uses) leaves the profile whole rather than empty.
+ */
+function readProfile(file: string, window?: Window): CpuProfile {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  if (!window) return profile;
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < window.from || at > window.to) return;
+    samples.push(id);
+    timeDeltas.push(profile.timeDeltas[i] ?? 0);
+  });
+  return samples.length ? { ...profile, samples, timeDeltas } : profile;
 }
 
 /** Our middleware and hooks on the token path, by function name: their inclusive share is printed. */
@@ -32,8 +64,8 @@ function owner(url: string, functionName: string): string {
 }
 
 /** Busy (not idle) self time per function, keyed `name [owner]`, and the busy total, in µs. */
-function selfTimes(file: string): { byFunction: Map<string, number>; busy: number } {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+function selfTimes(file: string, window?: Window): { byFunction: Map<string, number>; busy: number } {
+  const profile = readProfile(file, window);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFunction = new Map<string, number>();
   let busy = 0;
@@ -53,9 +85,9 @@ function selfTimes(file: string): { byFunction: Map<string, number>; busy: numbe
  * the functions whose self time per request differs most, so the gap is read function by function
  * (a function of bench/bare.ts itself is owned by "other").
  */
-export function compareProfiles(ours: { file: string; requests: number }, bare: { file: string; requests: number }): string {
-  const a = selfTimes(ours.file);
-  const b = selfTimes(bare.file);
+export function compareProfiles(ours: { file: string; requests: number; window?: Window }, bare: { file: string; requests: number; window?: Window }): string {
+  const a = selfTimes(ours.file, ours.window);
+  const b = selfTimes(bare.file, bare.window);
   const perRequest = (m: Map<string, number>, n: number, k: string) => (m.get(k) ?? 0) / n;
   const keys = new Set([...a.byFunction.keys(), ...b.byFunction.keys()]);
   const diffs = [...keys]
@@ -76,8 +108,8 @@ export function compareProfiles(ours: { file: string; requests: number }, bare: 
  * functions, and the inclusive share of our own middleware, each as a share of the busy (not idle)
  * time, plus the CPU time per request.
  */
-export function summarizeProfile(file: string, requests: number, flow = 'client_credentials'): string {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+export function summarizeProfile(file: string, requests: number, flow = 'client_credentials', window?: Window): string {
+  const profile = readProfile(file, window);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
@@ -137,7 +169,7 @@ export function summarizeProfile(file: string, requests: number, flow = 'client_
 
   const top = <K>(m: Map<K, number>, n: number) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
   const lines = [
-    `Profile of the ${flow.endsWith('/embedded') ? 'embedded node' : 'node'}'s main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
+    `Profile of the ${flow.endsWith('/embedded') ? 'embedded node' : 'node'}'s main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled${window ? ' while they ran' : ''}, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
     'self time by owner (share of busy time):',
     ...top(byOwner, 14).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
     'hottest functions (self time):',

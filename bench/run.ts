@@ -42,7 +42,7 @@ import { createPostgresDatabase } from '../server/db/postgres.js';
 import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
-import { compareProfiles, summarizeProfile } from './profile.js';
+import { compareProfiles, now, summarizeProfile } from './profile.js';
 import { NODE, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -690,11 +690,14 @@ async function main() {
       };
       const load = (loads[PROFILE] ?? (() => cc(prof.port)))();
       await measure(WARMUP_REQUESTS, load);
-      // Three times a normal run, so that start-up (compiling modules) weighs little in the profile.
+      // Only the measured run is summarised (its window on the clock the samples carry), so the
+      // start-up before it and the shutdown after it are not counted against its requests.
+      const from = now();
       const run = await measure(3 * MAX_REQUESTS, load, 3 * SECONDS);
+      const window = { from, to: now() };
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE) : 'no profile was written';
+      profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE, window) : 'no profile was written';
       // The same load on a profiled bare oidc-provider, where it has the same operation: what
       // Gatehouse spends beyond the library, function by function.
       const bareLoads: Record<string, (port: number, helper: number) => Promise<(worker: number) => Promise<boolean>>> = {
@@ -711,10 +714,15 @@ async function main() {
         await ready(profiledBare, '/oauth/jwks');
         const bareLoad = await bareLoads[PROFILE](profiledBare.port, profiledHelper);
         await measure(WARMUP_REQUESTS, bareLoad);
+        const bareFrom = now();
         const bareRun = await measure(3 * MAX_REQUESTS, bareLoad, 3 * SECONDS);
+        const bareWindow = { from: bareFrom, to: now() };
         await stop(profiledBare);
         const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
-        if (bareFile) profileSummary += `\n${compareProfiles({ file: join(dir, file), requests: run.requests }, { file: join(bareDir, bareFile), requests: bareRun.requests })}`;
+        if (bareFile) {
+          const ours = { file: join(dir, file), requests: run.requests, window };
+          profileSummary += `\n${compareProfiles(ours, { file: join(bareDir, bareFile), requests: bareRun.requests, window: bareWindow })}`;
+        }
         if (bareFile) keepProfile(join(bareDir, bareFile), 'bare');
         rmSync(bareDir, { recursive: true, force: true });
       }
