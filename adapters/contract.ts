@@ -63,6 +63,9 @@ export function indexFields(payload: Payload): { grantId?: string; uid?: string;
 
 export const epochNow = () => Math.floor(Date.now() / 1000);
 
+/** create()'s lifetime in whole seconds, at least one: both stores count it in seconds, where 0 would not expire. */
+export const createLifetime = (expiresIn: number): number => Math.max(1, Math.ceil(expiresIn));
+
 /** create() takes no indexed payload: an index entry written by a call that lost the race would dangle. */
 export function assertUnindexed(payload: Payload): void {
   const fields = Object.entries(indexFields(payload)).filter(([, v]) => v !== undefined);

@@ -1,6 +1,6 @@
 import type { Queryable } from '../server/db/database.js';
 import { AlreadyConsumedError } from '../server/db/errors.js';
-import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, createLifetime, epochNow, indexFields } from './contract.js';
 
 interface Row {
   payload: Payload;
@@ -43,7 +43,7 @@ export class PostgresArtifactStore implements ArtifactStore {
        ON CONFLICT (model, id) DO UPDATE
          SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at, grant_id = NULL, uid = NULL, consumed_at = NULL
          WHERE oidc_artifacts.expires_at IS NOT NULL AND oidc_artifacts.expires_at <= now()`,
-      [model, id, JSON.stringify(payload), Math.max(1, Math.ceil(expiresIn))],
+      [model, id, JSON.stringify(payload), createLifetime(expiresIn)],
     );
     return rowCount === 1;
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AlreadyConsumedError, StorageUnavailableError, isConnectionError } from '../server/db/errors.js';
-import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, epochNow, indexFields } from './contract.js';
+import { type ArtifactStore, type OwnerField, type Payload, assertUnindexed, createLifetime, epochNow, indexFields } from './contract.js';
 
 /**
  * Marks an artifact consumed if it exists and is not consumed yet. Returns 1 when this call consumed
@@ -147,7 +147,7 @@ export class RedisArtifactStore implements ArtifactStore {
 
   async create(model: string, id: string, payload: Payload, expiresIn: number): Promise<boolean> {
     assertUnindexed(payload);
-    const stored = await this.call(() => this.redis.eval(CREATE, 1, this.key(model, id), JSON.stringify(payload), String(Math.max(1, Math.ceil(expiresIn)))));
+    const stored = await this.call(() => this.redis.eval(CREATE, 1, this.key(model, id), JSON.stringify(payload), String(createLifetime(expiresIn))));
     return stored === 1;
   }
 
