@@ -722,8 +722,8 @@ async function main() {
         if (bareFile) {
           const ours = { file: join(dir, file), requests: run.requests, window };
           profileSummary += `\n${compareProfiles(ours, { file: join(bareDir, bareFile), requests: bareRun.requests, window: bareWindow })}`;
+          keepProfile(join(bareDir, bareFile), 'bare');
         }
-        if (bareFile) keepProfile(join(bareDir, bareFile), 'bare');
         rmSync(bareDir, { recursive: true, force: true });
       }
       if (file) keepProfile(join(dir, file), 'gatehouse');

@@ -52,9 +52,9 @@ export async function afterSessionCutoff(cutoff: Date | null): Promise<void> {
   if (!cutoff) return;
   const nextSecond = Math.ceil(cutoff.getTime() / 1000) * 1000;
   const until = Math.min(nextSecond, Date.now() + 1000);
-  // A timer can end a millisecond or two early by Date.now(): Node counts it from the event loop's
-  // time, taken before whatever ran since in the same turn (an embedded query runs on this thread).
-  // One early wake-up signed the person out of the browser they had just changed their password in.
+  // A timer can end a millisecond early by Date.now(): Node times it on the event loop's monotonic
+  // clock in whole milliseconds, and Date.now() is another clock. One early wake-up signed the person
+  // out of the browser they had just changed their password in.
   for (let wait = until - Date.now(); wait > 0; wait = until - Date.now()) {
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
