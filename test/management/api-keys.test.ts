@@ -59,7 +59,7 @@ describe('management API: API keys', () => {
 
       const expired = await newKey(admin, person.id, ['clients:read'], { expires_in: 3600 });
       expect((await check(expired.key)).status).to.equal(200);
-      await server.runtime.db.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
+      await server.writeBehindTheApi("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
       expect((await check(expired.key)).body.error_description).to.equal('the API key is expired');
 
       const revoked = await newKey(admin, person.id, ['clients:read']);

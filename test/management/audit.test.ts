@@ -160,12 +160,12 @@ describe('audit log: GET /audit-events', () => {
   });
 
   it('shows what the rest of the server records: a refused token request from outside an IP allowlist', async () => {
-    await server.runtime.db.query(`UPDATE clients SET ip_allowlist = '["198.51.100.0/24"]' WHERE client_id = $1`, [SERVICE.id]);
+    await server.writeBehindTheApi(`UPDATE clients SET ip_allowlist = '["198.51.100.0/24"]' WHERE client_id = $1`, [SERVICE.id]);
     try {
       const res = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(SERVICE.id, SERVICE.secret) });
       expect(res.json.error).to.equal('invalid_client');
     } finally {
-      await server.runtime.db.query(`UPDATE clients SET ip_allowlist = '[]' WHERE client_id = $1`, [SERVICE.id]);
+      await server.writeBehindTheApi(`UPDATE clients SET ip_allowlist = '[]' WHERE client_id = $1`, [SERVICE.id]);
     }
     const [event] = (await api.get(`/audit-events?type=client.token_refused&actor=${SERVICE.id}`)).body.data as Event[];
     expect(event.actor).to.deep.include({ type: 'client', id: SERVICE.id, ip: '127.0.0.1' });

@@ -26,7 +26,7 @@ describe('management API: clients and their secrets', () => {
    * ago, as if its lifetime had run out, so no test depends on how fast the machine is.
    */
   async function moveIntoThePast(table: 'clients' | 'client_secrets', column: 'client_id' | 'id', value: string) {
-    const { rowCount } = await server.runtime.db.query(`UPDATE ${table} SET expires_at = now() - interval '1 second' WHERE ${column} = $1 AND expires_at IS NOT NULL`, [value]);
+    const { rowCount } = await server.writeBehindTheApi(`UPDATE ${table} SET expires_at = now() - interval '1 second' WHERE ${column} = $1 AND expires_at IS NOT NULL`, [value]);
     expect(rowCount, `${table} ${value} has an expiry to move`).to.equal(1);
   }
 

@@ -92,7 +92,7 @@ describe('introspection of API keys and JWT access tokens (RFC 7662)', () => {
     await inactive(disabled.key, 'disabled');
 
     const expired = await make({ expires_in: 3600 });
-    await server.runtime.db.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
+    await server.writeBehindTheApi("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
     await inactive(expired.key, 'expired');
 
     const revoked = await make();

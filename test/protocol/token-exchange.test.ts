@@ -33,7 +33,7 @@ describe('token exchange of API keys (RFC 8693)', () => {
     // checkShape); one written straight into the table shows the token endpoint refuses it anyway.
     const publicMetadata = { client_name: 'Public', grant_types: [TOKEN_EXCHANGE], redirect_uris: [], token_endpoint_auth_method: 'none' };
     expect((await admin.post('/clients', { ...publicMetadata, client_id: PUBLIC_APP.id })).status).to.equal(400);
-    await server.runtime.db.query('INSERT INTO clients (client_id, metadata) VALUES ($1, $2)', [PUBLIC_APP.id, JSON.stringify(publicMetadata)]);
+    await server.writeBehindTheApi('INSERT INTO clients (client_id, metadata) VALUES ($1, $2)', [PUBLIC_APP.id, JSON.stringify(publicMetadata)]);
   });
 
   const exchange = (form: Record<string, string | string[]>, headers: Record<string, string> = { authorization: basic(GATEWAY.id, GATEWAY.secret) }) =>
@@ -161,7 +161,7 @@ describe('token exchange of API keys (RFC 8693)', () => {
     await admin.patch(`/api-keys/${disabled.id}`, { enabled: false });
     await refused(disabled.key, /disabled/);
     const expired = await make({ expires_in: 3600 });
-    await server.runtime.db.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
+    await server.writeBehindTheApi("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [expired.id]);
     await refused(expired.key, /expired/);
     const revoked = await make();
     await admin.delete(`/api-keys/${revoked.id}`);
@@ -231,7 +231,7 @@ describe('token exchange of API keys (RFC 8693)', () => {
   it('never issues a token that outlives the key', async () => {
     const person = await newPerson(admin, []);
     const { key, id } = await newKey(admin, person.id, ['orders:read'], { expires_in: 3600 });
-    await server.runtime.db.query("UPDATE api_keys SET expires_at = now() + interval '90 seconds' WHERE id = $1", [id]);
+    await server.writeBehindTheApi("UPDATE api_keys SET expires_at = now() + interval '90 seconds' WHERE id = $1", [id]);
     const res = await exchange({ subject_token: key, resource: ORDERS_API });
     expect(res.status).to.equal(200);
     expect(res.json.expires_in).to.be.within(60, 90); // 90 s left on the key, less however long this machine took

@@ -35,6 +35,12 @@ export interface TestServer {
   dataDir: string;
   /** REDIS_PREFIX of this node (used only when it has a Redis). */
   redisPrefix: string;
+  /**
+   * Changes rows directly, as psql would behind the Management API's back, then waits until this
+   * node's cache has applied the change (the notification travels on its own connection, so the
+   * next request could otherwise be answered from before it), as the Management API does.
+   */
+  writeBehindTheApi(text: string, params?: unknown[]): Promise<{ rowCount: number }>;
   /** Stops the HTTP server and closes connections; the database is kept for restart(). */
   stop(): Promise<void>;
   /** Stops, then drops the database, data dir and Redis keys it created (not those of a database it was given). */
@@ -188,6 +194,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dataDir,
     redisPrefix,
     stop,
+    async writeBehindTheApi(text, params) {
+      const { rowCount } = await started.db.query(text, params);
+      await started.cache.sync();
+      return { rowCount };
+    },
     async destroy() {
       await stop();
       await removeWhatWeCreated();
