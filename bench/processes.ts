@@ -66,6 +66,14 @@ export async function ready(proc: Proc, path: string): Promise<void> {
 /** Clock ticks per second of /proc's CPU times (getconf CLK_TCK); 100 on every Linux we run on. */
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
+/** User + system CPU time (ms) in a /proc stat line, a process's or a thread's. */
+function statCpuMs(stat: string): number {
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
+  // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+}
+
 /**
  * CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; undefined where there
  * is no /proc. Per request, it measures what a server spends on its own work: unlike throughput, it
@@ -74,14 +82,46 @@ const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).std
 export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
-    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+    return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** What a thread of a Node process does, told by the name /proc gives it (comm). */
+export type ThreadKind = 'main' | 'libuv' | 'v8' | 'other';
+export const THREAD_KINDS: readonly ThreadKind[] = ['main', 'libuv', 'v8', 'other'];
+
+/** The kind of a thread other than the main one (whose id is the process's). */
+function kindOf(comm: string): ThreadKind {
+  // libuv's pool: crypto jobs (RS256 signing), password hashing, file system and DNS work.
+  if (comm.startsWith('libuv-worker')) return 'libuv';
+  // V8's platform workers: the garbage collector's parallel and concurrent work, and compiling.
+  if (comm.startsWith('V8Worker') || comm.startsWith('DefaultWorker')) return 'v8';
+  return 'other';
+}
+
+/**
+ * CPU time (user + system, ms) so far of a process's threads, summed by what they do; undefined where
+ * there is no /proc. A request's CPU split this way says whether the main thread (where Gatehouse's
+ * code runs) or the work both sides share (signing on libuv's pool) makes the difference.
+ */
+export function threadCpuMs(pid: number | undefined): Record<ThreadKind, number> | undefined {
+  if (pid === undefined) return undefined;
+  const sums: Record<ThreadKind, number> = { main: 0, libuv: 0, v8: 0, other: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const kind = tid === String(pid) ? 'main' : kindOf(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+        sums[kind] += statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return sums;
 }
 
 /** The process names of the stores Gatehouse uses, when they run on this machine. */

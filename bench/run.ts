@@ -10,7 +10,8 @@
  * and drives them over loopback with keep-alive HTTP from this process. Each flow runs BENCH_ROUNDS
  * times on each side, alternating in mirrored pairs (Gatehouse, bare, bare, Gatehouse, ...), so that
  * whatever else the machine is doing, and any drift over the flow's runs, falls on both; each run is
- * bounded by BENCH_SECONDS and BENCH_REQUESTS.
+ * bounded by BENCH_SECONDS and BENCH_REQUESTS. Each row gives each server's CPU per request (from
+ * /proc), and a second table splits it by thread: main, libuv's pool (signing), V8's helpers.
  *
  * Flows: client_credentials; authorization_code (only the exchange at /oauth/token is timed; codes
  * are minted first, through the login and consent pages for Gatehouse and through the library's
@@ -43,7 +44,7 @@ import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
 import { compareProfiles, now, summarizeProfile } from './profile.js';
-import { NODE, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince } from './processes.js';
+import { NODE, THREAD_KINDS, type ThreadKind, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince, threadCpuMs } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -177,6 +178,8 @@ interface Run {
   latencies: number[];
   /** CPU time the server process used during the run (ms), where its pid is known. */
   cpuMs?: number;
+  /** The same by kind of thread (main, libuv's pool, V8's helpers, other). */
+  threadsMs?: Record<ThreadKind, number>;
   /** CPU time the local Postgres and Redis processes used during the run (ms), where they run here. */
   storesMs?: number;
 }
@@ -220,6 +223,8 @@ interface Totals {
   p99: number;
   /** The server process's own CPU per request (µs): its user + system time over the runs. */
   cpuUs?: number;
+  /** cpuUs by kind of thread. */
+  threadsUs?: Record<ThreadKind, number>;
   /** The local Postgres and Redis processes' CPU per request (µs), where they run on this machine. */
   storesUs?: number;
 }
@@ -235,6 +240,9 @@ function total(runs: Run[]): Totals {
     p99: percentile(latencies, 99),
     cpuUs: runs.every((r) => r.cpuMs !== undefined) ? (1000 * runs.reduce((s, r) => s + r.cpuMs!, 0)) / latencies.length : undefined,
     storesUs: runs.every((r) => r.storesMs !== undefined) ? (1000 * runs.reduce((s, r) => s + r.storesMs!, 0)) / latencies.length : undefined,
+    threadsUs: runs.every((r) => r.threadsMs !== undefined)
+      ? (Object.fromEntries(THREAD_KINDS.map((k) => [k, (1000 * runs.reduce((s, r) => s + r.threadsMs![k], 0)) / latencies.length])) as Record<ThreadKind, number>)
+      : undefined,
   };
 }
 
@@ -274,10 +282,13 @@ async function compare(flow: string, ours: Side, baseline: Side | undefined, bas
       if (!side) continue;
       const limit = side.prepare ? await side.prepare() : MAX_REQUESTS;
       const cpuBefore = cpuMs(side.pid);
+      const threadsBefore = threadCpuMs(side.pid);
       const storesBefore = side === ours ? storesCpu() : undefined;
       const run = await measure(Math.min(limit, MAX_REQUESTS), side.op);
       const cpuAfter = cpuMs(side.pid);
+      const threadsAfter = threadCpuMs(side.pid);
       if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpuMs = cpuAfter - cpuBefore;
+      if (threadsBefore && threadsAfter) run.threadsMs = Object.fromEntries(THREAD_KINDS.map((k) => [k, threadsAfter[k] - threadsBefore[k]])) as Record<ThreadKind, number>;
       if (storesBefore) run.storesMs = storesCpuSince(storesBefore);
       runs.push(run);
     }
@@ -352,6 +363,16 @@ function printComparison(rows: Row[]) {
     ]),
   );
   for (const r of rows) if (r.note) console.log(`  ${r.flow}: ${r.note}`);
+
+  // The CPU per request by thread: where the two sides' work differs. Signing runs on libuv's pool on
+  // both; Gatehouse's own code, and most of what the library does for it, on the main thread.
+  const split = rows.filter((r) => r.ours.threadsUs && r.baseline?.threadsUs);
+  if (!split.length) return;
+  console.log('\nCPU µs per request by thread (ours / baseline): main thread, libuv\'s pool (signing, hashing), V8\'s helpers (garbage collector, compiler), other');
+  table(
+    ['flow', 'main thread', 'libuv pool', 'V8 helpers', 'other'],
+    split.map((r) => [r.flow, ...THREAD_KINDS.map((k) => `${num(r.ours.threadsUs![k])} / ${num(r.baseline!.threadsUs![k])}`)]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
