@@ -709,16 +709,19 @@ async function main() {
         JWKS: () => jwks(prof.port),
         introspection: () => introspect(prof.port, jwt, SERVICE),
       };
-      const load = (loads[PROFILE] ?? (() => cc(prof.port)))();
-      await measure(WARMUP_REQUESTS, load);
-      // Only the measured run is summarised (its window on the clock the samples carry), so the
-      // start-up before it and the shutdown after it are not counted against its requests.
-      const from = now();
-      const run = await measure(3 * MAX_REQUESTS, load, 3 * SECONDS);
-      const window = { from, to: now() };
+      // Each profiled side is warmed up, then run once at length. Only that run is summarised (its
+      // window on the clock the samples carry), so the start-up before it and the shutdown after it
+      // are not counted against its requests.
+      const profiledRun = async (op: (worker: number) => Promise<boolean>) => {
+        await measure(WARMUP_REQUESTS, op);
+        const from = now();
+        const { requests } = await measure(3 * MAX_REQUESTS, op, 3 * SECONDS);
+        return { requests, window: { from, to: now() } };
+      };
+      const ours = await profiledRun((loads[PROFILE] ?? (() => cc(prof.port)))());
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      profileSummary = file ? summarizeProfile(join(dir, file), run.requests, PROFILE, window) : 'no profile was written';
+      profileSummary = file ? summarizeProfile(join(dir, file), ours.requests, PROFILE, ours.window) : 'no profile was written';
       // The same load on a profiled bare oidc-provider, where it has the same operation: what
       // Gatehouse spends beyond the library, function by function.
       const bareLoads: Record<string, (port: number, helper: number) => Promise<(worker: number) => Promise<boolean>>> = {
@@ -733,16 +736,11 @@ async function main() {
         const profiledHelper = await freePort();
         const profiledBare = startBare('profiled bare oidc-provider', await freePort(), profiledHelper, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
         await ready(profiledBare, '/oauth/jwks');
-        const bareLoad = await bareLoads[PROFILE](profiledBare.port, profiledHelper);
-        await measure(WARMUP_REQUESTS, bareLoad);
-        const bareFrom = now();
-        const bareRun = await measure(3 * MAX_REQUESTS, bareLoad, 3 * SECONDS);
-        const bareWindow = { from: bareFrom, to: now() };
+        const bare = await profiledRun(await bareLoads[PROFILE](profiledBare.port, profiledHelper));
         await stop(profiledBare);
         const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
         if (bareFile) {
-          const ours = { file: join(dir, file), requests: run.requests, window };
-          profileSummary += `\n${compareProfiles(ours, { file: join(bareDir, bareFile), requests: bareRun.requests, window: bareWindow })}`;
+          profileSummary += `\n${compareProfiles({ file: join(dir, file), ...ours }, { file: join(bareDir, bareFile), ...bare })}`;
           keepProfile(join(bareDir, bareFile), 'bare');
         }
         rmSync(bareDir, { recursive: true, force: true });
