@@ -21,18 +21,23 @@ describe('audit folding of repeated failures', () => {
   it('ten failed sign-ins from one address for one account leave a first row and a summary per window, counting all ten', async () => {
     const address = freshAddress();
     const form = await loginForm(server, address);
+    // Start just after a window opens, so the ten usually fall in one window.
+    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 50));
     const began = Date.now();
     for (let i = 0; i < 10; i++) expect((await form.attempt(USER.email, `wrong password ${i}`)).status).to.equal(401);
     const ended = Date.now();
     const userId = (await managementApi(server, await managementToken(server)).get(`/users?q=${encodeURIComponent(USER.email)}`)).body.data[0].id;
     // Windows are aligned to the clock (2 s here); on a slow machine the ten may span more than one.
+    // The server stamps each failure between our send and its answer, so this is an upper bound.
     const windows = Math.floor(ended / 2000) - Math.floor(began / 2000) + 1;
     await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 1500));
     const rows = (await auditOf(server, 'login.failed', userId)).filter((r) => r.ip === address);
     const firsts = rows.filter((r) => r.data.repeated === undefined);
     const summaries = rows.filter((r) => r.data.repeated !== undefined);
-    expect(firsts.length).to.equal(windows);
-    expect(summaries.length).to.be.within(1, windows);
+    expect(firsts.length).to.be.within(1, windows);
+    // At most one summary per window that had a first row, each for its own window.
+    expect(summaries.length).to.be.within(1, firsts.length);
+    expect(new Set(summaries.map((r) => r.data.window_start)).size).to.equal(summaries.length);
     expect(firsts.length + summaries.reduce((n, r) => n + (r.data.repeated as number), 0)).to.equal(10);
     for (const r of summaries) {
       expect(r.data).to.include({ reason: 'bad_password' });
