@@ -58,7 +58,7 @@ export function mountAccountPage(router: Router, deps: AccountDeps): void {
   async function seen(ctx: Context, who: SignedIn) {
     const { session, user } = who;
     if (!session.exp || !session.loginTs) return;
-    await recordSessionUse(deps.db, { sessionUid: session.uid, userId: user.id, userAgent: ctx.get('user-agent'), ip: normaliseIp(ctx.ip), loginTs: session.loginTs, expiresAt: session.exp });
+    await recordSessionUse(deps.db, { sessionUid: session.uid, userId: user.id, userAgent: ctx.get('user-agent'), ip: normaliseIp(ctx.ip), loginTs: session.loginTs, expiresAt: session.exp, authorizations: session.authorizations });
   }
 
   /** The signed-in person, or a redirect to sign in (GET) or an error page (a form posted without a session). */

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { normaliseIp } from '../net/ip-allowlist.js';
-import { recordSessionUse, sessionEnded } from '../services/user-sessions.js';
+import { recordSessionUse, sessionEnded, type SessionAuthorizations } from '../services/user-sessions.js';
 import type { HotReads } from '../store/cache.js';
 
 interface SavedSession {
@@ -11,6 +11,7 @@ interface SavedSession {
   accountId?: string;
   loginTs?: number;
   exp?: number;
+  authorizations?: SessionAuthorizations;
 }
 
 const pending = new WeakMap<object, Promise<unknown>[]>();
@@ -43,6 +44,7 @@ export function trackSessions(provider: Provider, db: Database, reads: Pick<HotR
       ip: normaliseIp(ctx.ip),
       loginTs: session.loginTs,
       expiresAt: session.exp,
+      authorizations: session.authorizations,
     });
   };
   const failed = (err: Error) => logger.warn({ err: err.message }, 'could not record a session for /account');

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../db/database.js';
-import { type PendingLogout, claimDueLogouts, deleteLogout, insertLogout, insertLogoutsForAccount } from '../store/backchannel-logouts.js';
+import { type PendingLogout, claimDueLogouts, deleteLogout, insertLogout, insertLogoutsForAccount, insertLogoutsForSession } from '../store/backchannel-logouts.js';
 import { SYSTEM, recordAudit } from './audit.js';
 
 /**
@@ -12,11 +12,20 @@ import { SYSTEM, recordAudit } from './audit.js';
 export const MAX_ATTEMPTS = 3;
 export const RETRY_SECONDS = 5;
 
-export type LogoutReason = 'logout' | 'deactivated' | 'password_changed' | 'deleted';
+/** Why: RP-initiated logout, one session ended by its owner (/account), or the account's access ended. */
+export type LogoutReason = 'logout' | 'session_ended' | 'deactivated' | 'password_changed' | 'deleted';
 
-/** Every client with a backchannel_logout_uri that the account's grants touch; before they are revoked. */
+/**
+ * Every client with a backchannel_logout_uri that the account's grants touch, per session for those
+ * that require a sid; before the grants are revoked and the sessions forgotten.
+ */
 export function queueLogoutsForAccount(tx: Queryable, accountId: string, reason: LogoutReason): Promise<string[]> {
   return insertLogoutsForAccount(tx, accountId, reason);
+}
+
+/** Every client with a backchannel_logout_uri that one session signed in to; before it is forgotten. */
+export function queueLogoutsForSession(tx: Queryable, accountId: string, sessionUid: string): Promise<string[]> {
+  return insertLogoutsForSession(tx, accountId, sessionUid, 'session_ended');
 }
 
 /** One session of the account ended at one client (RP-initiated logout: the library names the sid). */

@@ -130,10 +130,11 @@ export async function getUser(db: Queryable, id: string) {
  */
 export async function endUserAccess(tx: Queryable, userId: string, why: UserAccessEnd, actor: Actor, keep?: string): Promise<number> {
   await invalidateSessions(tx, userId);
-  await deleteUserSessions(tx, userId, keep);
   // Back-Channel Logout 1.0 §2.5: each client that signed them in and asked to be told is sent a
-  // logout token once this transaction commits (queued here, before the grants that name them go).
+  // logout token once this transaction commits (queued here, before the grants that name them and
+  // the sessions that hold their sids go).
   await queueLogoutsForAccount(tx, userId, why);
+  await deleteUserSessions(tx, userId, keep);
   await recordUserAccessEnd(tx, userId, why, initiatorOf(actor));
   return revokeAccountArtifacts(tx, userId);
 }

@@ -17,17 +17,46 @@ export async function insertLogout(q: Queryable, p: { clientId: string; accountI
 
 /**
  * One delivery per client with a backchannel_logout_uri that the account has a grant with: the
- * clients its sessions signed it in to. Run before the grants are revoked, in the same transaction.
- * Returns the client_ids queued.
+ * clients its sessions signed it in to. A client that requires a sid
+ * (backchannel_logout_session_required; Back-Channel Logout 1.0 §2.4, where the OP then MUST include
+ * one) gets one delivery per session of the account it knows, with that session's sid (migration
+ * 018); one that does not, or whose sessions are unknown, one naming the account only, which ends
+ * all of its sessions there. Run before the grants are revoked and the sessions forgotten, in the
+ * same transaction. Returns the client_ids queued, once per delivery.
  */
 export async function insertLogoutsForAccount(q: Queryable, accountId: string, reason: string): Promise<string[]> {
   const { rows } = await q.query<{ client_id: string }>(
-    `INSERT INTO backchannel_logouts (client_id, account_id, reason)
-     SELECT DISTINCT c.client_id, $1, $2
-       FROM oidc_artifacts a JOIN clients c ON c.client_id = a.payload->>'clientId'
+    `INSERT INTO backchannel_logouts (client_id, account_id, sid, reason)
+     SELECT DISTINCT c.client_id, $1, s.sid, $2
+       FROM oidc_artifacts a
+       JOIN clients c ON c.client_id = a.payload->>'clientId'
+       LEFT JOIN LATERAL (
+         SELECT us.client_sids->>c.client_id AS sid FROM user_sessions us
+          WHERE us.user_id = $3::uuid AND us.client_sids ? c.client_id
+            AND (c.metadata->>'backchannel_logout_session_required')::boolean) s ON true
       WHERE a.model = 'Grant' AND a.payload->>'accountId' = $1 AND c.metadata ? 'backchannel_logout_uri'
      RETURNING client_id`,
-    [accountId, reason],
+    // The account id twice: as the text the queue and the grants hold, and as the users.id it is.
+    [accountId, reason, accountId],
+  );
+  return rows.map((r) => r.client_id);
+}
+
+/**
+ * One delivery per client with a backchannel_logout_uri that one session of the account signed in
+ * to, with the sid that client knows the session by: the session ended without the library (its
+ * owner ended it from /account). Run before the session is forgotten, in the same transaction.
+ */
+export async function insertLogoutsForSession(q: Queryable, accountId: string, sessionUid: string, reason: string): Promise<string[]> {
+  const { rows } = await q.query<{ client_id: string }>(
+    `INSERT INTO backchannel_logouts (client_id, account_id, sid, reason)
+     SELECT c.client_id, $1, e.value, $3
+       FROM user_sessions us
+       CROSS JOIN LATERAL jsonb_each_text(us.client_sids) e
+       JOIN clients c ON c.client_id = e.key
+      WHERE us.user_id = $4::uuid AND us.session_uid = $2 AND c.metadata ? 'backchannel_logout_uri'
+     RETURNING client_id`,
+    [accountId, sessionUid, reason, accountId],
   );
   return rows.map((r) => r.client_id);
 }

@@ -24,14 +24,18 @@ interface Row {
  */
 export async function touchUserSession(
   db: Queryable,
-  s: { sessionUid: string; userId: string; userAgent: string; ip: string | null; signedInAt: Date; ttlSeconds: number },
+  s: { sessionUid: string; userId: string; userAgent: string; ip: string | null; signedInAt: Date; ttlSeconds: number; clientSids: Record<string, string> },
 ): Promise<void> {
+  // A client's sid never changes within a session, so the ones already known are kept and new ones
+  // added; a session re-recorded for another person starts again from its own.
   await db.query(
-    `INSERT INTO user_sessions (session_uid, user_id, user_agent, ip, signed_in_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::int))
+    `INSERT INTO user_sessions (session_uid, user_id, user_agent, ip, signed_in_at, expires_at, client_sids)
+     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::int), $7::jsonb)
      ON CONFLICT (session_uid) DO UPDATE SET user_id = EXCLUDED.user_id, user_agent = EXCLUDED.user_agent, ip = EXCLUDED.ip,
-       signed_in_at = EXCLUDED.signed_in_at, last_seen_at = now(), expires_at = EXCLUDED.expires_at`,
-    [s.sessionUid, s.userId, s.userAgent.slice(0, 512), s.ip, s.signedInAt, s.ttlSeconds],
+       signed_in_at = EXCLUDED.signed_in_at, last_seen_at = now(), expires_at = EXCLUDED.expires_at,
+       client_sids = CASE WHEN user_sessions.user_id = EXCLUDED.user_id THEN user_sessions.client_sids || EXCLUDED.client_sids
+                          ELSE EXCLUDED.client_sids END`,
+    [s.sessionUid, s.userId, s.userAgent.slice(0, 512), s.ip, s.signedInAt, s.ttlSeconds, JSON.stringify(s.clientSids)],
   );
 }
 

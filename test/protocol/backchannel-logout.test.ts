@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { USER, WEB } from '../support/fixtures.js';
-import { CookieJar, authorize } from '../support/code-flow.js';
+import { CookieJar, authorize, exchangeCode } from '../support/code-flow.js';
 import { eventually } from '../support/eventually.js';
 import { type ManagementApi, useServer } from '../support/setup.js';
 import type { TestServer } from '../support/server.js';
@@ -39,7 +39,7 @@ async function startReceiver(): Promise<Receiver> {
   return receiver;
 }
 
-const PEOPLE = ['grace', 'edsger', 'barbara', 'alan'].map((n) => ({ email: `${n}@example.test`, name: n, password: USER.password }));
+const PEOPLE = ['grace', 'edsger', 'barbara', 'alan', 'frances'].map((n) => ({ email: `${n}@example.test`, name: n, password: USER.password }));
 
 describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
   let server: TestServer;
@@ -108,23 +108,89 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === payload.sub && e.data.reason === 'logout'));
   });
 
+  /**
+   * Signs the person in to the web client in a browser of their own; the sid its ID token names
+   * (there is one while the client asks for it, backchannel_logout_session_required).
+   */
+  async function signIn(person: (typeof PEOPLE)[number]): Promise<{ sid: string | undefined; jar: CookieJar }> {
+    const flow = await authorize(server, { client: web, scope: 'openid', user: person });
+    const tokens = await exchangeCode(server, web, flow);
+    expect(tokens.status, tokens.text).to.equal(200);
+    const { sid } = decodeJwt(tokens.json.id_token as string);
+    return { sid: sid as string | undefined, jar: flow.jar };
+  }
+
+  async function tokensFrom(from: number, count: number): Promise<JWTPayload[]> {
+    await eventually(`${count} logout token(s) to arrive`, () => receiver.tokens.length >= from + count);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.tokens).to.have.length(from + count);
+    return Promise.all(receiver.tokens.slice(from).map(verifyLogoutToken));
+  }
+
   for (const [i, what, patch] of [
     [1, 'deactivating the person', { active: false }],
     [2, 'changing their password', { password: 'a brand new passphrase 42' }],
   ] as const) {
-    it(`${what} sends a logout token once the change commits`, async () => {
+    it(`${what} sends a logout token per session once the change commits, with the sid the client requires`, async () => {
       const person = PEOPLE[i];
-      await authorize(server, { client: web, scope: 'openid', user: person });
+      // Two browsers: the client knows two sessions, and asked for a sid in each logout token
+      // (backchannel_logout_session_required; Back-Channel Logout 1.0 §2.4: the OP MUST include it).
+      const sessions = [await signIn(person), await signIn(person)];
+      for (const { sid } of sessions) expect(sid).to.be.a('string');
+      expect(sessions[0].sid).to.not.equal(sessions[1].sid);
       const before = receiver.tokens.length;
       const res = await admin.patch(`/users/${userIds.get(person.email)}`, patch);
       expect(res.status).to.equal(200);
-      const payload = await nextToken(before);
-      // Every session of the person ended: the token names the person (§2.4), which means all of them.
-      expect(payload.sub).to.equal(userIds.get(person.email));
+      const payloads = await tokensFrom(before, 2);
+      for (const payload of payloads) expect(payload.sub).to.equal(userIds.get(person.email));
+      expect(payloads.map((p) => p.sid).sort()).to.deep.equal(sessions.map((s) => s.sid).sort());
       const reason = 'active' in patch ? 'deactivated' : 'password_changed';
-      await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === payload.sub && e.data.reason === reason));
+      await eventually('the deliveries audited', async () => (await auditOf('backchannel_logout.delivered')).filter((e) => e.data.user === payloads[0].sub && e.data.reason === reason && e.data.sid === true).length === 2);
     });
   }
+
+  it('a client that needs no sid is sent one logout token naming the person, for all their sessions', async () => {
+    const person = PEOPLE[4];
+    expect((await admin.patch(`/clients/${WEB.id}`, { backchannel_logout_session_required: false })).status).to.equal(200);
+    try {
+      await signIn(person);
+      await signIn(person);
+      const before = receiver.tokens.length;
+      expect((await admin.patch(`/users/${userIds.get(person.email)}`, { active: false })).status).to.equal(200);
+      const [payload] = await tokensFrom(before, 1);
+      expect(payload.sub).to.equal(userIds.get(person.email));
+      expect(payload).to.not.have.property('sid');
+    } finally {
+      expect((await admin.patch(`/clients/${WEB.id}`, { backchannel_logout_session_required: true })).status).to.equal(200);
+    }
+  });
+
+  it('a person ending one of their sessions from /account sends a logout token for that session only', async () => {
+    const person = PEOPLE[0];
+    const [laptop, phone] = [await signIn(person), await signIn(person)];
+    expect(phone.sid).to.be.a('string');
+    const page = await laptop.jar.fetch(new URL(`${server.url}/account`));
+    const html = await page.text();
+    expect(page.status, html.slice(0, 300)).to.equal(200);
+    // Each other session's row has a form that ends it; the laptop's own row has none.
+    const forms = [...html.matchAll(/action="(\/account\/sessions\/[^"/]+\/end)"><input type="hidden" name="csrf" value="([^"]+)"/g)];
+    expect(forms.length).to.be.at.least(1);
+    const before = receiver.tokens.length;
+    // Not this browser's own: every other session of the person ends, the phone's among them.
+    const ended = await Promise.all(forms.map(([, action, csrf]) => laptop.jar.fetch(new URL(action, server.url), {
+      method: 'POST',
+      body: new URLSearchParams({ csrf }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      redirect: 'manual',
+    })));
+    for (const res of ended) expect(res.status).to.equal(303);
+    const payloads = await tokensFrom(before, forms.length);
+    const sids = payloads.map((p) => p.sid);
+    expect(sids).to.include(phone.sid);
+    expect(sids).to.not.include(laptop.sid);
+    for (const p of payloads) expect(p.sub).to.equal(userIds.get(person.email));
+    await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === userIds.get(person.email) && e.data.reason === 'session_ended'));
+  });
 
   it('a receiver that keeps failing is tried three times, then the failure is audited', async function () {
     this.timeout(90_000);
