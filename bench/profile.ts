@@ -15,6 +15,27 @@ export interface Window {
   to: number;
 }
 
+/**
+ * A profiled run: its requests, its window on the samples' clock, and the main thread's CPU time
+ * over it from /proc (ms), when there is a /proc.
+ */
+export interface ProfiledRun {
+  requests: number;
+  window?: Window;
+  mainCpuMs?: number;
+}
+
+/**
+ * V8 samples on a timer, so a sample lands in whatever function the thread is in, running or not:
+ * a socket write that wakes the database on a shared core is charged for the time the thread then
+ * waits for the core back. Busy sampled time per request is therefore above the main thread's CPU
+ * time, and a system call's µs are not CPU; its share against bare's, beside /proc's CPU, is what
+ * can be read. (Measured on a refresh: pg's writev 360 µs per request sampled, 55 µs of CPU by perf.)
+ */
+const CAVEAT = 'sampled on a timer: a function\'s time includes any wait for a core inside it (a socket write waking the database), so compare it with /proc\'s CPU';
+
+const cpuNote = (run: ProfiledRun) => (run.mainCpuMs === undefined ? '' : `; /proc: ${((1000 * run.mainCpuMs) / run.requests).toFixed(0)} µs of main-thread CPU`);
+
 /** The monotonic clock in µs: the clock V8 stamps profile samples with, on Linux as uv_hrtime. */
 export const now = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -85,7 +106,7 @@ function selfTimes(file: string, window?: Window): { byFunction: Map<string, num
  * the functions whose self time per request differs most, so the gap is read function by function
  * (a function of bench/bare.ts itself is owned by "other").
  */
-export function compareProfiles(ours: { file: string; requests: number; window?: Window }, bare: { file: string; requests: number; window?: Window }): string {
+export function compareProfiles(ours: ProfiledRun & { file: string }, bare: ProfiledRun & { file: string }): string {
   const a = selfTimes(ours.file, ours.window);
   const b = selfTimes(bare.file, bare.window);
   const perRequest = (m: Map<string, number>, n: number, k: string) => (m.get(k) ?? 0) / n;
@@ -95,7 +116,7 @@ export function compareProfiles(ours: { file: string; requests: number; window?:
     .sort((x, y) => y.ours - y.bare - (x.ours - x.bare));
   const row = (d: (typeof diffs)[number]) => `  ${(d.ours - d.bare).toFixed(1).padStart(7)}  ${d.ours.toFixed(1).padStart(7)}  ${d.bare.toFixed(1).padStart(7)}  ${d.k}`;
   return [
-    `Against bare oidc-provider under the same load (profiled too, ${bare.requests} requests): ${(a.busy / ours.requests).toFixed(0)} µs of busy main thread per request, bare ${(b.busy / bare.requests).toFixed(0)} µs`,
+    `Against bare oidc-provider under the same load (profiled too, ${bare.requests} requests): ${(a.busy / ours.requests).toFixed(0)} µs of busy main thread sampled per request${cpuNote(ours)}; bare ${(b.busy / bare.requests).toFixed(0)} µs${cpuNote(bare)}`,
     'functions that cost Gatehouse most beyond bare (self µs per request: difference, Gatehouse, bare):',
     ...diffs.slice(0, 20).map(row),
     'and that cost bare more:',
@@ -108,7 +129,8 @@ export function compareProfiles(ours: { file: string; requests: number; window?:
  * functions, and the inclusive share of our own middleware, each as a share of the busy (not idle)
  * time, plus the CPU time per request.
  */
-export function summarizeProfile(file: string, requests: number, flow = 'client_credentials', window?: Window): string {
+export function summarizeProfile(file: string, run: ProfiledRun, flow = 'client_credentials'): string {
+  const { requests, window } = run;
   const profile = readProfile(file, window);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -169,7 +191,8 @@ export function summarizeProfile(file: string, requests: number, flow = 'client_
 
   const top = <K>(m: Map<K, number>, n: number) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
   const lines = [
-    `Profile of the ${flow.endsWith('/embedded') ? 'embedded node' : 'node'}'s main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled${window ? ' while they ran' : ''}, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs of CPU per request`,
+    `Profile of the ${flow.endsWith('/embedded') ? 'embedded node' : 'node'}'s main thread under ${flow} (${requests} requests): ${(total / 1e6).toFixed(1)} s sampled${window ? ' while they ran' : ''}, ${((100 * idle) / total).toFixed(0)}% idle, ${(busy / requests).toFixed(0)} µs busy per request${cpuNote(run)}`,
+    `  (${CAVEAT})`,
     'self time by owner (share of busy time):',
     ...top(byOwner, 14).map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`),
     'hottest functions (self time):',

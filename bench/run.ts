@@ -43,7 +43,7 @@ import { createPostgresDatabase } from '../server/db/postgres.js';
 import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
-import { compareProfiles, now, summarizeProfile } from './profile.js';
+import { compareProfiles, now, type ProfiledRun, summarizeProfile } from './profile.js';
 import { NODE, THREAD_KINDS, type ThreadKind, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince, threadCpuMs } from './processes.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -712,16 +712,19 @@ async function main() {
       // Each profiled side is warmed up, then run once at length. Only that run is summarised (its
       // window on the clock the samples carry), so the start-up before it and the shutdown after it
       // are not counted against its requests.
-      const profiledRun = async (op: (worker: number) => Promise<boolean>) => {
+      // Its main thread's CPU time over the run too (/proc), which the samples only approximate.
+      const profiledRun = async (op: (worker: number) => Promise<boolean>, pid: number | undefined): Promise<ProfiledRun> => {
         await measure(WARMUP_REQUESTS, op);
         const from = now();
+        const before = threadCpuMs(pid)?.main;
         const { requests } = await measure(3 * MAX_REQUESTS, op, 3 * SECONDS);
-        return { requests, window: { from, to: now() } };
+        const after = threadCpuMs(pid)?.main;
+        return { requests, window: { from, to: now() }, mainCpuMs: before !== undefined && after !== undefined ? after - before : undefined };
       };
-      const ours = await profiledRun((loads[PROFILE] ?? (() => cc(prof.port)))());
+      const ours = await profiledRun((loads[PROFILE] ?? (() => cc(prof.port)))(), prof.child.pid);
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      profileSummary = file ? summarizeProfile(join(dir, file), ours.requests, PROFILE, ours.window) : 'no profile was written';
+      profileSummary = file ? summarizeProfile(join(dir, file), ours, PROFILE) : 'no profile was written';
       // The same load on a profiled bare oidc-provider, where it has the same operation: what
       // Gatehouse spends beyond the library, function by function.
       const bareLoads: Record<string, (port: number, helper: number) => Promise<(worker: number) => Promise<boolean>>> = {
@@ -736,7 +739,7 @@ async function main() {
         const profiledHelper = await freePort();
         const profiledBare = startBare('profiled bare oidc-provider', await freePort(), profiledHelper, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
         await ready(profiledBare, '/oauth/jwks');
-        const bare = await profiledRun(await bareLoads[PROFILE](profiledBare.port, profiledHelper));
+        const bare = await profiledRun(await bareLoads[PROFILE](profiledBare.port, profiledHelper), profiledBare.child.pid);
         await stop(profiledBare);
         const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
         if (bareFile) {
