@@ -75,7 +75,7 @@ const OURS = [
 ];
 
 /** Where a function lives: a package under node_modules, Gatehouse itself, Node's core, or V8. */
-function owner(url: string, functionName: string): string {
+export function owner(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return pkg[1];

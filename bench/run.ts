@@ -19,7 +19,8 @@
  * an API key; RFC 8693 token exchange of an API key; JWKS. Then client_credentials with one worker
  * against two, and the time from a suspension through node A's Management API to the first refusal
  * at node B (BENCH_TRIALS trials). With BENCH_PROFILE=1, a last client_credentials run under
- * `--cpu-prof` and a summary of where node A's main thread spent its time.
+ * `--cpu-prof` and a summary of where node A's main thread spent its time, then one under the
+ * sampling heap profiler: what each request allocates, by function (bench/allocations.ts).
  *
  * Environment: DATABASE_URL (an admin URL; a gatehouse_bench_* database is created from it and
  * dropped after), REDIS_URL, BENCH_ALG (RS256), BENCH_CONCURRENCY (16), BENCH_SECONDS per run (5),
@@ -43,6 +44,7 @@ import { createPostgresDatabase } from '../server/db/postgres.js';
 import { limiterCost } from './limiter-cost.js';
 import { loginFlood } from './login-flood.js';
 import { type CookieJar, authorize } from '../test/support/code-flow.js';
+import { type Allocations, compareAllocations, sampleAllocations } from './allocations.js';
 import { compareProfiles, now, type ProfiledRun, summarizeProfile } from './profile.js';
 import { NODE, THREAD_KINDS, type ThreadKind, cpuMs, freePort, ready, running, start, stop, storesCpu, storesCpuSince, threadCpuMs } from './processes.js';
 
@@ -693,7 +695,9 @@ async function main() {
       console.log(`profiling ${onEmbedded ? 'an embedded node (a data folder of its own)' : 'a node like node A'} under ${PROFILE} load (--cpu-prof) ...`);
       const dir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-'));
       const profPort = await freePort();
-      const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+      // The inspector (loopback only) is for the allocation sampling that follows the CPU profile.
+      const inspectPort = await freePort();
+      const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--inspect=127.0.0.1:${inspectPort}`];
       const prof = onEmbedded
         ? start(
             'profiled embedded node',
@@ -721,7 +725,12 @@ async function main() {
         const after = threadCpuMs(pid)?.main;
         return { requests, window: { from, to: now() }, mainCpuMs: before !== undefined && after !== undefined ? after - before : undefined };
       };
-      const ours = await profiledRun((loads[PROFILE] ?? (() => cc(prof.port)))(), prof.child.pid);
+      // Then, on the same warm process, what each request allocates (bench/allocations.ts).
+      const allocationRun = (port: number, op: (worker: number) => Promise<boolean>) =>
+        sampleAllocations(port, async () => (await measure(MAX_REQUESTS, op, SECONDS)).requests);
+      const oursOp = (loads[PROFILE] ?? (() => cc(prof.port)))();
+      const ours = await profiledRun(oursOp, prof.child.pid);
+      const oursAllocations = await allocationRun(inspectPort, oursOp);
       await stop(prof);
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       profileSummary = file ? summarizeProfile(join(dir, file), ours, PROFILE) : 'no profile was written';
@@ -734,12 +743,15 @@ async function main() {
         // Chains of its own, started before the measured runs as Gatehouse's were.
         refresh_token: async (port, helper) => refresh(port, await bareChainsAt(port, helper)),
       };
+      let bareAllocations: Allocations | undefined;
       if (file && bareLoads[PROFILE]) {
         const bareDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-profile-bare-'));
-        const profiledHelper = await freePort();
-        const profiledBare = startBare('profiled bare oidc-provider', await freePort(), profiledHelper, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
+        const [profiledHelper, bareInspectPort] = [await freePort(), await freePort()];
+        const profiledBare = startBare('profiled bare oidc-provider', await freePort(), profiledHelper, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, `--inspect=127.0.0.1:${bareInspectPort}`]);
         await ready(profiledBare, '/oauth/jwks');
-        const bare = await profiledRun(await bareLoads[PROFILE](profiledBare.port, profiledHelper), profiledBare.child.pid);
+        const bareOp = await bareLoads[PROFILE](profiledBare.port, profiledHelper);
+        const bare = await profiledRun(bareOp, profiledBare.child.pid);
+        bareAllocations = await allocationRun(bareInspectPort, bareOp);
         await stop(profiledBare);
         const bareFile = readdirSync(bareDir).find((f) => f.endsWith('.cpuprofile'));
         if (bareFile) {
@@ -748,6 +760,7 @@ async function main() {
         }
         rmSync(bareDir, { recursive: true, force: true });
       }
+      profileSummary += `\n${compareAllocations(oursAllocations, bareAllocations)}`;
       if (file) keepProfile(join(dir, file), 'gatehouse');
       rmSync(dir, { recursive: true, force: true });
     }
