@@ -39,7 +39,7 @@ async function startReceiver(): Promise<Receiver> {
   return receiver;
 }
 
-const PEOPLE = ['grace', 'edsger', 'barbara', 'alan', 'frances'].map((n) => ({ email: `${n}@example.test`, name: n, password: USER.password }));
+const PEOPLE = ['grace', 'edsger', 'barbara', 'alan', 'frances', 'ada'].map((n) => ({ email: `${n}@example.test`, name: n, password: USER.password }));
 
 describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
   let server: TestServer;
@@ -190,6 +190,33 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     expect(sids).to.not.include(laptop.sid);
     for (const p of payloads) expect(p.sub).to.equal(userIds.get(person.email));
     await eventually('the delivery audited', async () => (await auditOf('backchannel_logout.delivered')).some((e) => e.data.user === userIds.get(person.email) && e.data.reason === 'session_ended'));
+  });
+
+  it("ending another person's session from /account is refused with 404, and no client is told", async () => {
+    const attacker = await signIn(PEOPLE[0]);
+    const victimId = userIds.get(PEOPLE[5].email)!;
+    await signIn(PEOPLE[5]);
+    const { rows } = await server.runtime.db.query<{ session_uid: string }>('SELECT session_uid FROM user_sessions WHERE user_id = $1', [victimId]);
+    expect(rows).to.have.length(1);
+    const page = await attacker.jar.fetch(new URL(`${server.url}/account`));
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+    expect(csrf).to.be.a('string');
+    // What a request queues is in the queue when it is answered, or already settled: sent or given
+    // up, and audited (settling moves a delivery from one to the other in one transaction).
+    const told = async () =>
+      (await server.runtime.db.query("SELECT 1 FROM backchannel_logouts WHERE reason = 'session_ended'")).rows.length +
+      [...(await auditOf('backchannel_logout.delivered')), ...(await auditOf('backchannel_logout.failed'))].filter((e) => e.data.reason === 'session_ended').length;
+    const before = await told();
+    const res = await attacker.jar.fetch(new URL(`/account/sessions/${rows[0].session_uid}/end`, server.url), {
+      method: 'POST',
+      body: new URLSearchParams({ csrf: csrf! }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      redirect: 'manual',
+    });
+    expect(res.status).to.equal(404);
+    expect(await told()).to.equal(before);
+    const kept = await server.runtime.db.query('SELECT 1 FROM user_sessions WHERE session_uid = $1', [rows[0].session_uid]);
+    expect(kept.rows).to.have.length(1);
   });
 
   it('a receiver that keeps failing is tried three times, then the failure is audited', async function () {
