@@ -1,4 +1,4 @@
-import { owner } from './profile.js';
+import { differences, functionKey, owner } from './profile.js';
 
 /**
  * What a server allocates per request, by function: V8's sampling heap profiler driven through the
@@ -70,7 +70,7 @@ export async function sampleAllocations(inspectorPort: number, run: () => Promis
     let total = 0;
     const walk = (node: SampleNode) => {
       const { functionName, url } = node.callFrame;
-      const key = `${functionName || '(anonymous)'} [${owner(url, functionName)}]`;
+      const key = functionKey(functionName, owner(url, functionName));
       byFunction.set(key, (byFunction.get(key) ?? 0) + node.selfSize / requests);
       total += node.selfSize / requests;
       node.children.forEach(walk);
@@ -88,11 +88,12 @@ export async function sampleAllocations(inspectorPort: number, run: () => Promis
  */
 export function compareAllocations(ours: Allocations, bare?: Allocations): string {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-  const keys = new Set([...ours.byFunction.keys(), ...(bare?.byFunction.keys() ?? [])]);
-  const diffs = [...keys]
-    .map((k) => ({ k, ours: ours.byFunction.get(k) ?? 0, bare: bare?.byFunction.get(k) ?? 0 }))
-    .sort((x, y) => y.ours - y.bare - (x.ours - x.bare));
-  const row = (d: (typeof diffs)[number]) => `  ${(d.ours - d.bare).toFixed(0).padStart(7)}  ${d.ours.toFixed(0).padStart(7)}  ${d.bare.toFixed(0).padStart(7)}  ${d.k}`;
+  const { rows: diffs, row } = differences(
+    (k) => ours.byFunction.get(k) ?? 0,
+    (k) => bare?.byFunction.get(k) ?? 0,
+    [...ours.byFunction.keys(), ...(bare?.byFunction.keys() ?? [])],
+    0,
+  );
   const head = bare
     ? `Allocated per request, freed or not (sampled heap profiler; ${ours.requests} and ${bare.requests} requests): Gatehouse ${kb(ours.total)}, bare ${kb(bare.total)}`
     : `Allocated per request, freed or not (sampled heap profiler; ${ours.requests} requests): ${kb(ours.total)}`;

@@ -84,6 +84,19 @@ export function owner(url: string, functionName: string): string {
   return 'other';
 }
 
+/** How a function is named in every table: `name [owner]`. */
+export const functionKey = (functionName: string, who: string) => `${functionName || '(anonymous)'} [${who}]`;
+
+/**
+ * Per-request figures of two processes by function (Gatehouse's and bare's), largest excess of
+ * Gatehouse first, and a row printer with `digits` decimals: difference, Gatehouse, bare, function.
+ */
+export function differences(ours: (key: string) => number, bare: (key: string) => number, keys: Iterable<string>, digits: number) {
+  const rows = [...new Set(keys)].map((k) => ({ k, ours: ours(k), bare: bare(k) })).sort((x, y) => y.ours - y.bare - (x.ours - x.bare));
+  const row = (d: (typeof rows)[number]) => `  ${(d.ours - d.bare).toFixed(digits).padStart(7)}  ${d.ours.toFixed(digits).padStart(7)}  ${d.bare.toFixed(digits).padStart(7)}  ${d.k}`;
+  return { rows, row };
+}
+
 /** Busy (not idle) self time per function, keyed `name [owner]`, and the busy total, in µs. */
 function selfTimes(file: string, window?: Window): { byFunction: Map<string, number>; busy: number } {
   const profile = readProfile(file, window);
@@ -95,7 +108,7 @@ function selfTimes(file: string, window?: Window): { byFunction: Map<string, num
     if (functionName === '(idle)') return;
     const time = profile.timeDeltas[i] ?? 0;
     busy += time;
-    const key = `${functionName || '(anonymous)'} [${owner(url, functionName)}]`;
+    const key = functionKey(functionName, owner(url, functionName));
     byFunction.set(key, (byFunction.get(key) ?? 0) + time);
   });
   return { byFunction, busy };
@@ -109,12 +122,12 @@ function selfTimes(file: string, window?: Window): { byFunction: Map<string, num
 export function compareProfiles(ours: ProfiledRun & { file: string }, bare: ProfiledRun & { file: string }): string {
   const a = selfTimes(ours.file, ours.window);
   const b = selfTimes(bare.file, bare.window);
-  const perRequest = (m: Map<string, number>, n: number, k: string) => (m.get(k) ?? 0) / n;
-  const keys = new Set([...a.byFunction.keys(), ...b.byFunction.keys()]);
-  const diffs = [...keys]
-    .map((k) => ({ k, ours: perRequest(a.byFunction, ours.requests, k), bare: perRequest(b.byFunction, bare.requests, k) }))
-    .sort((x, y) => y.ours - y.bare - (x.ours - x.bare));
-  const row = (d: (typeof diffs)[number]) => `  ${(d.ours - d.bare).toFixed(1).padStart(7)}  ${d.ours.toFixed(1).padStart(7)}  ${d.bare.toFixed(1).padStart(7)}  ${d.k}`;
+  const { rows: diffs, row } = differences(
+    (k) => (a.byFunction.get(k) ?? 0) / ours.requests,
+    (k) => (b.byFunction.get(k) ?? 0) / bare.requests,
+    [...a.byFunction.keys(), ...b.byFunction.keys()],
+    1,
+  );
   return [
     `Against bare oidc-provider under the same load (profiled too, ${bare.requests} requests): ${(a.busy / ours.requests).toFixed(0)} µs of busy main thread sampled per request${cpuNote(ours)}; bare ${(b.busy / bare.requests).toFixed(0)} µs${cpuNote(bare)}`,
     'functions that cost Gatehouse most beyond bare (self µs per request: difference, Gatehouse, bare):',
@@ -148,7 +161,7 @@ export function summarizeProfile(file: string, run: ProfiledRun, flow = 'client_
     if (functionName === '(idle)') continue;
     const who = owner(url, functionName);
     byOwner.set(who, (byOwner.get(who) ?? 0) + time);
-    const key = `${functionName || '(anonymous)'} [${who}]`;
+    const key = functionKey(functionName, who);
     byFunction.set(key, (byFunction.get(key) ?? 0) + time);
   }
 
@@ -182,7 +195,7 @@ export function summarizeProfile(file: string, run: ProfiledRun, flow = 'client_
     const { functionName, url } = byId.get(id)!.callFrame;
     const who = owner(url, functionName);
     if (who !== 'node core' && who !== '(native)') continue;
-    const key = `${functionName || '(anonymous)'} [${who}]`;
+    const key = functionKey(functionName, who);
     const per = callers.get(key) ?? new Map<string, number>();
     const by = onBehalfOf(id);
     per.set(by, (per.get(by) ?? 0) + time);
